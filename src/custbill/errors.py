@@ -1,0 +1,66 @@
+"""custbill's errors.  Every one derives from :class:`CustbillError`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from custbill.model.values import Violation
+
+
+class CustbillError(Exception):
+    """Base class of every error custbill raises on purpose."""
+
+
+class RuleViolationError(CustbillError, ValueError):
+    """An operation broke one or more rules; nothing was changed.
+
+    ``violations`` holds every broken rule of the operation, not just the first.
+    """
+
+    def __init__(self, violations: Iterable[Violation]) -> None:
+        self.violations: tuple[Violation, ...] = tuple(violations)
+        lines = "; ".join(str(v) for v in self.violations)
+        super().__init__(f"{len(self.violations)} rule violation(s): {lines}")
+
+    @property
+    def codes(self) -> frozenset[str]:
+        """The distinct codes of the violations."""
+        return frozenset(v.code for v in self.violations)
+
+
+class NotFoundError(CustbillError, LookupError):
+    """No customer, account or catalog entry has the number or id asked for."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key!r}")
+
+
+class ConflictError(CustbillError):
+    """A write was based on a version that is no longer the stored one."""
+
+    def __init__(self, number: str, expected: int, actual: int) -> None:
+        self.number = number
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"{number} is at version {actual}, not {expected}: reload it and retry")
+
+
+class CurrencyMismatchError(CustbillError, ValueError):
+    """Two amounts in different currencies met where one currency is required."""
+
+    def __init__(self, left: str, right: str) -> None:
+        self.currencies = (left, right)
+        super().__init__(f"currencies differ: {left} and {right}")
+
+
+class InvalidDataError(CustbillError, ValueError):
+    """Data could not be turned into a custbill object.
+
+    ``errors`` names the path of each bad field, e.g. ``"... @ $.accounts[0].currency"``.
+    """
+
+    def __init__(self, errors: Iterable[str]) -> None:
+        self.errors: tuple[str, ...] = tuple(errors)
+        super().__init__("invalid data: " + "; ".join(self.errors))

@@ -1,0 +1,95 @@
+"""Reference data: bill cycles, payment terms, categories, dunning plans, custom fields."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import attrs
+
+from custbill.model._typecheck import check_fields
+from custbill.model.enums import BillingPeriod, CustomFieldTarget, CustomFieldType
+
+
+@attrs.frozen(kw_only=True)
+class BillCycle:
+    """When accounts on the cycle are invoiced.
+
+    ``bill_day`` is the ISO weekday (1 = Monday … 7 = Sunday) for WEEKLY cycles and the day
+    of the month (1–31, clamped to short months) for the others.  ``currency=None`` lets
+    accounts of any currency use the cycle.
+    """
+
+    id: str
+    name: str
+    period: BillingPeriod
+    bill_day: int
+    start_date: date
+    currency: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentTerm:
+    """When an invoice is due: ``net_days`` after the invoice date, or after its month's end."""
+
+    id: str
+    name: str
+    net_days: int
+    end_of_month: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class AccountCategory:
+    """A category accounts are filed under (e.g. "Enterprise", "Residential")."""
+
+    id: str
+    name: str
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class DunningStep:
+    """One step of a dunning plan: an action taken so many days past the due date."""
+
+    days_past_due: int
+    action: str
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class DunningPlan:
+    """An ordered list of collection steps."""
+
+    id: str
+    name: str
+    steps: tuple[DunningStep, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class CustomFieldDefinition:
+    """A tenant-defined field on customers or accounts.
+
+    ``options`` lists the allowed values of a CHOICE field; ``required`` fields must be set
+    on every new or edited customer/account they apply to.
+    """
+
+    name: str
+    applies_to: CustomFieldTarget
+    type: CustomFieldType
+    options: tuple[str, ...] = ()
+    required: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)

@@ -1,0 +1,87 @@
+"""Enumerations of the domain.  Values equal names, so they read the same in JSON."""
+
+from __future__ import annotations
+
+import enum
+
+
+class CustomerKind(enum.StrEnum):
+    """Whether "Customer Name" is the company name or the personal name."""
+
+    COMPANY = "COMPANY"
+    PERSON = "PERSON"
+
+
+class AccountStatus(enum.StrEnum):
+    """Lifecycle state of a billing account."""
+
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    PENDING_COLLECTION = "PENDING_COLLECTION"
+    DEACTIVATED = "DEACTIVATED"
+
+
+class InvoiceType(enum.StrEnum):
+    """How invoices reach the customer."""
+
+    NONE = "NONE"
+    EMAIL = "EMAIL"
+    PAPER = "PAPER"
+    PAPER_AND_EMAIL = "PAPER_AND_EMAIL"
+
+
+class InvoiceRendering(enum.StrEnum):
+    """How a responsible account renders its managed accounts' charges."""
+
+    AGGREGATED = "AGGREGATED"
+    PER_ACCOUNT = "PER_ACCOUNT"
+
+
+class Channel(enum.StrEnum):
+    """A channel an invoice is distributed through."""
+
+    PDF = "PDF"
+    EMAIL = "EMAIL"
+
+
+class PhoneType(enum.StrEnum):
+    """Kind of a phone number."""
+
+    MOBILE = "MOBILE"
+    WORK = "WORK"
+    HOME = "HOME"
+    FAX = "FAX"
+    OTHER = "OTHER"
+
+
+class PaymentMethodKind(enum.StrEnum):
+    """Kind of a stored payment method (always a token, never the card itself)."""
+
+    CARD = "CARD"
+    BANK_ACCOUNT = "BANK_ACCOUNT"
+
+
+class BillingPeriod(enum.StrEnum):
+    """Length of a bill cycle's period."""
+
+    WEEKLY = "WEEKLY"
+    MONTHLY = "MONTHLY"
+    QUARTERLY = "QUARTERLY"
+    SEMI_ANNUAL = "SEMI_ANNUAL"
+    ANNUAL = "ANNUAL"
+
+
+class CustomFieldTarget(enum.StrEnum):
+    """What a custom field is defined on."""
+
+    CUSTOMER = "CUSTOMER"
+    ACCOUNT = "ACCOUNT"
+
+
+class CustomFieldType(enum.StrEnum):
+    """Type of a custom field's values."""
+
+    TEXT = "TEXT"
+    NUMBER = "NUMBER"
+    DATE = "DATE"
+    CHOICE = "CHOICE"

@@ -1,0 +1,105 @@
+"""Small value objects shared by customers and accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from custbill.model._typecheck import check_fields
+from custbill.model.enums import PaymentMethodKind, PhoneType
+
+
+@attrs.frozen(kw_only=True)
+class Address:
+    """A postal address; ``country`` is an ISO 3166 alpha-2 code such as ``"US"``."""
+
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = None
+    postal_code: str
+    country: str
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Phone:
+    """A phone number and its type."""
+
+    type: PhoneType
+    number: str
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Contact:
+    """A person to contact about an account; ``category`` drives invoice distribution."""
+
+    name: str
+    email: str | None = None
+    category: str | None = None
+    phone: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentMethod:
+    """A stored payment method, held as the payment processor's token.
+
+    custbill never accepts a card number or a CVV: there is no field for a CVV, and a rule
+    (``account.payment_method_invalid``) rejects any field that holds a card number.
+    ``expiry`` is ``"MM/YY"``.
+    """
+
+    kind: PaymentMethodKind
+    token: str
+    brand: str | None = None
+    last4: str | None = None
+    expiry: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Violation:
+    """One broken rule: a stable ``code``, the ``path`` of the field, a readable message.
+
+    ``params`` holds machine-readable details (never protected personal data).
+    """
+
+    code: str
+    path: str
+    message: str
+    params: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+    def __str__(self) -> str:
+        return f"{self.code} @ {self.path}: {self.message}"
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One recorded change of one field of a customer or account.
+
+    ``old`` and ``new`` are the values as text (ISO dates, ``"12.00 USD"``, enum values),
+    with protected values masked.  Creation is recorded as ``field="created"`` and an
+    erasure as ``field="erased"``.
+    """
+
+    at: datetime
+    number: str
+    field: str
+    old: str | None
+    new: str | None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)

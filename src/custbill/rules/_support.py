@@ -1,0 +1,166 @@
+"""Helpers shared by the rule modules: building violations and checking text."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from custbill.model import CustomFieldDefinition, CustomFieldType, Violation
+from custbill.rules.codes import CODES
+
+
+def violation(code: str, path: str, message: str, **params: Any) -> Violation:
+    """Build a :class:`Violation`; *code* must be one of :data:`~custbill.rules.codes.CODES`."""
+    assert code in CODES, code
+    return Violation(code=code, path=path, message=message, params=params)
+
+
+def blank(text: object) -> bool:
+    """True for None, a non-string, or a string of only white space."""
+    return not isinstance(text, str) or not text.strip()
+
+
+# The WHATWG HTML "valid email address" pattern: what a browser's email field accepts.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+
+
+def email_valid(text: object) -> bool:
+    """True when *text* is a syntactically valid email address of at most 254 characters."""
+    return isinstance(text, str) and len(text) <= 254 and _EMAIL.fullmatch(text) is not None
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")
+
+
+def phone_valid(text: object) -> bool:
+    """True for an optional ``+`` then 4–15 digits, separated by spaces, dots, dashes,
+    slashes or parentheses (E.164 allows at most 15 digits)."""
+    if not isinstance(text, str):
+        return False
+    compact = _PHONE_SEPARATORS.sub("", text.strip())
+    compact = compact.removeprefix("+")
+    return compact.isascii() and compact.isdigit() and 4 <= len(compact) <= 15
+
+
+# Two-letter codes CLDR knows that are not ISO 3166-1 countries.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "XK", "ZZ"})
+
+
+@functools.cache
+def countries() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 country codes, from babel's CLDR territory data."""
+    from babel import Locale  # lazy: babel's locale data is large
+
+    return frozenset(
+        code
+        for code in map(str, Locale("en").territories)
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def locale_known(identifier: str) -> bool:
+    """True when babel can load the locale *identifier* (``en_US``, ``sv_SE``, …)."""
+    from babel import Locale, UnknownLocaleError
+
+    if not identifier or not identifier.isascii():
+        return False
+    try:
+        Locale.parse(identifier)
+    except (ValueError, UnknownLocaleError, TypeError):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1024)
+def currency_known(code: str) -> bool:
+    """True when *code* is an ISO 4217 currency code that py-moneyed knows."""
+    from moneyed import CURRENCIES
+
+    return code in CURRENCIES and code.isupper()
+
+
+def check_custom_fields(
+    values: Mapping[str, object],
+    definitions: Iterable[CustomFieldDefinition],
+    code: str,
+) -> list[Violation]:
+    """Check custom field *values* against the *definitions* that apply to them."""
+    found: list[Violation] = []
+    by_name = {d.name: d for d in definitions}
+    for name, value in values.items():
+        path = f"custom_fields[{name}]"
+        definition = by_name.get(name)
+        if definition is None:
+            found.append(
+                violation(
+                    code, path, f"no custom field {name!r} is defined", field=name, reason="unknown"
+                )
+            )
+        elif not _fits(definition, value):
+            found.append(
+                violation(
+                    code,
+                    path,
+                    f"{name!r} takes a {definition.type.value} value"
+                    + (f" among {list(definition.options)}" if definition.options else ""),
+                    field=name,
+                    reason="type",
+                )
+            )
+    for definition in by_name.values():
+        value = values.get(definition.name)
+        if definition.required and (value is None or (isinstance(value, str) and blank(value))):
+            found.append(
+                violation(
+                    code,
+                    f"custom_fields[{definition.name}]",
+                    f"custom field {definition.name!r} is required",
+                    field=definition.name,
+                    reason="required",
+                )
+            )
+    return found
+
+
+def _fits(definition: CustomFieldDefinition, value: object) -> bool:
+    match definition.type:
+        case CustomFieldType.TEXT:
+            return isinstance(value, str)
+        case CustomFieldType.NUMBER:
+            return isinstance(value, Decimal) and value.is_finite()
+        case CustomFieldType.DATE:
+            return isinstance(value, date) and not isinstance(value, datetime)
+        case CustomFieldType.CHOICE:
+            return isinstance(value, str) and value in definition.options
+    return False  # pragma: no cover - every type is matched above
+
+
+_CARD_SEPARATORS = re.compile(r"(?<=\d)[ -](?=\d)")
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when the string of digits passes the Luhn checksum."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def holds_card_number(text: str) -> bool:
+    """True when *text* holds a run of 13–19 digits (spaces or dashes between digits are
+    ignored) that passes the Luhn check: a payment card number."""
+    compact = _CARD_SEPARATORS.sub("", text)
+    return any(
+        luhn_valid(m.group()) for m in re.finditer(r"\d+", compact) if 13 <= len(m.group()) <= 19
+    )

@@ -1,0 +1,103 @@
+"""Every violation code custbill reports, with what it means.
+
+The codes are stable API: host applications branch on them.  The documentation's rules
+reference is generated from :data:`CODES`, so this module is the one place they are listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+CODES: Mapping[str, str] = MappingProxyType(
+    {
+        # customers
+        "customer.name_required": "A COMPANY customer has no company name, or a PERSON "
+        "customer lacks a first or last name.",
+        "customer.email_invalid": "The primary email is missing or malformed, or a secondary "
+        "email is malformed.",
+        "customer.date_of_birth_not_personal": "A date of birth is set on a COMPANY customer.",
+        "customer.date_of_birth_in_future": "The date of birth is later than today.",
+        "customer.number_taken": "The customer number is already a customer's or an "
+        "account's number (they share one namespace).",
+        "customer.external_number_taken": "Another customer has this external number.",
+        "customer.name_taken": "With ``unique_customer_names``, another customer has the "
+        "same name (compared case-insensitively).",
+        "customer.address_invalid": "An address lacks line1, city, postal code or country, "
+        "or its country is not an ISO 3166 alpha-2 code.",
+        "customer.phone_invalid": "A phone number is empty or not a phone number.",
+        "customer.erased": "Any change to a customer whose personal data was erased.",
+        "customer.custom_field_invalid": "A customer custom field is unknown, has the wrong "
+        "type, is not one of its options, or is required and missing.",
+        # accounts
+        "account.number_taken": "The account number is already an account's or a "
+        "customer's number.",
+        "account.external_number_taken": "Another account has this external number.",
+        "account.currency_unknown": "The currency or invoice currency is not an ISO 4217 "
+        "code known to py-moneyed.",
+        "account.reference_unknown": "A bill cycle, payment term, category, dunning plan or "
+        "account id does not exist; ``params['kind']`` says which.",
+        "account.bill_cycle_currency_mismatch": "The bill cycle has a currency and it is not "
+        "the account's currency.",
+        "account.start_before_bill_cycle": "The account starts before its bill cycle does.",
+        "account.multi_account_disabled": "A second account for a customer while "
+        "``allow_multi_customer_accounts`` is False.",
+        "account.invoice_type_not_allowed": "The invoice type is not in "
+        "``overall_invoice_distribution``.",
+        "account.email_invoice_requires_primary_email": "EMAIL or PAPER_AND_EMAIL invoices "
+        "for a customer without a primary email.",
+        "account.paper_invoice_requires_billing_address": "PAPER or PAPER_AND_EMAIL "
+        "invoices for a customer without a billing address.",
+        "account.minimum_invoice_invalid": "The minimum invoice amount is negative or not in "
+        "the invoice currency.",
+        "account.auto_pay_requires_payment_method": "Auto-pay is authorised but no payment "
+        "method is on file.",
+        "account.dunning_plan_required": "Dunning is enabled without a dunning plan.",
+        "account.invoice_rendering_requires_managed_accounts": "An invoice rendering is set "
+        "on an account that manages no accounts.",
+        "account.status_transition_invalid": "The status change is not allowed by the "
+        "lifecycle (ACTIVE ↔ SUSPENDED, ACTIVE ↔ PENDING_COLLECTION, any → DEACTIVATED, "
+        "DEACTIVATED is final).",
+        "account.field_immutable": "An edit changes ``number``, ``customer`` or ``currency``.",
+        "account.custom_field_invalid": "An account custom field is unknown, has the wrong "
+        "type, is not one of its options, or is required and missing.",
+        "account.language_unknown": "The preferred language is not a locale babel knows.",
+        "account.contact_invalid": "A contact has no name, or a malformed email.",
+        "account.payment_method_invalid": "A payment method has an empty token, a last4 that "
+        "is not four digits, a malformed expiry, or any field holding a card number.",
+        "account.credit_limit_invalid": "The credit limit is negative or not in the account "
+        "currency.",
+        # hierarchies
+        "hierarchy.responsible_disabled": "A responsible account is set while "
+        "``enable_responsible_account_management`` is False.",
+        "hierarchy.responsible_not_active": "The responsible account is not ACTIVE.",
+        "hierarchy.responsible_bill_cycle_mismatch": "The responsible account and the managed "
+        "account are on different bill cycles.",
+        "hierarchy.responsible_currency_mismatch": "The responsible account's invoice "
+        "currency differs from the managed account's, so charges could not be summed.",
+        "hierarchy.parent_disabled": "A parent account is set while "
+        "``enable_account_hierarchy_management`` is False.",
+        "hierarchy.parent_status_ineligible": "The parent account is not ACTIVE, SUSPENDED "
+        "or PENDING_COLLECTION.",
+        "hierarchy.parent_bill_cycle_mismatch": "With "
+        "``require_same_bill_cycle_for_account_hierarchy``, parent and child are on "
+        "different bill cycles.",
+        "hierarchy.cycle": "The link would make an account its own ancestor (itself "
+        "included), in either hierarchy.",
+        "hierarchy.has_active_dependents": "Deactivating an account that is still "
+        "responsible for, or parent of, an account that is not deactivated.",
+        # settings
+        "settings.in_use": "A settings change that existing data contradicts.",
+        # billing
+        "billing.not_a_bill_date": "A bill run's date is not a bill date of its cycle.",
+        "billing.charge_not_billable": "A charge for an account that the bill run does not bill.",
+        "billing.charge_currency_mismatch": "A charge's currency differs from the billed "
+        "account's invoice currency.",
+        "billing.date_out_of_range": "A calendar computation would go past ``date.max``.",
+        # catalog
+        "catalog.invalid": "A catalog entry is malformed: empty id or name, bill day out of "
+        "range for the period, negative net days, unknown currency, a CHOICE field "
+        "without options, dunning steps out of order.",
+        "catalog.id_taken": "A catalog entry of the same kind already has this id.",
+    }
+)

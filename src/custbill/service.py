@@ -1,0 +1,762 @@
+"""The ``CustomerBilling`` facade: the one place that opens units of work, runs the rules,
+writes, and records history.
+
+Every public method is atomic: it opens one unit of work, checks everything the operation
+touches, reports *all* violations at once in a :class:`~custbill.RuleViolationError`, and
+commits only when there are none, so a rejected operation leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from types import TracebackType
+from typing import Any, TypeVar
+
+import attrs
+from moneyed import Money
+
+from custbill.billing.calendar import next_bill_date
+from custbill.errors import ConflictError, NotFoundError, RuleViolationError
+from custbill.model import (
+    AccountCategory,
+    AccountStatus,
+    Address,
+    BillCycle,
+    BillingAccount,
+    Change,
+    Contact,
+    Customer,
+    CustomerKind,
+    CustomFieldDefinition,
+    CustomFieldTarget,
+    DunningPlan,
+    NewAccount,
+    NewCustomer,
+    PaymentTerm,
+    Settings,
+    Violation,
+)
+from custbill.model.masking import mask_date_of_birth, mask_tax_number
+from custbill.rules import (
+    check_account,
+    check_catalog_entry,
+    check_customer,
+    check_hierarchy,
+    check_settings,
+)
+from custbill.rules._support import violation
+from custbill.rules.account import check_invoice_delivery
+from custbill.rules.hierarchy import descendants
+from custbill.storage.memory import MemoryStore
+from custbill.storage.protocols import Store, UnitOfWork
+from custbill.storage.search import query_words
+from custbill.summary import AccountLine, AccountSummary, CustomerSummary
+
+T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
+
+#: What required personal text becomes when a customer is erased.
+ERASED = "[erased]"
+
+_CUSTOMER_EDITABLE = frozenset(
+    a.name for a in attrs.fields(NewCustomer) if a.init and a.name != "number"
+)
+_ACCOUNT_EDITABLE = frozenset(
+    a.name for a in attrs.fields(BillingAccount) if a.init and a.name != "version"
+)
+_PERSONAL_CUSTOMER_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "company_name",
+        "date_of_birth",
+        "tax_number",
+        "phones",
+        "primary_email",
+        "secondary_emails",
+        "billing_address",
+        "service_address",
+        "shipping_address",
+    }
+)
+
+
+def _init_fields(obj: Any) -> dict[str, Any]:
+    return {a.name: getattr(obj, a.name) for a in attrs.fields(type(obj)) if a.init}
+
+
+def _require(value: object, kind: type | tuple[type, ...], name: str) -> None:
+    if not isinstance(value, kind):
+        expected = kind.__name__ if isinstance(kind, type) else " | ".join(k.__name__ for k in kind)
+        raise TypeError(f"{name} must be {expected}, not {type(value).__name__}")
+
+
+def _as_text(value: Any) -> str | None:
+    """A value as history shows it: plain text for scalars, JSON for structures."""
+    from custbill.serialization import converter
+
+    match value:
+        case None:
+            return None
+        case bool():
+            return "true" if value else "false"
+        case Enum():
+            return str(value.value)
+        case str():
+            return value
+        case int() | Decimal():
+            return str(value)
+        case date():
+            return value.isoformat()
+        case Money():
+            return f"{value.amount} {value.currency.code}"
+        case _:
+            plain = converter.unstructure(value)
+            if isinstance(value, Mapping):
+                plain = {k: converter.unstructure(v) for k, v in value.items()}
+            return json.dumps(plain, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _shown(field: str, value: Any) -> str | None:
+    if field == "tax_number":
+        return mask_tax_number(value)
+    if field == "date_of_birth":
+        return mask_date_of_birth(value)
+    return _as_text(value)
+
+
+class _UnitLookup:
+    """The rules' read-only :class:`~custbill.rules.Lookup` over an open unit of work."""
+
+    def __init__(self, uow: UnitOfWork, settings: Settings, today: date) -> None:
+        self.uow = uow
+        self.settings = settings
+        self.today = today
+        self.customer = uow.customers.get
+        self.account = uow.accounts.get
+        self.customer_with_external_number = uow.customers.with_external_number
+        self.account_with_external_number = uow.accounts.with_external_number
+        self.customers_named = uow.customers.named
+        self.accounts_of = uow.accounts.of_customer
+        self.managed_accounts = uow.accounts.managed_by
+        self.child_accounts = uow.accounts.children_of
+        self.custom_field_definitions = uow.catalog.custom_fields
+
+    def bill_cycle(self, id: str) -> BillCycle | None:
+        return self.uow.catalog.get(BillCycle, id)
+
+    def payment_term(self, id: str) -> PaymentTerm | None:
+        return self.uow.catalog.get(PaymentTerm, id)
+
+    def account_category(self, id: str) -> AccountCategory | None:
+        return self.uow.catalog.get(AccountCategory, id)
+
+    def dunning_plan(self, id: str) -> DunningPlan | None:
+        return self.uow.catalog.get(DunningPlan, id)
+
+
+def _raise_if(violations: Iterable[Violation]) -> None:
+    found = tuple(violations)
+    if found:
+        raise RuleViolationError(found)
+
+
+class CustomerBilling:
+    """Customers and billing accounts, validated on every change.
+
+    Args:
+        store: where records live; a new :class:`~custbill.storage.MemoryStore` when omitted.
+        settings: when given, validated against the stored data and persisted; when omitted,
+            the store's settings are used, or the defaults if it has none.
+        clock: returns the current time (timezone-aware); used for history timestamps and
+            for "today" in rules.  Defaults to the system clock in UTC.
+
+    Raises:
+        RuleViolationError: when *settings* contradict the stored data (``settings.in_use``).
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._store: Store = store if store is not None else MemoryStore()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        if settings is not None:
+            _require(settings, Settings, "settings")
+            self._put_settings(settings)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _lookup(self, uow: UnitOfWork) -> _UnitLookup:
+        return _UnitLookup(uow, uow.settings.get() or Settings(), self._clock().date())
+
+    def _customer(self, uow: UnitOfWork, number: str) -> Customer:
+        _require(number, str, "number")
+        customer = uow.customers.get(number)
+        if customer is None:
+            raise NotFoundError("customer", number)
+        return customer
+
+    def _account(self, uow: UnitOfWork, number: str) -> BillingAccount:
+        _require(number, str, "number")
+        account = uow.accounts.get(number)
+        if account is None:
+            raise NotFoundError("account", number)
+        return account
+
+    def _new_number(self, uow: UnitOfWork, kind: str, prefix: str) -> str:
+        while True:
+            number = f"{prefix}-{uow.next_number(kind):06d}"
+            if uow.customers.get(number) is None and uow.accounts.get(number) is None:
+                return number
+
+    def _record(self, uow: UnitOfWork, number: str, before: Any, after: Any) -> None:
+        """Append one Change per field that differs between *before* and *after*."""
+        at = self._clock()
+        changes = [
+            Change(
+                at=at,
+                number=number,
+                field=name,
+                old=_shown(name, getattr(before, name)),
+                new=_shown(name, getattr(after, name)),
+            )
+            for name in _init_fields(after)
+            if name != "version" and getattr(before, name) != getattr(after, name)
+        ]
+        uow.history.append(changes)
+
+    def _created(self, uow: UnitOfWork, *numbers: str) -> None:
+        at = self._clock()
+        uow.history.append(
+            [Change(at=at, number=n, field="created", old=None, new=None) for n in numbers]
+        )
+
+    @staticmethod
+    def _check_version(current: Customer | BillingAccount, expected: int | None) -> None:
+        if expected is not None:
+            _require(expected, int, "expected_version")
+            if current.version != expected:
+                raise ConflictError(current.number, expected, current.version)
+
+    # -- settings and catalog ---------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The current settings (the defaults until any are stored)."""
+        with self._store.unit_of_work() as uow:
+            return uow.settings.get() or Settings()
+
+    def _put_settings(self, settings: Settings) -> None:
+        with self._store.unit_of_work() as uow:
+            _raise_if(check_settings(settings, uow.customers.all(), uow.accounts.all()))
+            uow.settings.put(settings)
+            uow.commit()
+
+    def update_settings(self, **changes: Any) -> Settings:
+        """Change settings, refusing values existing data contradicts (``settings.in_use``).
+
+        Raises:
+            TypeError: for an unknown setting or a value of the wrong type.
+            RuleViolationError: ``settings.in_use``.
+        """
+        with self._store.unit_of_work() as uow:
+            new = attrs.evolve(uow.settings.get() or Settings(), **changes)
+            _raise_if(check_settings(new, uow.customers.all(), uow.accounts.all()))
+            uow.settings.put(new)
+            uow.commit()
+            return new
+
+    def _add_catalog_entry(self, entry: Any, kind: type) -> None:
+        _require(entry, kind, "entry")
+        with self._store.unit_of_work() as uow:
+            _raise_if(check_catalog_entry(entry, self._lookup(uow)))
+            uow.catalog.add(entry)
+            uow.commit()
+
+    def add_bill_cycle(self, cycle: BillCycle) -> None:
+        """Add a bill cycle (``catalog.invalid``, ``catalog.id_taken``)."""
+        self._add_catalog_entry(cycle, BillCycle)
+
+    def add_payment_term(self, term: PaymentTerm) -> None:
+        """Add a payment term (``catalog.invalid``, ``catalog.id_taken``)."""
+        self._add_catalog_entry(term, PaymentTerm)
+
+    def add_account_category(self, category: AccountCategory) -> None:
+        """Add an account category (``catalog.invalid``, ``catalog.id_taken``)."""
+        self._add_catalog_entry(category, AccountCategory)
+
+    def add_dunning_plan(self, plan: DunningPlan) -> None:
+        """Add a dunning plan (``catalog.invalid``, ``catalog.id_taken``)."""
+        self._add_catalog_entry(plan, DunningPlan)
+
+    def add_custom_field(self, definition: CustomFieldDefinition) -> None:
+        """Define a custom field (``catalog.invalid``, ``catalog.id_taken`` for a name the
+        target already has).  A new required field applies to later changes;
+        :meth:`validate_customers` lists the records that lack it."""
+        self._add_catalog_entry(definition, CustomFieldDefinition)
+
+    def catalog(self, kind: type[T]) -> tuple[T, ...]:
+        """Every catalog entry of *kind* (e.g. ``BillCycle``), in id order."""
+        with self._store.unit_of_work() as uow:
+            return uow.catalog.all(kind)
+
+    def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
+        """The custom fields defined on customers or on accounts."""
+        with self._store.unit_of_work() as uow:
+            return uow.catalog.custom_fields(target)
+
+    # -- customers and accounts ---------------------------------------------------------------
+
+    def create_customer(
+        self, customer: NewCustomer, account: NewAccount
+    ) -> tuple[Customer, BillingAccount]:
+        """Create a customer together with its first (default) billing account.
+
+        Numbers are generated (``C-000001``, ``A-000001``) unless given.
+
+        Raises:
+            RuleViolationError: with every violation of the customer and the account.
+        """
+        _require(customer, NewCustomer, "customer")
+        _require(account, NewAccount, "account")
+        with self._store.unit_of_work() as uow:
+            lookup = self._lookup(uow)
+            found = list(check_customer(customer, lookup))
+            if customer.number is not None and customer.number == account.number:
+                found.append(
+                    violation(
+                        "account.number_taken",
+                        "number",
+                        f"{account.number} is the customer's number",
+                        number=account.number,
+                    )
+                )
+            number = customer.number or self._new_number(uow, "customer", "C")
+            account_number = account.number or self._new_number(uow, "account", "A")
+            stored_customer = Customer(
+                **{k: v for k, v in _init_fields(customer).items() if k != "number"},
+                number=number,
+                default_account=account_number,
+            )
+            stored_account = self._build_account(account, account_number, number)
+            found.extend(check_account(account, customer, lookup))
+            found.extend(check_hierarchy(stored_account, lookup))
+            _raise_if(found)
+            uow.customers.add(stored_customer)
+            uow.accounts.add(stored_account)
+            self._created(uow, number, account_number)
+            uow.commit()
+            return stored_customer, stored_account
+
+    @staticmethod
+    def _build_account(account: NewAccount, number: str, customer: str) -> BillingAccount:
+        fields = {k: v for k, v in _init_fields(account).items() if k != "number"}
+        return BillingAccount(**fields, number=number, customer=customer)
+
+    def add_account(
+        self, customer_number: str, account: NewAccount, make_default: bool = False
+    ) -> BillingAccount:
+        """Add a billing account to an existing customer, optionally as its default.
+
+        Raises:
+            NotFoundError: no such customer.
+            RuleViolationError: e.g. ``account.multi_account_disabled``.
+        """
+        _require(account, NewAccount, "account")
+        _require(make_default, bool, "make_default")
+        with self._store.unit_of_work() as uow:
+            customer = self._customer(uow, customer_number)
+            lookup = self._lookup(uow)
+            if customer.erased:
+                _raise_if(check_customer(customer, lookup, before=customer))
+            number = account.number or self._new_number(uow, "account", "A")
+            stored = self._build_account(account, number, customer.number)
+            _raise_if([*check_account(account, customer, lookup), *check_hierarchy(stored, lookup)])
+            uow.accounts.add(stored)
+            self._created(uow, number)
+            if make_default:
+                self._set_default(uow, customer, number)
+            uow.commit()
+            return stored
+
+    def _set_default(self, uow: UnitOfWork, customer: Customer, account: str) -> Customer:
+        new = attrs.evolve(customer, default_account=account, version=customer.version + 1)
+        uow.customers.update(new)
+        self._record(uow, customer.number, customer, new)
+        return new
+
+    def set_default_account(self, customer_number: str, account_number: str) -> Customer:
+        """Make one of the customer's accounts its default account.
+
+        Raises:
+            NotFoundError: no such customer or account.
+            RuleViolationError: ``account.reference_unknown`` when the account belongs to
+                another customer; ``customer.erased``.
+        """
+        with self._store.unit_of_work() as uow:
+            customer = self._customer(uow, customer_number)
+            account = self._account(uow, account_number)
+            _raise_if(
+                check_customer(customer, self._lookup(uow), before=customer)
+                if customer.erased
+                else ()
+            )
+            if account.customer != customer.number:
+                _raise_if(
+                    [
+                        violation(
+                            "account.reference_unknown",
+                            "default_account",
+                            f"{account.number} is not an account of {customer.number}",
+                            kind="account",
+                            id=account.number,
+                        )
+                    ]
+                )
+            if customer.default_account == account.number:
+                return customer
+            new = self._set_default(uow, customer, account.number)
+            uow.commit()
+            return new
+
+    def edit_customer(
+        self, number: str, *, expected_version: int | None = None, **changes: Any
+    ) -> Customer:
+        """Change fields of a customer and return the new customer.
+
+        Args:
+            number: the customer's number.
+            expected_version: when given, the edit applies only to this version.
+            **changes: new values of the fields of :class:`NewCustomer` (except ``number``).
+
+        Raises:
+            TypeError: an unknown field, or a value of the wrong type.
+            NotFoundError: no such customer.
+            ConflictError: the customer is no longer at *expected_version*.
+            RuleViolationError: every violation of the edited customer, plus invoice
+                delivery violations of its accounts (e.g. removing the billing address of a
+                customer with PAPER invoices).
+        """
+        unknown = set(changes) - _CUSTOMER_EDITABLE
+        if unknown:
+            raise TypeError(
+                f"edit_customer() cannot change {sorted(unknown)}; "
+                f"editable: {sorted(_CUSTOMER_EDITABLE)}"
+            )
+        with self._store.unit_of_work() as uow:
+            before = self._customer(uow, number)
+            self._check_version(before, expected_version)
+            lookup = self._lookup(uow)
+            after = attrs.evolve(before, **changes, version=before.version + 1)
+            found = list(check_customer(after, lookup, before=before))
+            if not before.erased:
+                for account_number in uow.accounts.of_customer(number):
+                    found.extend(
+                        check_invoice_delivery(self._account(uow, account_number), after, lookup)
+                    )
+            _raise_if(found)
+            if attrs.evolve(after, version=before.version) == before:
+                return before
+            uow.customers.update(after)
+            self._record(uow, number, before, after)
+            uow.commit()
+            return after
+
+    def edit_account(
+        self, number: str, *, expected_version: int | None = None, **changes: Any
+    ) -> BillingAccount:
+        """Change fields of a billing account (status and hierarchy links included).
+
+        ``number``, ``customer`` and ``currency`` never change (``account.field_immutable``);
+        status follows the lifecycle (``account.status_transition_invalid``).
+
+        Raises:
+            TypeError: an unknown field, or a value of the wrong type.
+            NotFoundError: no such account.
+            ConflictError: the account is no longer at *expected_version*.
+            RuleViolationError: every violation of the edited account and its links.
+        """
+        unknown = set(changes) - _ACCOUNT_EDITABLE
+        if unknown:
+            raise TypeError(
+                f"edit_account() cannot change {sorted(unknown)}; "
+                f"editable: {sorted(_ACCOUNT_EDITABLE)}"
+            )
+        with self._store.unit_of_work() as uow:
+            before = self._account(uow, number)
+            self._check_version(before, expected_version)
+            customer = self._customer(uow, before.customer)
+            lookup = self._lookup(uow)
+            after = attrs.evolve(before, **changes, version=before.version + 1)
+            _raise_if(
+                [
+                    *check_account(after, customer, lookup, before=before),
+                    *check_hierarchy(after, lookup, before=before),
+                ]
+            )
+            if attrs.evolve(after, version=before.version) == before:
+                return before
+            uow.accounts.update(after)
+            self._record(uow, number, before, after)
+            uow.commit()
+            return after
+
+    def erase_customer(self, number: str) -> Customer:
+        """Erase a customer's personal data, keeping its accounts and billing records.
+
+        Names, emails, phones, addresses (except the country), tax number and date of birth
+        are cleared (required text becomes ``"[erased]"``); the names and emails of the
+        accounts' contacts are cleared too, and so are the erased values in the history.
+        The customer becomes read-only.  History records that an erasure happened, not what
+        was erased.  Erasing twice changes nothing.
+        """
+        with self._store.unit_of_work() as uow:
+            before = self._customer(uow, number)
+            if before.erased:
+                return before
+            after = _erased(before)
+            uow.customers.update(after)
+            uow.history.redact(number, _PERSONAL_CUSTOMER_FIELDS, ERASED)
+            at = self._clock()
+            changes = [Change(at=at, number=number, field="erased", old="false", new="true")]
+            for account_number in uow.accounts.of_customer(number):
+                account = self._account(uow, account_number)
+                if account.contacts:
+                    contacts = tuple(
+                        Contact(name=ERASED, category=c.category) for c in account.contacts
+                    )
+                    uow.accounts.update(
+                        attrs.evolve(account, contacts=contacts, version=account.version + 1)
+                    )
+                    uow.history.redact(account_number, frozenset({"contacts"}), ERASED)
+                    changes.append(
+                        Change(
+                            at=at, number=account_number, field="erased", old="false", new="true"
+                        )
+                    )
+            uow.history.append(changes)
+            uow.commit()
+            return after
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get_customer(self, number: str) -> Customer:
+        """The customer with this number.  Raises NotFoundError."""
+        with self._store.unit_of_work() as uow:
+            return self._customer(uow, number)
+
+    def get_account(self, number: str) -> BillingAccount:
+        """The account with this number.  Raises NotFoundError."""
+        with self._store.unit_of_work() as uow:
+            return self._account(uow, number)
+
+    def _accounts_of(self, uow: UnitOfWork, customer: Customer) -> tuple[BillingAccount, ...]:
+        numbers = uow.accounts.of_customer(customer.number)
+        ordered = [customer.default_account] + [n for n in numbers if n != customer.default_account]
+        return tuple(self._account(uow, n) for n in ordered)
+
+    def accounts_of(self, customer_number: str) -> tuple[BillingAccount, ...]:
+        """The customer's accounts: the default first, then the others by number."""
+        with self._store.unit_of_work() as uow:
+            return self._accounts_of(uow, self._customer(uow, customer_number))
+
+    def managed_accounts(self, number: str) -> tuple[BillingAccount, ...]:
+        """The accounts invoiced on this (responsible) account, by number."""
+        with self._store.unit_of_work() as uow:
+            self._account(uow, number)
+            return tuple(self._account(uow, n) for n in uow.accounts.managed_by(number))
+
+    def child_accounts(self, number: str) -> tuple[BillingAccount, ...]:
+        """The accounts whose reporting parent is this account, by number."""
+        with self._store.unit_of_work() as uow:
+            self._account(uow, number)
+            return tuple(self._account(uow, n) for n in uow.accounts.children_of(number))
+
+    def search_customers(self, text: str) -> tuple[Customer, ...]:
+        """Customers whose name words or numbers start with every word of *text*.
+
+        Case- and accent-insensitive; ordered by number; an empty query finds nothing.
+        """
+        _require(text, str, "text")
+        words = query_words(text)
+        if not words:
+            return ()
+        with self._store.unit_of_work() as uow:
+            return tuple(self._customer(uow, n) for n in uow.customers.search(words))
+
+    def search_accounts(self, text: str) -> tuple[BillingAccount, ...]:
+        """Accounts whose numbers, or whose customer's name words, start with every word of
+        *text*.  Case- and accent-insensitive; ordered by number."""
+        _require(text, str, "text")
+        words = query_words(text)
+        if not words:
+            return ()
+        with self._store.unit_of_work() as uow:
+            return tuple(self._account(uow, n) for n in uow.accounts.search(words))
+
+    def responsible_account_candidates(self, number: str) -> tuple[BillingAccount, ...]:
+        """Accounts that could become this account's responsible account: ACTIVE, on the
+        same bill cycle, in the same invoice currency, neither the account itself nor one
+        it is (indirectly) responsible for.  Ordered by number."""
+        with self._store.unit_of_work() as uow:
+            account = self._account(uow, number)
+            below = descendants(number, uow.accounts.managed_by)
+            return tuple(
+                a
+                for a in uow.accounts.all()
+                if a.status is AccountStatus.ACTIVE
+                and a.bill_cycle == account.bill_cycle
+                and a.invoice_currency == account.invoice_currency
+                and a.number != number
+                and a.number not in below
+            )
+
+    def parent_account_candidates(self, number: str) -> tuple[BillingAccount, ...]:
+        """Accounts that could become this account's reporting parent: ACTIVE, SUSPENDED or
+        PENDING_COLLECTION (and on the same bill cycle when the settings require it),
+        neither the account itself nor one of its descendants.  Ordered by number."""
+        from custbill.rules.hierarchy import PARENT_STATUSES
+
+        with self._store.unit_of_work() as uow:
+            account = self._account(uow, number)
+            same_cycle = self._lookup(uow).settings.require_same_bill_cycle_for_account_hierarchy
+            below = descendants(number, uow.accounts.children_of)
+            return tuple(
+                a
+                for a in uow.accounts.all()
+                if a.status in PARENT_STATUSES
+                and (not same_cycle or a.bill_cycle == account.bill_cycle)
+                and a.number != number
+                and a.number not in below
+            )
+
+    def customer_summary(self, number: str) -> CustomerSummary:
+        """The Customer Summary page: the customer and a line per account, default first."""
+        with self._store.unit_of_work() as uow:
+            customer = self._customer(uow, number)
+            lines = tuple(
+                AccountLine(
+                    number=a.number,
+                    external_number=a.external_number,
+                    currency=a.currency,
+                    status=a.status,
+                    balance=Money(0, a.invoice_currency),
+                    minimum_invoice_amount=a.minimum_invoice_amount,
+                    is_default=a.number == customer.default_account,
+                    preferred_language=a.preferred_language,
+                    custom_fields=dict(a.custom_fields),
+                )
+                for a in self._accounts_of(uow, customer)
+            )
+            return CustomerSummary(customer=customer, accounts=lines)
+
+    def account_summary(self, number: str) -> AccountSummary:
+        """The Account page's summary: status, start and next invoice dates, payment term,
+        auto-pay and hierarchy links.  ``next_invoice_date`` is the first bill date on or
+        after the later of today and the start date, or None for a deactivated account."""
+        with self._store.unit_of_work() as uow:
+            account = self._account(uow, number)
+            customer = self._customer(uow, account.customer)
+            cycle = uow.catalog.get(BillCycle, account.bill_cycle)
+            next_date = None
+            if cycle is not None and account.status is not AccountStatus.DEACTIVATED:
+                try:
+                    next_date = next_bill_date(cycle, max(self._clock().date(), account.start_date))
+                except RuleViolationError:
+                    next_date = None
+            return AccountSummary(
+                account=account,
+                customer_number=customer.number,
+                customer_name=customer.name,
+                balance=Money(0, account.invoice_currency),
+                next_invoice_date=next_date,
+                payment_term=uow.catalog.get(PaymentTerm, account.payment_term),
+                managed_accounts=uow.accounts.managed_by(number),
+                child_accounts=uow.accounts.children_of(number),
+            )
+
+    def history(self, number: str) -> tuple[Change, ...]:
+        """Every recorded change of a customer or account, oldest first.
+
+        Raises:
+            NotFoundError: when no customer or account has this number.
+        """
+        _require(number, str, "number")
+        with self._store.unit_of_work() as uow:
+            if uow.customers.get(number) is None and uow.accounts.get(number) is None:
+                raise NotFoundError("customer or account", number)
+            return uow.history.of(number)
+
+    def validate_customers(self) -> dict[str, tuple[Violation, ...]]:
+        """Every violation across all stored customers and accounts, grouped by code.
+
+        Useful before a bill run, or after a custom field became required.  Each
+        violation's ``params["number"]`` names the customer or account it is about.
+        Erased customers are skipped (they are read-only); their accounts are checked.
+        Hierarchy links are checked when they are made, and are not re-checked here.
+        """
+        grouped: dict[str, list[Violation]] = {}
+
+        def add(number: str, violations: Iterable[Violation]) -> None:
+            for v in violations:
+                tagged = attrs.evolve(v, params={**v.params, "number": number})
+                grouped.setdefault(v.code, []).append(tagged)
+
+        with self._store.unit_of_work() as uow:
+            lookup = self._lookup(uow)
+            for customer in uow.customers.all():
+                if not customer.erased:
+                    add(customer.number, check_customer(customer, lookup, before=customer))
+            for account in uow.accounts.all():
+                customer = self._customer(uow, account.customer)
+                add(account.number, check_account(account, customer, lookup, before=account))
+        return {code: tuple(vs) for code, vs in sorted(grouped.items())}
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store."""
+        self._store.close()
+
+    def __enter__(self) -> CustomerBilling:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _erased(customer: Customer) -> Customer:
+    def keep_country(address: Address | None) -> Address | None:
+        if address is None:
+            return None
+        return Address(line1=ERASED, city=ERASED, postal_code=ERASED, country=address.country)
+
+    person = customer.kind is CustomerKind.PERSON
+    return attrs.evolve(
+        customer,
+        first_name=ERASED if person else None,
+        last_name=ERASED if person else None,
+        company_name=None if person else ERASED,
+        primary_email=ERASED,
+        secondary_emails=(),
+        phones=(),
+        billing_address=keep_country(customer.billing_address),
+        service_address=keep_country(customer.service_address),
+        shipping_address=keep_country(customer.shipping_address),
+        tax_number=None,
+        date_of_birth=None,
+        erased=True,
+        version=customer.version + 1,
+    )

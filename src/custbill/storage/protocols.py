@@ -1,0 +1,226 @@
+"""The storage protocols a host application implements to keep custbill's records.
+
+A :class:`Store` opens a :class:`UnitOfWork`; the unit of work gives repositories for
+customers, accounts, catalog, settings and history.  Everything written through a unit of
+work becomes visible at once on :meth:`UnitOfWork.commit`, or not at all: leaving the
+``with`` block without committing (an exception included) rolls everything back.
+
+Repositories hand out and take frozen model objects.  ``update`` methods check the
+optimistic version: the stored record must be at ``new.version - 1``, else
+:class:`~custbill.ConflictError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Protocol, TypeVar
+
+from custbill.model import (
+    AccountCategory,
+    BillCycle,
+    BillingAccount,
+    Change,
+    Customer,
+    CustomFieldDefinition,
+    CustomFieldTarget,
+    DunningPlan,
+    PaymentTerm,
+    Settings,
+)
+
+#: A catalog entry kind that is stored by id.
+CatalogItem = BillCycle | PaymentTerm | AccountCategory | DunningPlan
+T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
+
+
+class CustomerRepository(Protocol):
+    """Customers, with lookups by external number and name, and word-prefix search."""
+
+    def get(self, number: str) -> Customer | None:
+        """The customer with this number, or None."""
+        ...
+
+    def add(self, customer: Customer) -> None:
+        """Store a new customer (its number is known to be free)."""
+        ...
+
+    def update(self, customer: Customer) -> None:
+        """Replace the stored customer; ConflictError unless it is at ``version - 1``."""
+        ...
+
+    def with_external_number(self, external_number: str) -> str | None:
+        """Number of the customer with this external number, or None."""
+        ...
+
+    def named(self, name: str) -> tuple[str, ...]:
+        """Numbers of the customers whose name equals *name* ignoring case."""
+        ...
+
+    def search(self, words: Sequence[str]) -> list[str]:
+        """Numbers, in order, of the customers matching every normalised query word.
+
+        A word matches when it is a prefix of a token from
+        :func:`custbill.storage.search.customer_tokens`.
+        """
+        ...
+
+    def all(self) -> Iterator[Customer]:
+        """Every customer, in number order."""
+        ...
+
+
+class AccountRepository(Protocol):
+    """Billing accounts, with the indexes the facade and the rules need."""
+
+    def get(self, number: str) -> BillingAccount | None:
+        """The account with this number, or None."""
+        ...
+
+    def add(self, account: BillingAccount) -> None:
+        """Store a new account (its number is known to be free)."""
+        ...
+
+    def update(self, account: BillingAccount) -> None:
+        """Replace the stored account; ConflictError unless it is at ``version - 1``."""
+        ...
+
+    def with_external_number(self, external_number: str) -> str | None:
+        """Number of the account with this external number, or None."""
+        ...
+
+    def of_customer(self, customer: str) -> tuple[str, ...]:
+        """Numbers of the customer's accounts, in number order."""
+        ...
+
+    def managed_by(self, number: str) -> tuple[str, ...]:
+        """Numbers of the accounts whose responsible account is *number*, in order."""
+        ...
+
+    def children_of(self, number: str) -> tuple[str, ...]:
+        """Numbers of the accounts whose parent account is *number*, in order."""
+        ...
+
+    def search(self, words: Sequence[str]) -> list[str]:
+        """Numbers, in order, of the accounts matching every normalised query word.
+
+        Tokens come from :func:`custbill.storage.search.account_tokens`: the account's
+        numbers and its customer's name, so renaming a customer re-indexes its accounts.
+        """
+        ...
+
+    def all(self) -> Iterator[BillingAccount]:
+        """Every account, in number order."""
+        ...
+
+
+class CatalogRepository(Protocol):
+    """Reference data, keyed by kind and id (custom fields by target and name)."""
+
+    def get(self, kind: type[T], id: str) -> T | None:
+        """The entry of this kind with this id, or None."""
+        ...
+
+    def all(self, kind: type[T]) -> tuple[T, ...]:
+        """Every entry of this kind, in id order."""
+        ...
+
+    def add(self, entry: CatalogItem | CustomFieldDefinition) -> None:
+        """Store a new entry (its id is known to be free)."""
+        ...
+
+    def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
+        """The custom field definitions of this target, in the order they were added."""
+        ...
+
+
+class SettingsRepository(Protocol):
+    """The tenant's single settings record."""
+
+    def get(self) -> Settings | None:
+        """The stored settings, or None before any were stored."""
+        ...
+
+    def put(self, settings: Settings) -> None:
+        """Store the settings, replacing any before."""
+        ...
+
+
+class HistoryRepository(Protocol):
+    """An append-only log of field changes."""
+
+    def append(self, changes: Sequence[Change]) -> None:
+        """Add changes at the end of the log."""
+        ...
+
+    def of(self, number: str) -> tuple[Change, ...]:
+        """The changes of one customer or account, oldest first."""
+        ...
+
+    def redact(self, number: str, fields: frozenset[str], mask: str) -> None:
+        """Replace the old and new values of *number*'s changes to *fields* by *mask*
+        (values that were None stay None)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One atomic piece of work: all of its writes are committed together or not at all."""
+
+    @property
+    def customers(self) -> CustomerRepository:
+        """The customers."""
+        ...
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """The billing accounts."""
+        ...
+
+    @property
+    def catalog(self) -> CatalogRepository:
+        """The reference data."""
+        ...
+
+    @property
+    def settings(self) -> SettingsRepository:
+        """The tenant's settings."""
+        ...
+
+    @property
+    def history(self) -> HistoryRepository:
+        """The change log."""
+        ...
+
+    def next_number(self, kind: str) -> int:
+        """The next value of the named sequence (``"customer"``, ``"account"``).
+
+        Values never repeat, even when the unit of work rolls back.
+        """
+        ...
+
+    def commit(self) -> None:
+        """Make every write of this unit of work durable and visible."""
+        ...
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+
+class Store(Protocol):
+    """Somewhere custbill's records live."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work; use it as a context manager."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources; it is not used afterwards."""
+        ...

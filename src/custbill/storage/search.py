@@ -1,0 +1,60 @@
+"""Text normalisation and tokens for search, shared by every store.
+
+Search is case- and accent-insensitive: text is decomposed (NFKD), combining marks are
+dropped, and the rest is case-folded, so ``"Émile"`` and ``"emile"`` meet.  A name gives a
+token for each white-space separated word (with surrounding punctuation stripped) and for
+each run of letters and digits inside it, so ``"O'Brien"`` is found by ``o'b``, ``o`` and
+``brien``.  Numbers and external numbers give one token each, whole.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_PIECES = re.compile(r"\w+")
+
+
+def normalise(text: str) -> str:
+    """Case-fold *text* and strip its accents.
+
+    >>> normalise("Ångström Café")
+    'angstrom cafe'
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _word_tokens(word: str) -> Iterable[str]:
+    stripped = word.strip("\"'.,;:!?()[]{}<>")
+    if stripped:
+        yield stripped
+    yield from _PIECES.findall(word)
+
+
+def name_tokens(name: str) -> frozenset[str]:
+    """Tokens of a name, normalised."""
+    return frozenset(t for word in normalise(name).split() for t in _word_tokens(word))
+
+
+def query_words(text: str) -> list[str]:
+    """The normalised words of a query, each of which must match (an empty list matches
+    nothing)."""
+    words = []
+    for word in normalise(text).split():
+        stripped = word.strip("\"'.,;:!?()[]{}<>")
+        if stripped:
+            words.append(stripped)
+    return words
+
+
+def customer_tokens(number: str, external_number: str | None, name: str) -> frozenset[str]:
+    """Search tokens of a customer."""
+    numbers = {normalise(n) for n in (number, external_number) if n}
+    return name_tokens(name) | numbers
+
+
+def account_tokens(number: str, external_number: str | None, customer_name: str) -> frozenset[str]:
+    """Search tokens of an account: its own numbers and its customer's name."""
+    return customer_tokens(number, external_number, customer_name)

@@ -1,0 +1,122 @@
+"""Read models for the Customer Summary and Account pages.
+
+Amounts are formatted with babel in each account's preferred language, always with an
+explicit locale (never the process locale).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import attrs
+from moneyed import Money
+
+from custbill.model import AccountStatus, BillingAccount, Customer, PaymentTerm
+
+
+def format_amount(amount: Money, language: str) -> str:
+    """*amount* formatted for the babel locale *language* (``"sv_SE"`` → ``"0,00 kr"``)."""
+    from moneyed.l10n import format_money  # lazy: pulls in babel's locale data
+
+    return str(format_money(amount, locale=language))
+
+
+@attrs.frozen(kw_only=True)
+class AccountLine:
+    """One row of a customer summary's account list."""
+
+    number: str
+    external_number: str | None
+    currency: str
+    status: AccountStatus
+    balance: Money
+    minimum_invoice_amount: Money | None
+    is_default: bool
+    preferred_language: str
+    custom_fields: dict[str, object] = attrs.field(factory=dict, hash=False)
+
+    @property
+    def balance_text(self) -> str:
+        """The balance formatted in the account's preferred language."""
+        return format_amount(self.balance, self.preferred_language)
+
+    @property
+    def minimum_text(self) -> str:
+        """The minimum invoice amount formatted in the account's preferred language."""
+        if self.minimum_invoice_amount is None:
+            return "-"
+        return format_amount(self.minimum_invoice_amount, self.preferred_language)
+
+
+@attrs.frozen(kw_only=True)
+class CustomerSummary:
+    """The Customer Summary page: the customer's details and every account, default first.
+
+    ``balance`` is what each account owes: zero until invoices are recorded against it.
+    """
+
+    customer: Customer
+    accounts: tuple[AccountLine, ...]
+
+    def __str__(self) -> str:
+        c = self.customer
+        head = f"{c.name} ({c.number}"
+        head += f", external {c.external_number})" if c.external_number else ")"
+        lines = [head, f"  primary email: {c.primary_email}"]
+        if c.billing_address is not None:
+            a = c.billing_address
+            parts = [a.line1, a.line2, a.city, a.region, a.postal_code, a.country]
+            lines.append("  billing address: " + ", ".join(p for p in parts if p))
+        lines.append(
+            f"  {'account':<10} {'currency':<8} {'status':<10} {'balance':>14} "
+            f"{'minimum invoice':>16}  fields"
+        )
+        for line in self.accounts:
+            fields = ", ".join(f"{k}={v}" for k, v in line.custom_fields.items())
+            marker = "*" if line.is_default else " "
+            lines.append(
+                f"{marker} {line.number:<10} {line.currency:<8} {line.status.value:<10} "
+                f"{line.balance_text:>14} {line.minimum_text:>16}  {fields}"
+            )
+        lines.append("  (* default account)")
+        return "\n".join(lines)
+
+
+@attrs.frozen(kw_only=True)
+class AccountSummary:
+    """The Account page's summary: status, dates, payment setup and hierarchy links."""
+
+    account: BillingAccount
+    customer_number: str
+    customer_name: str
+    balance: Money
+    next_invoice_date: date | None
+    payment_term: PaymentTerm | None
+    managed_accounts: tuple[str, ...]
+    child_accounts: tuple[str, ...]
+
+    @property
+    def balance_text(self) -> str:
+        """The balance formatted in the account's preferred language."""
+        return format_amount(self.balance, self.account.preferred_language)
+
+    def __str__(self) -> str:
+        a = self.account
+        term = self.payment_term.name if self.payment_term is not None else a.payment_term
+        next_date = self.next_invoice_date.isoformat() if self.next_invoice_date else "none"
+        lines = [
+            f"Account {a.number} of {self.customer_name} ({self.customer_number})",
+            f"  status: {a.status.value}   start: {a.start_date.isoformat()}"
+            f"   next invoice: {next_date}",
+            f"  currency: {a.currency}   balance: {self.balance_text}",
+            f"  payment term: {term}   auto-pay: {'yes' if a.auto_pay else 'no'}",
+        ]
+        if a.responsible_account:
+            lines.append(f"  invoiced on: {a.responsible_account}")
+        if self.managed_accounts:
+            lines.append(f"  manages: {', '.join(self.managed_accounts)}")
+        if a.parent_account:
+            lines.append(f"  parent: {a.parent_account}")
+        if self.child_accounts:
+            lines.append(f"  children: {', '.join(self.child_accounts)}")
+        return "\n".join(lines)
