@@ -427,7 +427,7 @@ class CustomerBilling:
             return new
 
     def edit_customer(
-        self, number: str, *, expected_version: int | None = None, **changes: Any
+        self, number: str, /, *, expected_version: int | None = None, **changes: Any
     ) -> Customer:
         """Change fields of a customer and return the new customer.
 
@@ -470,7 +470,7 @@ class CustomerBilling:
             return after
 
     def edit_account(
-        self, number: str, *, expected_version: int | None = None, **changes: Any
+        self, number: str, /, *, expected_version: int | None = None, **changes: Any
     ) -> BillingAccount:
         """Change fields of a billing account (status and hierarchy links included).
 

@@ -1,0 +1,140 @@
+"""Shared fixtures: a catalog-ready facade on a real MemoryStore, a fixed clock, and a
+snapshot of a store's whole state for "a rejected operation changes nothing"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+import custbill as cb
+from custbill.service import _UnitLookup
+from custbill.storage import MemoryStore
+
+TODAY = date(2026, 6, 15)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+ALL_ON = cb.Settings(
+    allow_multi_customer_accounts=True,
+    enable_responsible_account_management=True,
+    enable_account_hierarchy_management=True,
+    overall_invoice_distribution=frozenset(cb.InvoiceType),
+)
+
+
+def fixed_clock() -> datetime:
+    """The tests' now."""
+    return NOW
+
+
+def add_catalog(billing: cb.CustomerBilling) -> None:
+    """The catalog most tests use: two monthly cycles, a USD-only cycle, terms, categories."""
+    start = date(2020, 1, 1)
+    billing.add_bill_cycle(cb.BillCycle(id="m1", name="Monthly 1st",
+                                        period=cb.BillingPeriod.MONTHLY, bill_day=1,
+                                        start_date=start))
+    billing.add_bill_cycle(cb.BillCycle(id="m15", name="Monthly 15th",
+                                        period=cb.BillingPeriod.MONTHLY, bill_day=15,
+                                        start_date=start))
+    billing.add_bill_cycle(cb.BillCycle(id="usd", name="USD only",
+                                        period=cb.BillingPeriod.MONTHLY, bill_day=1,
+                                        start_date=start, currency="USD"))
+    billing.add_payment_term(cb.PaymentTerm(id="net30", name="Net 30", net_days=30))
+    billing.add_account_category(cb.AccountCategory(id="corp", name="Corporate"))
+    billing.add_dunning_plan(cb.DunningPlan(id="std", name="Standard", steps=(
+        cb.DunningStep(days_past_due=10, action="remind"),
+        cb.DunningStep(days_past_due=30, action="suspend"),
+    )))
+
+
+def new_customer(**changes: Any) -> cb.NewCustomer:
+    """A valid company customer, with *changes* applied."""
+    fields: dict[str, Any] = {
+        "kind": cb.CustomerKind.COMPANY,
+        "company_name": "Acme Brick",
+        "primary_email": "ap@acme.example",
+        "billing_address": cb.Address(line1="1 Main St", city="Austin", postal_code="78701",
+                                      country="US"),
+    }
+    fields.update(changes)
+    return cb.NewCustomer(**fields)
+
+
+def new_account(**changes: Any) -> cb.NewAccount:
+    """A valid USD account on cycle m1, with *changes* applied."""
+    fields: dict[str, Any] = {
+        "currency": "USD",
+        "bill_cycle": "m1",
+        "start_date": date(2024, 1, 1),
+        "category": "corp",
+        "payment_term": "net30",
+        "invoice_type": cb.InvoiceType.EMAIL,
+    }
+    fields.update(changes)
+    return cb.NewAccount(**fields)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def billing(store: MemoryStore) -> Iterator[cb.CustomerBilling]:
+    """A facade with every capability switched on and the standard catalog."""
+    with cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock) as facade:
+        add_catalog(facade)
+        yield facade
+
+
+@pytest.fixture
+def plain_billing(store: MemoryStore) -> Iterator[cb.CustomerBilling]:
+    """A facade with default settings and the standard catalog."""
+    with cb.CustomerBilling(store=store, clock=fixed_clock) as facade:
+        add_catalog(facade)
+        yield facade
+
+
+@contextmanager
+def lookup_for(store: MemoryStore, settings: cb.Settings | None = None,
+               today: date = TODAY) -> Iterator[_UnitLookup]:
+    """The rules' lookup over *store* (a real unit of work, rolled back afterwards)."""
+    with store.unit_of_work() as uow:
+        yield _UnitLookup(uow, settings or uow.settings.get() or cb.Settings(), today)
+
+
+def snapshot(store: MemoryStore) -> tuple[Any, ...]:
+    """Everything a MemoryStore holds except its sequences (which never go back)."""
+
+    def lists(d: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
+        return {k: list(v) for k, v in d.items()}
+
+    def index(i: Any) -> tuple[Any, ...]:
+        return ({k: set(v) for k, v in i._postings.items()}, list(i._sorted),
+                dict(i._tokens_of))
+
+    return (
+        dict(store.customers), dict(store.accounts),
+        dict(store.customer_by_external), dict(store.account_by_external),
+        lists(store.customers_by_name), lists(store.accounts_by_customer),
+        lists(store.managed), lists(store.children),
+        index(store.customer_search), index(store.account_search),
+        {k: dict(v) for k, v in store.catalog.items()},
+        {k: dict(v) for k, v in store.custom_fields.items()},
+        store.settings, lists(store.history),
+    )
+
+
+def rejected(store: MemoryStore, operation: Callable[[], object],
+             *codes: str) -> cb.RuleViolationError:
+    """Run *operation*, expect a RuleViolationError with at least *codes*, and check that
+    the store is exactly as before."""
+    before = snapshot(store)
+    with pytest.raises(cb.RuleViolationError) as info:
+        operation()
+    assert set(codes) <= info.value.codes, info.value.violations
+    assert snapshot(store) == before
+    return info.value
