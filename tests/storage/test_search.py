@@ -1,0 +1,65 @@
+"""Search normalisation and the word-prefix token index."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custbill.storage.memory import TokenIndex
+from custbill.storage.search import customer_tokens, name_tokens, normalise, query_words
+
+
+def test_normalise_drops_case_and_accents() -> None:
+    """Decomposed accents go, case folds (ß → ss)."""
+    assert normalise("Ångström Straße ÉMILE") == "angstrom strasse emile"
+
+
+def test_name_tokens_keep_words_and_pieces() -> None:
+    """Whole words (trimmed of punctuation) and their letter/digit runs are tokens."""
+    assert name_tokens("O'Brien & Sons, Ltd.") == {"o'brien", "o", "brien", "&", "sons",
+                                                  "ltd"}
+
+
+def test_numbers_are_whole_tokens() -> None:
+    """A number matches from its start only."""
+    tokens = customer_tokens("C-000123", "EXT/9", "Acme")
+    assert {"c-000123", "ext/9", "acme"} <= tokens
+    assert "000123" not in tokens
+
+
+def test_query_words() -> None:
+    """Queries split on white space, lose surrounding punctuation, and normalise."""
+    assert query_words('  "Société,"  GÉN ') == ["societe", "gen"]
+    assert query_words(" , ") == []
+
+
+names = st.text(alphabet="abcé ABC-'", max_size=12)
+
+
+@given(st.dictionaries(st.text(alphabet="0123456789", min_size=1, max_size=4), names,
+                       max_size=20),
+       st.lists(st.text(alphabet="abcé", min_size=1, max_size=3), min_size=1, max_size=3))
+def test_index_matches_brute_force(entries: dict[str, str], words: list[str]) -> None:
+    """The index returns exactly the keys a brute-force prefix scan finds, sorted."""
+    index = TokenIndex()
+    for key, name in entries.items():
+        index.set(key, name_tokens(name))
+    query = [normalise(w) for w in words]
+    expected = sorted(k for k, name in entries.items()
+                      if all(any(t.startswith(w) for t in name_tokens(name)) for w in query))
+    assert index.search(query) == expected
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), names), max_size=30))
+def test_reindexing_leaves_no_stale_tokens(updates: list[tuple[str, str]]) -> None:
+    """After any sequence of re-indexing, the index holds only current tokens."""
+    index = TokenIndex()
+    current: dict[str, frozenset[str]] = {}
+    for key, name in updates:
+        current[key] = name_tokens(name)
+        index.set(key, current[key])
+    live = {t for tokens in current.values() for t in tokens}
+    assert set(index._postings) == live
+    assert index._sorted == sorted(live)
+    for key, tokens in current.items():
+        assert index.tokens_of(key) == tokens

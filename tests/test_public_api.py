@@ -1,0 +1,47 @@
+"""The public surface of ``custbill`` is the SPEC's."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import custbill as cb
+
+SPEC_EXPORTS = {
+    "CustomerBilling", "Settings", "Customer", "BillingAccount", "NewCustomer", "NewAccount",
+    "Address", "Phone", "PhoneType", "Contact", "PaymentMethod", "PaymentMethodKind",
+    "CustomerKind", "AccountStatus", "InvoiceType", "InvoiceRendering", "Channel",
+    "BillCycle", "BillingPeriod", "PaymentTerm", "AccountCategory", "DunningPlan",
+    "DunningStep", "CustomFieldDefinition", "CustomFieldTarget", "CustomFieldType",
+    "Violation", "Change", "Money", "CustbillError", "RuleViolationError", "NotFoundError",
+    "ConflictError", "CurrencyMismatchError", "InvalidDataError",
+}
+# Bill-run plans (BillRunPlan, PlannedInvoice, SkippedAccount) come with plan_bill_run.
+
+
+def test_exports() -> None:
+    """Every SPEC name is importable from custbill and listed in __all__."""
+    assert SPEC_EXPORTS <= set(cb.__all__)
+    for name in cb.__all__:
+        assert getattr(cb, name) is not None
+
+
+def test_error_hierarchy() -> None:
+    """Errors derive from CustbillError and the documented builtins."""
+    assert issubclass(cb.RuleViolationError, cb.CustbillError)
+    assert issubclass(cb.RuleViolationError, ValueError)
+    assert issubclass(cb.InvalidDataError, ValueError)
+    assert issubclass(cb.NotFoundError, LookupError)
+    for error in (cb.ConflictError, cb.CurrencyMismatchError, cb.NotFoundError):
+        assert issubclass(error, cb.CustbillError)
+
+
+def test_version_comes_from_metadata() -> None:
+    """__version__ is the installed distribution's version."""
+    assert cb.__version__ == importlib.metadata.version("custbill")
+
+
+def test_money_is_py_moneyed() -> None:
+    """custbill.Money is py-moneyed's Money."""
+    import moneyed
+
+    assert cb.Money is moneyed.Money
