@@ -33,21 +33,46 @@ def fixed_clock() -> datetime:
 def add_catalog(billing: cb.CustomerBilling) -> None:
     """The catalog most tests use: two monthly cycles, a USD-only cycle, terms, categories."""
     start = date(2020, 1, 1)
-    billing.add_bill_cycle(cb.BillCycle(id="m1", name="Monthly 1st",
-                                        period=cb.BillingPeriod.MONTHLY, bill_day=1,
-                                        start_date=start))
-    billing.add_bill_cycle(cb.BillCycle(id="m15", name="Monthly 15th",
-                                        period=cb.BillingPeriod.MONTHLY, bill_day=15,
-                                        start_date=start))
-    billing.add_bill_cycle(cb.BillCycle(id="usd", name="USD only",
-                                        period=cb.BillingPeriod.MONTHLY, bill_day=1,
-                                        start_date=start, currency="USD"))
+    billing.add_bill_cycle(
+        cb.BillCycle(
+            id="m1",
+            name="Monthly 1st",
+            period=cb.BillingPeriod.MONTHLY,
+            bill_day=1,
+            start_date=start,
+        )
+    )
+    billing.add_bill_cycle(
+        cb.BillCycle(
+            id="m15",
+            name="Monthly 15th",
+            period=cb.BillingPeriod.MONTHLY,
+            bill_day=15,
+            start_date=start,
+        )
+    )
+    billing.add_bill_cycle(
+        cb.BillCycle(
+            id="usd",
+            name="USD only",
+            period=cb.BillingPeriod.MONTHLY,
+            bill_day=1,
+            start_date=start,
+            currency="USD",
+        )
+    )
     billing.add_payment_term(cb.PaymentTerm(id="net30", name="Net 30", net_days=30))
     billing.add_account_category(cb.AccountCategory(id="corp", name="Corporate"))
-    billing.add_dunning_plan(cb.DunningPlan(id="std", name="Standard", steps=(
-        cb.DunningStep(days_past_due=10, action="remind"),
-        cb.DunningStep(days_past_due=30, action="suspend"),
-    )))
+    billing.add_dunning_plan(
+        cb.DunningPlan(
+            id="std",
+            name="Standard",
+            steps=(
+                cb.DunningStep(days_past_due=10, action="remind"),
+                cb.DunningStep(days_past_due=30, action="suspend"),
+            ),
+        )
+    )
 
 
 def new_customer(**changes: Any) -> cb.NewCustomer:
@@ -56,8 +81,9 @@ def new_customer(**changes: Any) -> cb.NewCustomer:
         "kind": cb.CustomerKind.COMPANY,
         "company_name": "Acme Brick",
         "primary_email": "ap@acme.example",
-        "billing_address": cb.Address(line1="1 Main St", city="Austin", postal_code="78701",
-                                      country="US"),
+        "billing_address": cb.Address(
+            line1="1 Main St", city="Austin", postal_code="78701", country="US"
+        ),
     }
     fields.update(changes)
     return cb.NewCustomer(**fields)
@@ -99,8 +125,9 @@ def plain_billing(store: MemoryStore) -> Iterator[cb.CustomerBilling]:
 
 
 @contextmanager
-def lookup_for(store: MemoryStore, settings: cb.Settings | None = None,
-               today: date = TODAY) -> Iterator[_UnitLookup]:
+def lookup_for(
+    store: MemoryStore, settings: cb.Settings | None = None, today: date = TODAY
+) -> Iterator[_UnitLookup]:
     """The rules' lookup over *store* (a real unit of work, rolled back afterwards)."""
     with store.unit_of_work() as uow:
         yield _UnitLookup(uow, settings or uow.settings.get() or cb.Settings(), today)
@@ -113,23 +140,29 @@ def snapshot(store: MemoryStore) -> tuple[Any, ...]:
         return {k: list(v) for k, v in d.items()}
 
     def index(i: Any) -> tuple[Any, ...]:
-        return ({k: set(v) for k, v in i._postings.items()}, list(i._sorted),
-                dict(i._tokens_of))
+        return ({k: set(v) for k, v in i._postings.items()}, list(i._sorted), dict(i._tokens_of))
 
     return (
-        dict(store.customers), dict(store.accounts),
-        dict(store.customer_by_external), dict(store.account_by_external),
-        lists(store.customers_by_name), lists(store.accounts_by_customer),
-        lists(store.managed), lists(store.children),
-        index(store.customer_search), index(store.account_search),
+        dict(store.customers),
+        dict(store.accounts),
+        dict(store.customer_by_external),
+        dict(store.account_by_external),
+        lists(store.customers_by_name),
+        lists(store.accounts_by_customer),
+        lists(store.managed),
+        lists(store.children),
+        index(store.customer_search),
+        index(store.account_search),
         {k: dict(v) for k, v in store.catalog.items()},
         {k: dict(v) for k, v in store.custom_fields.items()},
-        store.settings, lists(store.history),
+        store.settings,
+        lists(store.history),
     )
 
 
-def rejected(store: MemoryStore, operation: Callable[[], object],
-             *codes: str) -> cb.RuleViolationError:
+def rejected(
+    store: MemoryStore, operation: Callable[[], object], *codes: str
+) -> cb.RuleViolationError:
     """Run *operation*, expect a RuleViolationError with at least *codes*, and check that
     the store is exactly as before."""
     before = snapshot(store)

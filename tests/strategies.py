@@ -17,21 +17,40 @@ text = st.text(max_size=20)
 short_ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=8)
 optional_text = st.none() | text
 dates = st.dates(min_value=date(1, 1, 1), max_value=date.max)
-decimals = st.decimals(allow_nan=False, allow_infinity=False, places=4,
-                       min_value=Decimal("-1e9"), max_value=Decimal("1e9"))
-money = st.builds(lambda amount, currency: Money(amount, currency), decimals,
-                  st.sampled_from(CURRENCIES))
+decimals = st.decimals(
+    allow_nan=False,
+    allow_infinity=False,
+    places=4,
+    min_value=Decimal("-1e9"),
+    max_value=Decimal("1e9"),
+)
+money = st.builds(
+    lambda amount, currency: Money(amount, currency), decimals, st.sampled_from(CURRENCIES)
+)
 custom_values: st.SearchStrategy[Any] = st.one_of(text, decimals, dates)
 custom_fields = st.dictionaries(text, custom_values, max_size=3)
 
-addresses = st.builds(cb.Address, line1=text, line2=optional_text, city=text,
-                      region=optional_text, postal_code=text, country=text)
+addresses = st.builds(
+    cb.Address,
+    line1=text,
+    line2=optional_text,
+    city=text,
+    region=optional_text,
+    postal_code=text,
+    country=text,
+)
 phones = st.builds(cb.Phone, type=st.sampled_from(cb.PhoneType), number=text)
-contacts = st.builds(cb.Contact, name=text, email=optional_text, category=optional_text,
-                     phone=optional_text)
-payment_methods = st.builds(cb.PaymentMethod, kind=st.sampled_from(cb.PaymentMethodKind),
-                            token=text, brand=optional_text, last4=optional_text,
-                            expiry=optional_text)
+contacts = st.builds(
+    cb.Contact, name=text, email=optional_text, category=optional_text, phone=optional_text
+)
+payment_methods = st.builds(
+    cb.PaymentMethod,
+    kind=st.sampled_from(cb.PaymentMethodKind),
+    token=text,
+    brand=optional_text,
+    last4=optional_text,
+    expiry=optional_text,
+)
 
 
 def _tuples(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
@@ -56,8 +75,14 @@ _customer_fields: dict[str, st.SearchStrategy[Any]] = {
     "custom_fields": custom_fields,
 }
 new_customers = st.builds(cb.NewCustomer, number=optional_text, **_customer_fields)
-customers = st.builds(cb.Customer, number=text, default_account=text, erased=st.booleans(),
-                      version=st.integers(1, 10**6), **_customer_fields)
+customers = st.builds(
+    cb.Customer,
+    number=text,
+    default_account=text,
+    erased=st.booleans(),
+    version=st.integers(1, 10**6),
+    **_customer_fields,
+)
 
 _account_fields: dict[str, st.SearchStrategy[Any]] = {
     "currency": st.sampled_from(CURRENCIES) | text,
@@ -76,7 +101,7 @@ _account_fields: dict[str, st.SearchStrategy[Any]] = {
     "preferred_language": text | st.sampled_from(["en_US", "sv_SE", "es_MX"]),
     "distribute_invoice": st.booleans(),
     "auto_pay": st.booleans(),
-    "auto_pay_offset_days": st.integers(-10**6, 10**6),
+    "auto_pay_offset_days": st.integers(-(10**6), 10**6),
     "payment_methods": _tuples(payment_methods),
     "dunning_enabled": st.booleans(),
     "dunning_plan": optional_text,
@@ -85,29 +110,52 @@ _account_fields: dict[str, st.SearchStrategy[Any]] = {
     "custom_fields": custom_fields,
 }
 new_accounts = st.builds(cb.NewAccount, number=optional_text, **_account_fields)
-accounts = st.builds(cb.BillingAccount, number=text, customer=text,
-                     status=st.sampled_from(cb.AccountStatus),
-                     version=st.integers(1, 10**6), **_account_fields)
+accounts = st.builds(
+    cb.BillingAccount,
+    number=text,
+    customer=text,
+    status=st.sampled_from(cb.AccountStatus),
+    version=st.integers(1, 10**6),
+    **_account_fields,
+)
 
-bill_cycles = st.builds(cb.BillCycle, id=text, name=text,
-                        period=st.sampled_from(cb.BillingPeriod),
-                        bill_day=st.integers(-5, 40), start_date=dates,
-                        currency=st.none() | st.sampled_from(CURRENCIES) | text)
+bill_cycles = st.builds(
+    cb.BillCycle,
+    id=text,
+    name=text,
+    period=st.sampled_from(cb.BillingPeriod),
+    bill_day=st.integers(-5, 40),
+    start_date=dates,
+    currency=st.none() | st.sampled_from(CURRENCIES) | text,
+)
 valid_bill_cycles = st.sampled_from(cb.BillingPeriod).flatmap(
     lambda period: st.builds(
-        cb.BillCycle, id=short_ids, name=st.just("cycle"), period=st.just(period),
+        cb.BillCycle,
+        id=short_ids,
+        name=st.just("cycle"),
+        period=st.just(period),
         bill_day=st.integers(1, 7 if period is cb.BillingPeriod.WEEKLY else 31),
         start_date=st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)),
     )
 )
-payment_terms = st.builds(cb.PaymentTerm, id=text, name=text,
-                          net_days=st.integers(-1000, 1000), end_of_month=st.booleans())
+payment_terms = st.builds(
+    cb.PaymentTerm,
+    id=text,
+    name=text,
+    net_days=st.integers(-1000, 1000),
+    end_of_month=st.booleans(),
+)
 account_categories = st.builds(cb.AccountCategory, id=text, name=text)
 dunning_steps = st.builds(cb.DunningStep, days_past_due=st.integers(-100, 1000), action=text)
 dunning_plans = st.builds(cb.DunningPlan, id=text, name=text, steps=_tuples(dunning_steps))
 custom_field_definitions = st.builds(
-    cb.CustomFieldDefinition, name=text, applies_to=st.sampled_from(cb.CustomFieldTarget),
-    type=st.sampled_from(cb.CustomFieldType), options=_tuples(text), required=st.booleans())
+    cb.CustomFieldDefinition,
+    name=text,
+    applies_to=st.sampled_from(cb.CustomFieldTarget),
+    type=st.sampled_from(cb.CustomFieldType),
+    options=_tuples(text),
+    required=st.booleans(),
+)
 settings = st.builds(
     cb.Settings,
     allow_multi_customer_accounts=st.booleans(),
@@ -119,22 +167,41 @@ settings = st.builds(
     distribute_invoice_contact_categories=st.frozensets(text, max_size=3),
     unique_customer_names=st.booleans(),
 )
-violations = st.builds(cb.Violation, code=text, path=text, message=text,
-                       params=st.dictionaries(text, st.one_of(text, st.integers()),
-                                              max_size=3))
-changes = st.builds(cb.Change, at=st.datetimes(timezones=st.just(UTC)).map(
-    lambda d: d.replace(tzinfo=UTC)), number=text, field=text, old=optional_text,
-    new=optional_text)
+violations = st.builds(
+    cb.Violation,
+    code=text,
+    path=text,
+    message=text,
+    params=st.dictionaries(text, st.one_of(text, st.integers()), max_size=3),
+)
+changes = st.builds(
+    cb.Change,
+    at=st.datetimes(timezones=st.just(UTC)).map(lambda d: d.replace(tzinfo=UTC)),
+    number=text,
+    field=text,
+    old=optional_text,
+    new=optional_text,
+)
 
 #: One strategy per serialisable model type.
 MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
-    cb.Address: addresses, cb.Phone: phones, cb.Contact: contacts,
-    cb.PaymentMethod: payment_methods, cb.NewCustomer: new_customers,
-    cb.Customer: customers, cb.NewAccount: new_accounts, cb.BillingAccount: accounts,
-    cb.BillCycle: bill_cycles, cb.PaymentTerm: payment_terms,
-    cb.AccountCategory: account_categories, cb.DunningStep: dunning_steps,
-    cb.DunningPlan: dunning_plans, cb.CustomFieldDefinition: custom_field_definitions,
-    cb.Settings: settings, cb.Violation: violations, cb.Change: changes,
+    cb.Address: addresses,
+    cb.Phone: phones,
+    cb.Contact: contacts,
+    cb.PaymentMethod: payment_methods,
+    cb.NewCustomer: new_customers,
+    cb.Customer: customers,
+    cb.NewAccount: new_accounts,
+    cb.BillingAccount: accounts,
+    cb.BillCycle: bill_cycles,
+    cb.PaymentTerm: payment_terms,
+    cb.AccountCategory: account_categories,
+    cb.DunningStep: dunning_steps,
+    cb.DunningPlan: dunning_plans,
+    cb.CustomFieldDefinition: custom_field_definitions,
+    cb.Settings: settings,
+    cb.Violation: violations,
+    cb.Change: changes,
 }
 
 __all__ = ["MODEL_STRATEGIES"]

@@ -16,8 +16,14 @@ def test_demo_prints_the_summary_and_a_year_of_dates(capsys: pytest.CaptureFixtu
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "Widgets International (C-000001)" in out
-    for fragment in ("$1,500.00", "US$250.00", "$5,000.00", "25\xa0000,00\xa0₽",
-                     "2\xa0500,00\xa0kr", "Location=Sweden"):
+    for fragment in (
+        "$1,500.00",
+        "US$250.00",
+        "$5,000.00",
+        "25\xa0000,00\xa0₽",
+        "2\xa0500,00\xa0kr",
+        "Location=Sweden",
+    ):
         assert fragment in out
     assert out.count("  due ") == 12
     assert "2026-12-01  due 2026-12-31" in out
@@ -38,6 +44,7 @@ def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_python_dash_m() -> None:
     """`python -m custbill --help` lists the commands."""
-    done = subprocess.run([sys.executable, "-m", "custbill", "--help"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "custbill", "--help"], capture_output=True, text=True, check=True
+    )
     assert "demo" in done.stdout and "codes" in done.stdout

@@ -17,32 +17,62 @@ from custbill.storage import MemoryStore
 from tests.conftest import new_account, new_customer, rejected
 
 SPEC_CODES = {
-    "customer.name_required", "customer.email_invalid", "customer.date_of_birth_not_personal",
-    "customer.date_of_birth_in_future", "customer.number_taken",
-    "customer.external_number_taken", "customer.name_taken", "customer.address_invalid",
-    "customer.phone_invalid", "customer.erased", "account.number_taken",
-    "account.external_number_taken", "account.currency_unknown", "account.reference_unknown",
-    "account.bill_cycle_currency_mismatch", "account.start_before_bill_cycle",
-    "account.multi_account_disabled", "account.invoice_type_not_allowed",
+    "customer.name_required",
+    "customer.email_invalid",
+    "customer.date_of_birth_not_personal",
+    "customer.date_of_birth_in_future",
+    "customer.number_taken",
+    "customer.external_number_taken",
+    "customer.name_taken",
+    "customer.address_invalid",
+    "customer.phone_invalid",
+    "customer.erased",
+    "account.number_taken",
+    "account.external_number_taken",
+    "account.currency_unknown",
+    "account.reference_unknown",
+    "account.bill_cycle_currency_mismatch",
+    "account.start_before_bill_cycle",
+    "account.multi_account_disabled",
+    "account.invoice_type_not_allowed",
     "account.email_invoice_requires_primary_email",
-    "account.paper_invoice_requires_billing_address", "account.minimum_invoice_invalid",
-    "account.auto_pay_requires_payment_method", "account.dunning_plan_required",
-    "account.invoice_rendering_requires_managed_accounts", "account.status_transition_invalid",
-    "account.field_immutable", "account.custom_field_invalid",
-    "customer.custom_field_invalid", "account.language_unknown", "account.contact_invalid",
-    "account.payment_method_invalid", "account.credit_limit_invalid",
-    "hierarchy.responsible_disabled", "hierarchy.responsible_not_active",
-    "hierarchy.responsible_bill_cycle_mismatch", "hierarchy.responsible_currency_mismatch",
-    "hierarchy.parent_disabled", "hierarchy.parent_status_ineligible",
-    "hierarchy.parent_bill_cycle_mismatch", "hierarchy.cycle",
-    "hierarchy.has_active_dependents", "settings.in_use", "billing.not_a_bill_date",
-    "billing.charge_not_billable", "billing.charge_currency_mismatch",
-    "billing.date_out_of_range", "catalog.invalid", "catalog.id_taken",
+    "account.paper_invoice_requires_billing_address",
+    "account.minimum_invoice_invalid",
+    "account.auto_pay_requires_payment_method",
+    "account.dunning_plan_required",
+    "account.invoice_rendering_requires_managed_accounts",
+    "account.status_transition_invalid",
+    "account.field_immutable",
+    "account.custom_field_invalid",
+    "customer.custom_field_invalid",
+    "account.language_unknown",
+    "account.contact_invalid",
+    "account.payment_method_invalid",
+    "account.credit_limit_invalid",
+    "hierarchy.responsible_disabled",
+    "hierarchy.responsible_not_active",
+    "hierarchy.responsible_bill_cycle_mismatch",
+    "hierarchy.responsible_currency_mismatch",
+    "hierarchy.parent_disabled",
+    "hierarchy.parent_status_ineligible",
+    "hierarchy.parent_bill_cycle_mismatch",
+    "hierarchy.cycle",
+    "hierarchy.has_active_dependents",
+    "settings.in_use",
+    "billing.not_a_bill_date",
+    "billing.charge_not_billable",
+    "billing.charge_currency_mismatch",
+    "billing.date_out_of_range",
+    "catalog.invalid",
+    "catalog.id_taken",
 }
 
 # Codes raised by bill runs, which the facade plans in custbill.billing's bill-run module.
-BILL_RUN_CODES = {"billing.not_a_bill_date", "billing.charge_not_billable",
-                  "billing.charge_currency_mismatch"}
+BILL_RUN_CODES = {
+    "billing.not_a_bill_date",
+    "billing.charge_not_billable",
+    "billing.charge_currency_mismatch",
+}
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
 
@@ -81,8 +111,9 @@ def _managed_pair(billing: cb.CustomerBilling) -> tuple[cb.BillingAccount, cb.Bi
 
 def _rendering(billing: cb.CustomerBilling) -> Callable[[], object]:
     lone = _account(billing)
-    return lambda: billing.edit_account(lone.number,
-                                        invoice_rendering=cb.InvoiceRendering.AGGREGATED)
+    return lambda: billing.edit_account(
+        lone.number, invoice_rendering=cb.InvoiceRendering.AGGREGATED
+    )
 
 
 def _responsible_disabled(billing: cb.CustomerBilling) -> Callable[[], object]:
@@ -135,93 +166,154 @@ def _id_taken(billing: cb.CustomerBilling) -> Callable[[], object]:
 
 
 def _date_out_of_range(billing: cb.CustomerBilling) -> Callable[[], object]:
-    cycle = cb.BillCycle(id="y", name="Yearly", period=cb.BillingPeriod.ANNUAL, bill_day=30,
-                         start_date=date(2000, 12, 1))
+    cycle = cb.BillCycle(
+        id="y",
+        name="Yearly",
+        period=cb.BillingPeriod.ANNUAL,
+        bill_day=30,
+        start_date=date(2000, 12, 1),
+    )
     return lambda: next_bill_date(cycle, date.max)
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "customer.name_required": lambda b: lambda: b.create_customer(
-        new_customer(company_name=" "), new_account()),
-    "customer.email_invalid": lambda b: lambda: b.create_customer(
-        new_customer(primary_email="not-an-email"), new_account()),
-    "customer.date_of_birth_not_personal": lambda b: lambda: b.create_customer(
-        new_customer(date_of_birth=date(1980, 1, 1)), new_account()),
-    "customer.date_of_birth_in_future": lambda b: lambda: b.create_customer(
-        new_customer(kind=cb.CustomerKind.PERSON, first_name="A", last_name="B",
-                     date_of_birth=date(2030, 1, 1)), new_account()),
+    "customer.name_required": lambda b: (
+        lambda: b.create_customer(new_customer(company_name=" "), new_account())
+    ),
+    "customer.email_invalid": lambda b: (
+        lambda: b.create_customer(new_customer(primary_email="not-an-email"), new_account())
+    ),
+    "customer.date_of_birth_not_personal": lambda b: (
+        lambda: b.create_customer(new_customer(date_of_birth=date(1980, 1, 1)), new_account())
+    ),
+    "customer.date_of_birth_in_future": lambda b: (
+        lambda: b.create_customer(
+            new_customer(
+                kind=cb.CustomerKind.PERSON,
+                first_name="A",
+                last_name="B",
+                date_of_birth=date(2030, 1, 1),
+            ),
+            new_account(),
+        )
+    ),
     "customer.number_taken": lambda b: (
         b.create_customer(new_customer(number="X-1"), new_account()),
-        lambda: b.create_customer(new_customer(number="X-1"), new_account()))[1],
+        lambda: b.create_customer(new_customer(number="X-1"), new_account()),
+    )[1],
     "customer.external_number_taken": lambda b: (
         b.create_customer(new_customer(external_number="E1"), new_account()),
-        lambda: b.create_customer(new_customer(external_number="E1"), new_account()))[1],
+        lambda: b.create_customer(new_customer(external_number="E1"), new_account()),
+    )[1],
     "customer.name_taken": _name_taken,
-    "customer.address_invalid": lambda b: lambda: b.create_customer(
-        new_customer(billing_address=cb.Address(line1="x", city="y", postal_code="1",
-                                                country="ZZ")), new_account()),
-    "customer.phone_invalid": lambda b: lambda: b.create_customer(
-        new_customer(phones=(cb.Phone(type=cb.PhoneType.WORK, number="call me"),)),
-        new_account()),
+    "customer.address_invalid": lambda b: (
+        lambda: b.create_customer(
+            new_customer(
+                billing_address=cb.Address(line1="x", city="y", postal_code="1", country="ZZ")
+            ),
+            new_account(),
+        )
+    ),
+    "customer.phone_invalid": lambda b: (
+        lambda: b.create_customer(
+            new_customer(phones=(cb.Phone(type=cb.PhoneType.WORK, number="call me"),)),
+            new_account(),
+        )
+    ),
     "customer.erased": _erased,
-    "customer.custom_field_invalid": lambda b: lambda: b.create_customer(
-        new_customer(custom_fields={"Nope": "x"}), new_account()),
+    "customer.custom_field_invalid": lambda b: (
+        lambda: b.create_customer(new_customer(custom_fields={"Nope": "x"}), new_account())
+    ),
     "account.number_taken": lambda b: (
         b.create_customer(new_customer(), new_account(number="N-1")),
-        lambda: b.create_customer(new_customer(company_name="Other"),
-                                  new_account(number="N-1")))[1],
+        lambda: b.create_customer(new_customer(company_name="Other"), new_account(number="N-1")),
+    )[1],
     "account.external_number_taken": lambda b: (
         b.create_customer(new_customer(), new_account(external_number="E1")),
-        lambda: b.create_customer(new_customer(company_name="Other"),
-                                  new_account(external_number="E1")))[1],
-    "account.currency_unknown": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(currency="XYZ")),
-    "account.reference_unknown": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(bill_cycle="nope")),
-    "account.bill_cycle_currency_mismatch": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(currency="EUR", bill_cycle="usd")),
-    "account.start_before_bill_cycle": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(start_date=date(2019, 12, 31))),
+        lambda: b.create_customer(
+            new_customer(company_name="Other"), new_account(external_number="E1")
+        ),
+    )[1],
+    "account.currency_unknown": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(currency="XYZ"))
+    ),
+    "account.reference_unknown": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(bill_cycle="nope"))
+    ),
+    "account.bill_cycle_currency_mismatch": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(currency="EUR", bill_cycle="usd"))
+    ),
+    "account.start_before_bill_cycle": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(start_date=date(2019, 12, 31)))
+    ),
     "account.multi_account_disabled": _multi,
     "account.invoice_type_not_allowed": lambda b: (
         b.update_settings(overall_invoice_distribution=frozenset({cb.InvoiceType.NONE})),
-        lambda: b.create_customer(new_customer(), new_account()))[1],
-    "account.email_invoice_requires_primary_email": lambda b: lambda: b.create_customer(
-        new_customer(primary_email=""), new_account()),
-    "account.paper_invoice_requires_billing_address": lambda b: lambda: b.create_customer(
-        new_customer(billing_address=None), new_account(invoice_type=cb.InvoiceType.PAPER)),
-    "account.minimum_invoice_invalid": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(minimum_invoice_amount=Money("-1", "USD"))),
-    "account.auto_pay_requires_payment_method": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(auto_pay=True)),
-    "account.dunning_plan_required": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(dunning_enabled=True)),
+        lambda: b.create_customer(new_customer(), new_account()),
+    )[1],
+    "account.email_invoice_requires_primary_email": lambda b: (
+        lambda: b.create_customer(new_customer(primary_email=""), new_account())
+    ),
+    "account.paper_invoice_requires_billing_address": lambda b: (
+        lambda: b.create_customer(
+            new_customer(billing_address=None), new_account(invoice_type=cb.InvoiceType.PAPER)
+        )
+    ),
+    "account.minimum_invoice_invalid": lambda b: (
+        lambda: b.create_customer(
+            new_customer(), new_account(minimum_invoice_amount=Money("-1", "USD"))
+        )
+    ),
+    "account.auto_pay_requires_payment_method": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(auto_pay=True))
+    ),
+    "account.dunning_plan_required": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(dunning_enabled=True))
+    ),
     "account.invoice_rendering_requires_managed_accounts": _rendering,
     "account.status_transition_invalid": lambda b: (
         a := _account(b),
         b.edit_account(a.number, status=cb.AccountStatus.SUSPENDED),
-        lambda: b.edit_account(a.number, status=cb.AccountStatus.PENDING_COLLECTION))[-1],
+        lambda: b.edit_account(a.number, status=cb.AccountStatus.PENDING_COLLECTION),
+    )[-1],
     "account.field_immutable": lambda b: (
-        a := _account(b), lambda: b.edit_account(a.number, currency="EUR"))[-1],
-    "account.custom_field_invalid": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(custom_fields={"Nope": "x"})),
-    "account.language_unknown": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(preferred_language="xx_XX")),
-    "account.contact_invalid": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(contacts=(cb.Contact(name="", email="a@b.example"),))),
-    "account.payment_method_invalid": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(payment_methods=(cb.PaymentMethod(
-            kind=cb.PaymentMethodKind.CARD, token="4111 1111 1111 1111"),))),
-    "account.credit_limit_invalid": lambda b: lambda: b.create_customer(
-        new_customer(), new_account(credit_limit=Money("100", "EUR"))),
+        a := _account(b),
+        lambda: b.edit_account(a.number, currency="EUR"),
+    )[-1],
+    "account.custom_field_invalid": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(custom_fields={"Nope": "x"}))
+    ),
+    "account.language_unknown": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(preferred_language="xx_XX"))
+    ),
+    "account.contact_invalid": lambda b: (
+        lambda: b.create_customer(
+            new_customer(), new_account(contacts=(cb.Contact(name="", email="a@b.example"),))
+        )
+    ),
+    "account.payment_method_invalid": lambda b: (
+        lambda: b.create_customer(
+            new_customer(),
+            new_account(
+                payment_methods=(
+                    cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token="4111 1111 1111 1111"),
+                )
+            ),
+        )
+    ),
+    "account.credit_limit_invalid": lambda b: (
+        lambda: b.create_customer(new_customer(), new_account(credit_limit=Money("100", "EUR")))
+    ),
     "hierarchy.responsible_disabled": _responsible_disabled,
     "hierarchy.responsible_not_active": _responsible_not_active,
     "hierarchy.responsible_bill_cycle_mismatch": lambda b: (
         top := _account(b),
-        lambda: _account(b, bill_cycle="m15", responsible_account=top.number))[-1],
+        lambda: _account(b, bill_cycle="m15", responsible_account=top.number),
+    )[-1],
     "hierarchy.responsible_currency_mismatch": lambda b: (
         top := _account(b),
-        lambda: _account(b, currency="EUR", responsible_account=top.number))[-1],
+        lambda: _account(b, currency="EUR", responsible_account=top.number),
+    )[-1],
     "hierarchy.parent_disabled": _parent_disabled,
     "hierarchy.parent_status_ineligible": _parent_ineligible,
     "hierarchy.parent_bill_cycle_mismatch": _parent_cycle_mismatch,
@@ -229,9 +321,17 @@ SCENARIOS: dict[str, Scenario] = {
     "hierarchy.has_active_dependents": _dependents,
     "settings.in_use": _in_use,
     "billing.date_out_of_range": _date_out_of_range,
-    "catalog.invalid": lambda b: lambda: b.add_bill_cycle(cb.BillCycle(
-        id="w", name="Weekly", period=cb.BillingPeriod.WEEKLY, bill_day=8,
-        start_date=date(2020, 1, 1))),
+    "catalog.invalid": lambda b: (
+        lambda: b.add_bill_cycle(
+            cb.BillCycle(
+                id="w",
+                name="Weekly",
+                period=cb.BillingPeriod.WEEKLY,
+                bill_day=8,
+                start_date=date(2020, 1, 1),
+            )
+        )
+    ),
     "catalog.id_taken": _id_taken,
 }
 
@@ -263,8 +363,10 @@ def test_code_is_provoked_and_changes_nothing(
 def test_valid_operations_raise_nothing(billing: cb.CustomerBilling) -> None:
     """The same fixtures, used correctly, are accepted."""
     customer, account = billing.create_customer(new_customer(), new_account())
-    other = billing.add_account(customer.number, new_account(responsible_account=account.number,
-                                                              parent_account=account.number))
+    other = billing.add_account(
+        customer.number,
+        new_account(responsible_account=account.number, parent_account=account.number),
+    )
     billing.edit_account(account.number, invoice_rendering=cb.InvoiceRendering.PER_ACCOUNT)
     billing.edit_account(other.number, status=cb.AccountStatus.SUSPENDED)
     assert billing.validate_customers() == {}

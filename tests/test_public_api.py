@@ -7,20 +7,48 @@ import importlib.metadata
 import custbill as cb
 
 SPEC_EXPORTS = {
-    "CustomerBilling", "Settings", "Customer", "BillingAccount", "NewCustomer", "NewAccount",
-    "Address", "Phone", "PhoneType", "Contact", "PaymentMethod", "PaymentMethodKind",
-    "CustomerKind", "AccountStatus", "InvoiceType", "InvoiceRendering", "Channel",
-    "BillCycle", "BillingPeriod", "PaymentTerm", "AccountCategory", "DunningPlan",
-    "DunningStep", "CustomFieldDefinition", "CustomFieldTarget", "CustomFieldType",
-    "Violation", "Change", "Money", "CustbillError", "RuleViolationError", "NotFoundError",
-    "ConflictError", "CurrencyMismatchError", "InvalidDataError",
+    "CustomerBilling",
+    "Settings",
+    "Customer",
+    "BillingAccount",
+    "NewCustomer",
+    "NewAccount",
+    "Address",
+    "Phone",
+    "PhoneType",
+    "Contact",
+    "PaymentMethod",
+    "PaymentMethodKind",
+    "CustomerKind",
+    "AccountStatus",
+    "InvoiceType",
+    "InvoiceRendering",
+    "Channel",
+    "BillCycle",
+    "BillingPeriod",
+    "PaymentTerm",
+    "AccountCategory",
+    "DunningPlan",
+    "DunningStep",
+    "CustomFieldDefinition",
+    "CustomFieldTarget",
+    "CustomFieldType",
+    "Violation",
+    "Change",
+    "Money",
+    "CustbillError",
+    "RuleViolationError",
+    "NotFoundError",
+    "ConflictError",
+    "CurrencyMismatchError",
+    "InvalidDataError",
 }
 # Bill-run plans (BillRunPlan, PlannedInvoice, SkippedAccount) come with plan_bill_run.
 
 
 def test_exports() -> None:
     """Every SPEC name is importable from custbill and listed in __all__."""
-    assert SPEC_EXPORTS <= set(cb.__all__)
+    assert set(cb.__all__) >= SPEC_EXPORTS
     for name in cb.__all__:
         assert getattr(cb, name) is not None
 

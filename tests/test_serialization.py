@@ -20,8 +20,11 @@ from tests.strategies import MODEL_STRATEGIES
 def test_every_exported_model_type_has_a_strategy() -> None:
     """No attrs class exported by custbill escapes the round-trip property."""
     exported = {getattr(cb, n) for n in cb.__all__}
-    model_types = {t for t in exported if isinstance(t, type) and attrs.has(t)
-                   and t.__module__.startswith("custbill.model")}
+    model_types = {
+        t
+        for t in exported
+        if isinstance(t, type) and attrs.has(t) and t.__module__.startswith("custbill.model")
+    }
     assert model_types == set(MODEL_STRATEGIES)
 
 
@@ -36,65 +39,91 @@ def test_round_trip(cls: type, data: st.DataObject) -> None:
     assert to_json(back) == text
     for field in attrs.fields(cls):
         assert type(getattr(back, field.name)) is type(getattr(obj, field.name)) or (
-            field.name == "custom_fields")
+            field.name == "custom_fields"
+        )
     assert from_dict(cls, json.loads(text)) == obj
 
 
 def _account() -> cb.BillingAccount:
     return cb.BillingAccount(
-        number="A-1", customer="C-1", currency="USD", bill_cycle="m1",
-        start_date=date(2026, 1, 1), category="corp", payment_term="net30",
-        invoice_type=cb.InvoiceType.EMAIL, minimum_invoice_amount=Money("10.50", "USD"),
-        contacts=(cb.Contact(name="Bob"),))
+        number="A-1",
+        customer="C-1",
+        currency="USD",
+        bill_cycle="m1",
+        start_date=date(2026, 1, 1),
+        category="corp",
+        payment_term="net30",
+        invoice_type=cb.InvoiceType.EMAIL,
+        minimum_invoice_amount=Money("10.50", "USD"),
+        contacts=(cb.Contact(name="Bob"),),
+    )
 
 
 def test_money_dates_and_custom_values_are_explicit() -> None:
     """Amounts are strings with their currency; custom values carry their type."""
     from decimal import Decimal
 
-    account = attrs.evolve(_account(), custom_fields={
-        "text": "2026-01-01", "number": Decimal("1.50"), "date": date(2026, 1, 1)})
+    account = attrs.evolve(
+        _account(),
+        custom_fields={"text": "2026-01-01", "number": Decimal("1.50"), "date": date(2026, 1, 1)},
+    )
     data = to_dict(account)
     assert data["minimum_invoice_amount"] == {"amount": "10.50", "currency": "USD"}
     assert data["start_date"] == "2026-01-01"
-    assert data["custom_fields"] == {"text": "2026-01-01", "number": {"number": "1.50"},
-                                     "date": {"date": "2026-01-01"}}
+    assert data["custom_fields"] == {
+        "text": "2026-01-01",
+        "number": {"number": "1.50"},
+        "date": {"date": "2026-01-01"},
+    }
     assert from_dict(cb.BillingAccount, data).custom_fields == account.custom_fields
 
 
 def test_derived_name_is_not_written() -> None:
     """Customer.name is derived, so it is neither written nor accepted."""
-    customer = cb.Customer(number="C-1", default_account="A-1",
-                           kind=cb.CustomerKind.COMPANY, company_name="Acme",
-                           primary_email="a@acme.example")
+    customer = cb.Customer(
+        number="C-1",
+        default_account="A-1",
+        kind=cb.CustomerKind.COMPANY,
+        company_name="Acme",
+        primary_email="a@acme.example",
+    )
     data = to_dict(customer)
     assert "name" not in data
     with pytest.raises(cb.InvalidDataError, match="unknown field"):
         from_dict(cb.Customer, {**data, "name": "Other"})
 
 
-@pytest.mark.parametrize(("change", "path"), [
-    ({"surprise": 1}, "$"),
-    ({"currency": 5}, "$.currency"),
-    ({"start_date": "2026-13-01"}, "$.start_date"),
-    ({"start_date": "2026-01-01T00:00:00"}, "$.start_date"),
-    ({"invoice_type": "FAX"}, "$.invoice_type"),
-    ({"taxable": 1}, "$.taxable"),
-    ({"version": True}, "$.version"),
-    ({"version": "2"}, "$.version"),
-    ({"payment_methods": "tok"}, "$.payment_methods"),
-    ({"contacts": [{"name": 3}]}, "$.contacts[0].name"),
-    ({"contacts": [{"name": "x", "cvv": "123"}]}, "$.contacts[0]"),
-    ({"minimum_invoice_amount": {"amount": "x", "currency": "USD"}},
-     "$.minimum_invoice_amount"),
-    ({"minimum_invoice_amount": {"amount": "NaN", "currency": "USD"}},
-     "$.minimum_invoice_amount"),
-    ({"minimum_invoice_amount": {"amount": "1", "currency": "XYZ"}},
-     "$.minimum_invoice_amount"),
-    ({"minimum_invoice_amount": 10.5}, "$.minimum_invoice_amount"),
-    ({"custom_fields": {"x": 5}}, "$.custom_fields"),
-    ({"custom_fields": {"x": {"when": "2026-01-01"}}}, "$.custom_fields"),
-])
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"surprise": 1}, "$"),
+        ({"currency": 5}, "$.currency"),
+        ({"start_date": "2026-13-01"}, "$.start_date"),
+        ({"start_date": "2026-01-01T00:00:00"}, "$.start_date"),
+        ({"invoice_type": "FAX"}, "$.invoice_type"),
+        ({"taxable": 1}, "$.taxable"),
+        ({"version": True}, "$.version"),
+        ({"version": "2"}, "$.version"),
+        ({"payment_methods": "tok"}, "$.payment_methods"),
+        ({"contacts": [{"name": 3}]}, "$.contacts[0].name"),
+        ({"contacts": [{"name": "x", "cvv": "123"}]}, "$.contacts[0]"),
+        (
+            {"minimum_invoice_amount": {"amount": "x", "currency": "USD"}},
+            "$.minimum_invoice_amount",
+        ),
+        (
+            {"minimum_invoice_amount": {"amount": "NaN", "currency": "USD"}},
+            "$.minimum_invoice_amount",
+        ),
+        (
+            {"minimum_invoice_amount": {"amount": "1", "currency": "XYZ"}},
+            "$.minimum_invoice_amount",
+        ),
+        ({"minimum_invoice_amount": 10.5}, "$.minimum_invoice_amount"),
+        ({"custom_fields": {"x": 5}}, "$.custom_fields"),
+        ({"custom_fields": {"x": {"when": "2026-01-01"}}}, "$.custom_fields"),
+    ],
+)
 def test_bad_data_names_the_path(change: dict[str, Any], path: str) -> None:
     """Each bad field raises InvalidDataError naming its path."""
     data = {**to_dict(_account()), **change}

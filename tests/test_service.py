@@ -19,7 +19,11 @@ def test_create_customer_generates_numbers_and_default(billing: cb.CustomerBilli
     c1, a1 = billing.create_customer(new_customer(), new_account())
     c2, a2 = billing.create_customer(new_customer(company_name="Other"), new_account())
     assert (c1.number, a1.number, c2.number, a2.number) == (
-        "C-000001", "A-000001", "C-000002", "A-000002")
+        "C-000001",
+        "A-000001",
+        "C-000002",
+        "A-000002",
+    )
     assert c1.default_account == a1.number and a1.customer == c1.number
     assert a1.status is cb.AccountStatus.ACTIVE and a1.version == c1.version == 1
     assert billing.get_customer(c1.number) == c1 and billing.get_account(a1.number) == a1
@@ -37,25 +41,36 @@ def test_customer_and_account_numbers_share_a_namespace(billing: cb.CustomerBill
     """An account cannot take a customer's number, nor a new customer an account's."""
     billing.create_customer(new_customer(number="X"), new_account(number="Y"))
     with pytest.raises(cb.RuleViolationError) as info:
-        billing.create_customer(new_customer(number="Y", company_name="B"),
-                                new_account(number="X"))
+        billing.create_customer(new_customer(number="Y", company_name="B"), new_account(number="X"))
     assert info.value.codes == {"customer.number_taken", "account.number_taken"}
     with pytest.raises(cb.RuleViolationError) as same:
-        billing.create_customer(new_customer(number="Z", company_name="B"),
-                                new_account(number="Z"))
+        billing.create_customer(new_customer(number="Z", company_name="B"), new_account(number="Z"))
     assert same.value.codes == {"account.number_taken"}
 
 
-def test_all_violations_are_reported_at_once(billing: cb.CustomerBilling,
-                                             store: MemoryStore) -> None:
+def test_all_violations_are_reported_at_once(
+    billing: cb.CustomerBilling, store: MemoryStore
+) -> None:
     """One rejected call lists the customer's and the account's violations together."""
-    error = rejected(store, lambda: billing.create_customer(
-        new_customer(company_name="", primary_email="bad"),
-        new_account(currency="XYZ", bill_cycle="nope", preferred_language="??"),
-    ), "customer.name_required", "customer.email_invalid", "account.currency_unknown",
-        "account.reference_unknown", "account.language_unknown")
-    assert {v.path for v in error.violations} >= {"company_name", "primary_email", "currency",
-                                                  "bill_cycle", "preferred_language"}
+    error = rejected(
+        store,
+        lambda: billing.create_customer(
+            new_customer(company_name="", primary_email="bad"),
+            new_account(currency="XYZ", bill_cycle="nope", preferred_language="??"),
+        ),
+        "customer.name_required",
+        "customer.email_invalid",
+        "account.currency_unknown",
+        "account.reference_unknown",
+        "account.language_unknown",
+    )
+    assert {v.path for v in error.violations} >= {
+        "company_name",
+        "primary_email",
+        "currency",
+        "bill_cycle",
+        "preferred_language",
+    }
 
 
 def test_wrong_python_types_raise_type_error(billing: cb.CustomerBilling) -> None:
@@ -73,10 +88,14 @@ def test_wrong_python_types_raise_type_error(billing: cb.CustomerBilling) -> Non
 
 def test_not_found(billing: cb.CustomerBilling) -> None:
     """Unknown numbers raise NotFoundError, a LookupError."""
-    for call in (lambda: billing.get_customer("nope"), lambda: billing.get_account("nope"),
-                 lambda: billing.accounts_of("nope"), lambda: billing.history("nope"),
-                 lambda: billing.edit_account("nope", taxable=True),
-                 lambda: billing.add_account("nope", new_account())):
+    for call in (
+        lambda: billing.get_customer("nope"),
+        lambda: billing.get_account("nope"),
+        lambda: billing.accounts_of("nope"),
+        lambda: billing.history("nope"),
+        lambda: billing.edit_account("nope", taxable=True),
+        lambda: billing.add_account("nope", new_account()),
+    ):
         with pytest.raises(cb.NotFoundError) as info:
             call()
         assert isinstance(info.value, LookupError)
@@ -88,36 +107,47 @@ def test_add_account_and_change_default(billing: cb.CustomerBilling) -> None:
     second = billing.add_account(customer.number, new_account(currency="EUR"))
     third = billing.add_account(customer.number, new_account(currency="SEK"), make_default=True)
     assert [a.number for a in billing.accounts_of(customer.number)] == [
-        third.number, first.number, second.number]
+        third.number,
+        first.number,
+        second.number,
+    ]
     updated = billing.set_default_account(customer.number, second.number)
     assert updated.default_account == second.number and updated.version == 3
     assert billing.accounts_of(customer.number)[0] == second
     assert billing.set_default_account(customer.number, second.number) == updated
 
 
-def test_default_account_must_be_the_customers(billing: cb.CustomerBilling,
-                                               store: MemoryStore) -> None:
+def test_default_account_must_be_the_customers(
+    billing: cb.CustomerBilling, store: MemoryStore
+) -> None:
     """Another customer's account cannot become the default."""
     c1, _ = billing.create_customer(new_customer(), new_account())
     _, a2 = billing.create_customer(new_customer(company_name="B"), new_account())
-    rejected(store, lambda: billing.set_default_account(c1.number, a2.number),
-             "account.reference_unknown")
+    rejected(
+        store,
+        lambda: billing.set_default_account(c1.number, a2.number),
+        "account.reference_unknown",
+    )
 
 
-def test_multi_account_setting_is_enforced(plain_billing: cb.CustomerBilling,
-                                           store: MemoryStore) -> None:
+def test_multi_account_setting_is_enforced(
+    plain_billing: cb.CustomerBilling, store: MemoryStore
+) -> None:
     """With default settings a customer has exactly one account."""
     customer, _ = plain_billing.create_customer(new_customer(), new_account())
-    rejected(store, lambda: plain_billing.add_account(customer.number, new_account()),
-             "account.multi_account_disabled")
+    rejected(
+        store,
+        lambda: plain_billing.add_account(customer.number, new_account()),
+        "account.multi_account_disabled",
+    )
 
 
 def test_edit_customer_versions_and_history(billing: cb.CustomerBilling) -> None:
     """Edits bump the version once per committed change and record each changed field."""
-    customer, _ = billing.create_customer(new_customer(tax_number="123-45-6789"),
-                                          new_account())
-    edited = billing.edit_customer(customer.number, company_name="Acme Brick Co",
-                                   tax_number="987-65-4321", expected_version=1)
+    customer, _ = billing.create_customer(new_customer(tax_number="123-45-6789"), new_account())
+    edited = billing.edit_customer(
+        customer.number, company_name="Acme Brick Co", tax_number="987-65-4321", expected_version=1
+    )
     assert edited.version == 2 and edited.name == "Acme Brick Co"
     assert billing.edit_customer(customer.number, company_name="Acme Brick Co") == edited
     history = billing.history(customer.number)
@@ -144,22 +174,29 @@ def test_account_immutable_fields(billing: cb.CustomerBilling, store: MemoryStor
     """number, customer and currency never change; invoice_currency does."""
     c2, _ = billing.create_customer(new_customer(company_name="B"), new_account())
     _, account = billing.create_customer(new_customer(), new_account())
-    error = rejected(store, lambda: billing.edit_account(
-        account.number, number="A-9", customer=c2.number, currency="EUR"),
-        "account.field_immutable")
+    error = rejected(
+        store,
+        lambda: billing.edit_account(
+            account.number, number="A-9", customer=c2.number, currency="EUR"
+        ),
+        "account.field_immutable",
+    )
     assert {v.path for v in error.violations} == {"number", "customer", "currency"}
     edited = billing.edit_account(account.number, invoice_currency="EUR")
     assert edited.invoice_currency == "EUR" and edited.currency == "USD"
 
 
-@pytest.mark.parametrize(("path", "allowed"), [
-    (["SUSPENDED", "ACTIVE", "PENDING_COLLECTION", "ACTIVE", "DEACTIVATED"], True),
-    (["SUSPENDED", "DEACTIVATED"], True),
-    (["PENDING_COLLECTION", "DEACTIVATED"], True),
-    (["SUSPENDED", "PENDING_COLLECTION"], False),
-    (["PENDING_COLLECTION", "SUSPENDED"], False),
-    (["DEACTIVATED", "ACTIVE"], False),
-])
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        (["SUSPENDED", "ACTIVE", "PENDING_COLLECTION", "ACTIVE", "DEACTIVATED"], True),
+        (["SUSPENDED", "DEACTIVATED"], True),
+        (["PENDING_COLLECTION", "DEACTIVATED"], True),
+        (["SUSPENDED", "PENDING_COLLECTION"], False),
+        (["PENDING_COLLECTION", "SUSPENDED"], False),
+        (["DEACTIVATED", "ACTIVE"], False),
+    ],
+)
 def test_status_lifecycle(billing: cb.CustomerBilling, path: list[str], allowed: bool) -> None:
     """ACTIVE ↔ SUSPENDED, ACTIVE ↔ PENDING_COLLECTION, any → DEACTIVATED, which is final."""
     _, account = billing.create_customer(new_customer(), new_account())
@@ -178,26 +215,31 @@ def _chain(billing: cb.CustomerBilling, length: int, field: str) -> list[cb.Bill
     customer, top = billing.create_customer(new_customer(), new_account())
     chain = [top]
     for _ in range(length - 1):
-        chain.append(billing.add_account(customer.number,
-                                         new_account(**{field: chain[-1].number})))
+        chain.append(billing.add_account(customer.number, new_account(**{field: chain[-1].number})))
     return chain
 
 
 @pytest.mark.parametrize("field", ["responsible_account", "parent_account"])
-def test_cycles_are_refused_in_both_hierarchies(billing: cb.CustomerBilling,
-                                                store: MemoryStore, field: str) -> None:
+def test_cycles_are_refused_in_both_hierarchies(
+    billing: cb.CustomerBilling, store: MemoryStore, field: str
+) -> None:
     """Linking the top of a chain under its bottom, or an account to itself, is a cycle."""
     chain = _chain(billing, 5, field)
-    rejected(store, lambda: billing.edit_account(chain[0].number, **{field: chain[-1].number}),
-             "hierarchy.cycle")
-    rejected(store, lambda: billing.edit_account(chain[2].number, **{field: chain[2].number}),
-             "hierarchy.cycle")
+    rejected(
+        store,
+        lambda: billing.edit_account(chain[0].number, **{field: chain[-1].number}),
+        "hierarchy.cycle",
+    )
+    rejected(
+        store,
+        lambda: billing.edit_account(chain[2].number, **{field: chain[2].number}),
+        "hierarchy.cycle",
+    )
     moved = billing.edit_account(chain[3].number, **{field: chain[0].number})
     assert getattr(moved, field) == chain[0].number
 
 
-def test_deep_chain_has_no_recursion_limit(billing: cb.CustomerBilling,
-                                           store: MemoryStore) -> None:
+def test_deep_chain_has_no_recursion_limit(billing: cb.CustomerBilling, store: MemoryStore) -> None:
     """A 100,000-deep responsible chain is checked for cycles by a loop, not recursion."""
     customer, top = billing.create_customer(new_customer(), new_account())
     previous = top
@@ -205,16 +247,24 @@ def test_deep_chain_has_no_recursion_limit(billing: cb.CustomerBilling,
     with store.unit_of_work() as uow:
         for i in range(100_000):
             account = cb.BillingAccount(
-                number=f"D-{i:06d}", customer=customer.number, currency="USD",
-                bill_cycle="m1", start_date=date(2024, 1, 1), category="corp",
-                payment_term="net30", invoice_type=cb.InvoiceType.EMAIL,
-                responsible_account=previous.number)
+                number=f"D-{i:06d}",
+                customer=customer.number,
+                currency="USD",
+                bill_cycle="m1",
+                start_date=date(2024, 1, 1),
+                category="corp",
+                payment_term="net30",
+                invoice_type=cb.InvoiceType.EMAIL,
+                responsible_account=previous.number,
+            )
             uow.accounts.add(account)
             previous = account
         uow.commit()
-    rejected(store, lambda: billing.edit_account(top.number,
-                                                 responsible_account=previous.number),
-             "hierarchy.cycle")
+    rejected(
+        store,
+        lambda: billing.edit_account(top.number, responsible_account=previous.number),
+        "hierarchy.cycle",
+    )
     assert len(billing.managed_accounts(top.number)) == 1
 
 
@@ -222,10 +272,12 @@ def test_candidate_listings(billing: cb.CustomerBilling) -> None:
     """Responsible candidates: ACTIVE, same cycle and invoice currency, not self or below.
     Parent candidates: eligible status, not self or below."""
     customer, a = billing.create_customer(new_customer(), new_account())
-    b = billing.add_account(customer.number, new_account(responsible_account=a.number,
-                                                         parent_account=a.number))
-    c = billing.add_account(customer.number, new_account(responsible_account=b.number,
-                                                         parent_account=b.number))
+    b = billing.add_account(
+        customer.number, new_account(responsible_account=a.number, parent_account=a.number)
+    )
+    c = billing.add_account(
+        customer.number, new_account(responsible_account=b.number, parent_account=b.number)
+    )
     d = billing.add_account(customer.number, new_account())
     eur = billing.add_account(customer.number, new_account(currency="EUR"))
     other_cycle = billing.add_account(customer.number, new_account(bill_cycle="m15"))
@@ -239,9 +291,13 @@ def test_candidate_listings(billing: cb.CustomerBilling) -> None:
 
     assert numbers(billing.responsible_account_candidates(a.number)) == [d.number]
     assert numbers(billing.responsible_account_candidates(c.number)) == [
-        a.number, b.number, d.number]
+        a.number,
+        b.number,
+        d.number,
+    ]
     assert numbers(billing.parent_account_candidates(a.number)) == sorted(
-        [d.number, eur.number, other_cycle.number, suspended.number])
+        [d.number, eur.number, other_cycle.number, suspended.number]
+    )
     billing.update_settings(require_same_bill_cycle_for_account_hierarchy=True)
     assert other_cycle.number not in numbers(billing.parent_account_candidates(a.number))
     assert b.number in numbers(billing.responsible_account_candidates(c.number))
@@ -254,10 +310,16 @@ def test_editing_a_responsible_account_keeps_managed_accounts_consistent(
     accounts."""
     customer, top = billing.create_customer(new_customer(), new_account())
     billing.add_account(customer.number, new_account(responsible_account=top.number))
-    rejected(store, lambda: billing.edit_account(top.number, bill_cycle="m15"),
-             "hierarchy.responsible_bill_cycle_mismatch")
-    rejected(store, lambda: billing.edit_account(top.number, invoice_currency="EUR"),
-             "hierarchy.responsible_currency_mismatch")
+    rejected(
+        store,
+        lambda: billing.edit_account(top.number, bill_cycle="m15"),
+        "hierarchy.responsible_bill_cycle_mismatch",
+    )
+    rejected(
+        store,
+        lambda: billing.edit_account(top.number, invoice_currency="EUR"),
+        "hierarchy.responsible_currency_mismatch",
+    )
 
 
 def test_deactivation_order(billing: cb.CustomerBilling) -> None:
@@ -269,7 +331,8 @@ def test_deactivation_order(billing: cb.CustomerBilling) -> None:
     assert info.value.violations[0].params["dependents"] == [child.number]
     billing.edit_account(child.number, status=cb.AccountStatus.DEACTIVATED)
     assert billing.edit_account(top.number, status=cb.AccountStatus.DEACTIVATED).status is (
-        cb.AccountStatus.DEACTIVATED)
+        cb.AccountStatus.DEACTIVATED
+    )
 
 
 def test_settings_persist_and_refuse_contradictions(store: MemoryStore) -> None:
@@ -283,36 +346,41 @@ def test_settings_persist_and_refuse_contradictions(store: MemoryStore) -> None:
         second.update_settings(no_such_setting=True)
 
 
-@pytest.mark.parametrize(("setting", "value"), [
-    ("allow_multi_customer_accounts", False),
-    ("enable_responsible_account_management", False),
-    ("enable_account_hierarchy_management", False),
-    ("require_same_bill_cycle_for_account_hierarchy", True),
-    ("overall_invoice_distribution", frozenset({cb.InvoiceType.NONE})),
-    ("unique_customer_names", True),
-])
-def test_settings_in_use(billing: cb.CustomerBilling, store: MemoryStore, setting: str,
-                         value: object) -> None:
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("allow_multi_customer_accounts", False),
+        ("enable_responsible_account_management", False),
+        ("enable_account_hierarchy_management", False),
+        ("require_same_bill_cycle_for_account_hierarchy", True),
+        ("overall_invoice_distribution", frozenset({cb.InvoiceType.NONE})),
+        ("unique_customer_names", True),
+    ],
+)
+def test_settings_in_use(
+    billing: cb.CustomerBilling, store: MemoryStore, setting: str, value: object
+) -> None:
     """Each setting that data can contradict is refused while it is contradicted."""
     customer, top = billing.create_customer(new_customer(), new_account())
-    billing.add_account(customer.number, new_account(bill_cycle="m15",
-                                                     parent_account=top.number))
+    billing.add_account(customer.number, new_account(bill_cycle="m15", parent_account=top.number))
     billing.add_account(customer.number, new_account(responsible_account=top.number))
     billing.create_customer(new_customer(), new_account())  # same name
-    error = rejected(store, lambda: billing.update_settings(**{setting: value}),
-                     "settings.in_use")
+    error = rejected(store, lambda: billing.update_settings(**{setting: value}), "settings.in_use")
     assert [v.path for v in error.violations] == [setting]
     assert error.violations[0].params["count"] >= 1
 
 
 def test_search(billing: cb.CustomerBilling) -> None:
     """Word-prefix, AND, case- and accent-insensitive, by name or number, ordered."""
-    c1, a1 = billing.create_customer(new_customer(company_name="Société Générale"),
-                                     new_account(external_number="EXT-77"))
-    c2, _ = billing.create_customer(new_customer(company_name="Widgets International",
-                                                 external_number="W-1"), new_account())
-    c3, _ = billing.create_customer(new_customer(company_name="International Société"),
-                                    new_account())
+    c1, a1 = billing.create_customer(
+        new_customer(company_name="Société Générale"), new_account(external_number="EXT-77")
+    )
+    c2, _ = billing.create_customer(
+        new_customer(company_name="Widgets International", external_number="W-1"), new_account()
+    )
+    c3, _ = billing.create_customer(
+        new_customer(company_name="International Société"), new_account()
+    )
     assert billing.search_customers("societe") == (c1, c3)
     assert billing.search_customers("SOC inter") == (c3,)
     assert billing.search_customers("gen") == (c1,)
@@ -337,10 +405,14 @@ def test_search_ignores_settings(plain_billing: cb.CustomerBilling) -> None:
 def test_customer_summary_formats_in_each_language(billing: cb.CustomerBilling) -> None:
     """Each account line formats amounts in its preferred language."""
     customer, _ = billing.create_customer(
-        new_customer(), new_account(minimum_invoice_amount=Money("1234.5", "USD")))
-    billing.add_account(customer.number, new_account(
-        currency="SEK", preferred_language="sv_SE",
-        minimum_invoice_amount=Money("2500", "SEK")))
+        new_customer(), new_account(minimum_invoice_amount=Money("1234.5", "USD"))
+    )
+    billing.add_account(
+        customer.number,
+        new_account(
+            currency="SEK", preferred_language="sv_SE", minimum_invoice_amount=Money("2500", "SEK")
+        ),
+    )
     summary = billing.customer_summary(customer.number)
     assert [line.minimum_text for line in summary.accounts] == ["$1,234.50", "2\xa0500,00\xa0kr"]
     assert summary.accounts[1].balance_text == "0,00\xa0kr"
@@ -366,18 +438,36 @@ def test_account_summary(billing: cb.CustomerBilling) -> None:
 def test_protected_data_never_shown(billing: cb.CustomerBilling, store: MemoryStore) -> None:
     """Tax number (beyond its last four) and date of birth stay out of repr, str, errors,
     violations and history."""
-    person = new_customer(kind=cb.CustomerKind.PERSON, company_name=None, first_name="Ada",
-                          last_name="Lovelace", tax_number="123-45-6789",
-                          date_of_birth=date(1815, 12, 10))
+    person = new_customer(
+        kind=cb.CustomerKind.PERSON,
+        company_name=None,
+        first_name="Ada",
+        last_name="Lovelace",
+        tax_number="123-45-6789",
+        date_of_birth=date(1815, 12, 10),
+    )
     customer, _ = billing.create_customer(person, new_account())
-    billing.edit_customer(customer.number, date_of_birth=date(1815, 12, 11),
-                          tax_number="999-99-1234")
+    billing.edit_customer(
+        customer.number, date_of_birth=date(1815, 12, 11), tax_number="999-99-1234"
+    )
     with pytest.raises(cb.RuleViolationError) as info:
-        billing.edit_customer(customer.number, date_of_birth=date(2099, 1, 1),
-                              tax_number="555-55-5555", kind=cb.CustomerKind.COMPANY)
-    shown = " ".join([repr(customer), str(customer), repr(person), str(info.value),
-                      repr(info.value.violations), repr(billing.history(customer.number)),
-                      str(billing.customer_summary(customer.number))])
+        billing.edit_customer(
+            customer.number,
+            date_of_birth=date(2099, 1, 1),
+            tax_number="555-55-5555",
+            kind=cb.CustomerKind.COMPANY,
+        )
+    shown = " ".join(
+        [
+            repr(customer),
+            str(customer),
+            repr(person),
+            str(info.value),
+            repr(info.value.violations),
+            repr(billing.history(customer.number)),
+            str(billing.customer_summary(customer.number)),
+        ]
+    )
     for secret in ("123-45", "45-6789", "999-99", "555-55", "1815", "2099", "12-10"):
         assert secret not in shown
     assert "****6789" in repr(customer)
@@ -387,10 +477,15 @@ def test_erasure(billing: cb.CustomerBilling, store: MemoryStore) -> None:
     """Erasure clears personal data (countries kept), keeps accounts, redacts history,
     records that it happened, makes the customer read-only, and is idempotent."""
     customer, account = billing.create_customer(
-        new_customer(tax_number="123456789", secondary_emails=("b@acme.example",),
-                     phones=(cb.Phone(type=cb.PhoneType.WORK, number="+1 512 555 0100"),)),
-        new_account(contacts=(cb.Contact(name="Bob", email="bob@acme.example",
-                                         category="finance"),)))
+        new_customer(
+            tax_number="123456789",
+            secondary_emails=("b@acme.example",),
+            phones=(cb.Phone(type=cb.PhoneType.WORK, number="+1 512 555 0100"),),
+        ),
+        new_account(
+            contacts=(cb.Contact(name="Bob", email="bob@acme.example", category="finance"),)
+        ),
+    )
     billing.edit_customer(customer.number, company_name="Acme Bricks")
     erased = billing.erase_customer(customer.number)
     assert erased.erased and erased.company_name == "[erased]" and erased.tax_number is None
@@ -405,47 +500,73 @@ def test_erasure(billing: cb.CustomerBilling, store: MemoryStore) -> None:
     before = snapshot(store)
     assert billing.erase_customer(customer.number) == erased
     assert snapshot(store) == before
-    rejected(store, lambda: billing.edit_customer(customer.number, company_name="Back"),
-             "customer.erased")
-    rejected(store, lambda: billing.add_account(customer.number, new_account()),
-             "customer.erased")
+    rejected(
+        store,
+        lambda: billing.edit_customer(customer.number, company_name="Back"),
+        "customer.erased",
+    )
+    rejected(store, lambda: billing.add_account(customer.number, new_account()), "customer.erased")
 
 
 def test_validate_customers_groups_by_code(billing: cb.CustomerBilling) -> None:
     """A custom field made required later is reported for every record that lacks it."""
     _, a1 = billing.create_customer(new_customer(), new_account())
     _, a2 = billing.create_customer(new_customer(company_name="B"), new_account())
-    billing.add_custom_field(cb.CustomFieldDefinition(
-        name="Region", applies_to=cb.CustomFieldTarget.ACCOUNT,
-        type=cb.CustomFieldType.TEXT, required=True))
+    billing.add_custom_field(
+        cb.CustomFieldDefinition(
+            name="Region",
+            applies_to=cb.CustomFieldTarget.ACCOUNT,
+            type=cb.CustomFieldType.TEXT,
+            required=True,
+        )
+    )
     report = billing.validate_customers()
     assert list(report) == ["account.custom_field_invalid"]
     assert [v.params["number"] for v in report["account.custom_field_invalid"]] == [
-        a1.number, a2.number]
+        a1.number,
+        a2.number,
+    ]
 
 
 def test_custom_fields_are_validated(billing: cb.CustomerBilling, store: MemoryStore) -> None:
     """Types, options and required fields of custom fields are enforced."""
-    billing.add_custom_field(cb.CustomFieldDefinition(
-        name="Location", applies_to=cb.CustomFieldTarget.ACCOUNT,
-        type=cb.CustomFieldType.CHOICE, options=("US", "SE"), required=True))
-    billing.add_custom_field(cb.CustomFieldDefinition(
-        name="Since", applies_to=cb.CustomFieldTarget.CUSTOMER, type=cb.CustomFieldType.DATE))
-    error = rejected(store, lambda: billing.create_customer(
-        new_customer(custom_fields={"Since": "yesterday"}),
-        new_account(custom_fields={"Location": "MX"})),
-        "account.custom_field_invalid", "customer.custom_field_invalid")
-    assert {v.path for v in error.violations} == {"custom_fields[Since]",
-                                                  "custom_fields[Location]"}
-    rejected(store, lambda: billing.create_customer(new_customer(), new_account()),
-             "account.custom_field_invalid")
-    customer, _ = billing.create_customer(new_customer(custom_fields={"Since": date(2020, 1, 1)}),
-                                          new_account(custom_fields={"Location": "SE"}))
+    billing.add_custom_field(
+        cb.CustomFieldDefinition(
+            name="Location",
+            applies_to=cb.CustomFieldTarget.ACCOUNT,
+            type=cb.CustomFieldType.CHOICE,
+            options=("US", "SE"),
+            required=True,
+        )
+    )
+    billing.add_custom_field(
+        cb.CustomFieldDefinition(
+            name="Since", applies_to=cb.CustomFieldTarget.CUSTOMER, type=cb.CustomFieldType.DATE
+        )
+    )
+    error = rejected(
+        store,
+        lambda: billing.create_customer(
+            new_customer(custom_fields={"Since": "yesterday"}),
+            new_account(custom_fields={"Location": "MX"}),
+        ),
+        "account.custom_field_invalid",
+        "customer.custom_field_invalid",
+    )
+    assert {v.path for v in error.violations} == {"custom_fields[Since]", "custom_fields[Location]"}
+    rejected(
+        store,
+        lambda: billing.create_customer(new_customer(), new_account()),
+        "account.custom_field_invalid",
+    )
+    customer, _ = billing.create_customer(
+        new_customer(custom_fields={"Since": date(2020, 1, 1)}),
+        new_account(custom_fields={"Location": "SE"}),
+    )
     assert customer.custom_fields["Since"] == date(2020, 1, 1)
 
 
-def test_card_numbers_are_never_accepted(billing: cb.CustomerBilling,
-                                         store: MemoryStore) -> None:
+def test_card_numbers_are_never_accepted(billing: cb.CustomerBilling, store: MemoryStore) -> None:
     """Any payment-method field holding a Luhn-valid 13–19 digit run is refused."""
     for method in (
         cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token="tok_4111111111111111"),
@@ -453,7 +574,8 @@ def test_card_numbers_are_never_accepted(billing: cb.CustomerBilling,
         cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token="t", last4="4242"),
     ):
         call = lambda m=method: billing.create_customer(  # noqa: E731
-            new_customer(), new_account(payment_methods=(m,), auto_pay=True))
+            new_customer(), new_account(payment_methods=(m,), auto_pay=True)
+        )
         if method.last4 == "4242":
             customer, account = call()
             assert account.payment_methods == (method,)

@@ -10,6 +10,7 @@ Reading is strict: unknown keys, missing required keys and values of the wrong t
 :class:`~custbill.InvalidDataError`, which names the path of every bad field.
 
 >>> from custbill import PaymentTerm
+>>> from custbill.serialization import from_json, to_json
 >>> to_json(PaymentTerm(id="net30", name="Net 30", net_days=30))
 '{"id": "net30", "name": "Net 30", "net_days": 30, "end_of_month": false}'
 >>> from_json(PaymentTerm, '{"id": "net30", "name": "Net 30", "net_days": "30"}')

@@ -434,7 +434,8 @@ class CustomerBilling:
         Args:
             number: the customer's number.
             expected_version: when given, the edit applies only to this version.
-            **changes: new values of the fields of :class:`NewCustomer` (except ``number``).
+            **changes: new values of the fields of :class:`~custbill.NewCustomer` (except
+                ``number``).
 
         Raises:
             TypeError: an unknown field, or a value of the wrong type.

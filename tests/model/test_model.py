@@ -39,11 +39,18 @@ def test_lists_become_tuples() -> None:
     assert settings.distribute_invoice_contact_categories == frozenset({"billing"})
 
 
-@pytest.mark.parametrize("changes", [
-    {"kind": "COMPANY"}, {"primary_email": None}, {"tax_id_validated": 1},
-    {"phones": ("555",)}, {"date_of_birth": datetime(2000, 1, 1)},
-    {"custom_fields": {"a": 1.5}}, {"custom_fields": {1: "a"}},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kind": "COMPANY"},
+        {"primary_email": None},
+        {"tax_id_validated": 1},
+        {"phones": ("555",)},
+        {"date_of_birth": datetime(2000, 1, 1)},
+        {"custom_fields": {"a": 1.5}},
+        {"custom_fields": {1: "a"}},
+    ],
+)
 def test_wrong_types_are_type_errors(changes: dict[str, object]) -> None:
     """A field of the wrong Python type raises TypeError naming class and field."""
     field = next(iter(changes))
@@ -65,15 +72,19 @@ def test_invoice_currency_defaults_to_currency() -> None:
 
 def test_custom_values_of_each_type() -> None:
     """Text, Decimal and date values are accepted."""
-    customer = new_customer(custom_fields={"t": "x", "n": Decimal("1.5"),
-                                           "d": date(2026, 1, 1)})
+    customer = new_customer(custom_fields={"t": "x", "n": Decimal("1.5"), "d": date(2026, 1, 1)})
     assert set(customer.custom_fields) == {"t", "n", "d"}
 
 
 def test_repr_masks_protected_fields() -> None:
     """repr shows the tax number's last four characters only, and never the birth date."""
-    person = new_customer(kind=cb.CustomerKind.PERSON, first_name="A", last_name="B",
-                          tax_number="AB1234567", date_of_birth=date(1990, 3, 4))
+    person = new_customer(
+        kind=cb.CustomerKind.PERSON,
+        first_name="A",
+        last_name="B",
+        tax_number="AB1234567",
+        date_of_birth=date(1990, 3, 4),
+    )
     text = repr(person) + str(person)
     assert "****4567" in text and "AB12" not in text
     assert "1990" not in text and "[protected]" in text

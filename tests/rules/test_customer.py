@@ -20,15 +20,26 @@ def _check(customer: cb.NewCustomer) -> set[tuple[str, str]]:
 def test_a_valid_company_and_person_pass() -> None:
     """Complete customers of both kinds have no violations."""
     assert _check(new_customer()) == set()
-    assert _check(new_customer(kind=cb.CustomerKind.PERSON, company_name=None,
-                               first_name="Ada", last_name="Lovelace",
-                               date_of_birth=TODAY)) == set()
+    assert (
+        _check(
+            new_customer(
+                kind=cb.CustomerKind.PERSON,
+                company_name=None,
+                first_name="Ada",
+                last_name="Lovelace",
+                date_of_birth=TODAY,
+            )
+        )
+        == set()
+    )
 
 
 def test_person_needs_both_names() -> None:
     """A PERSON without first and last name has one violation per missing name."""
     assert _check(new_customer(kind=cb.CustomerKind.PERSON, first_name=" ")) == {
-        ("customer.name_required", "first_name"), ("customer.name_required", "last_name")}
+        ("customer.name_required", "first_name"),
+        ("customer.name_required", "last_name"),
+    }
 
 
 def test_name_is_derived_from_the_kind() -> None:
@@ -41,7 +52,8 @@ def test_name_is_derived_from_the_kind() -> None:
 def test_secondary_emails_are_checked_each() -> None:
     """The path names the bad secondary email's index."""
     assert _check(new_customer(secondary_emails=("ok@a.io", "bad"))) == {
-        ("customer.email_invalid", "secondary_emails[1]")}
+        ("customer.email_invalid", "secondary_emails[1]")
+    }
 
 
 def test_address_parts() -> None:
@@ -50,14 +62,18 @@ def test_address_parts() -> None:
     assert _check(new_customer(shipping_address=address)) == {
         ("customer.address_invalid", "shipping_address.line1"),
         ("customer.address_invalid", "shipping_address.postal_code"),
-        ("customer.address_invalid", "shipping_address.country")}
+        ("customer.address_invalid", "shipping_address.country"),
+    }
 
 
-@pytest.mark.parametrize(("kind", "dob", "codes"), [
-    (cb.CustomerKind.COMPANY, date(2000, 1, 1), {"customer.date_of_birth_not_personal"}),
-    (cb.CustomerKind.PERSON, date(2026, 6, 16), {"customer.date_of_birth_in_future"}),
-    (cb.CustomerKind.PERSON, date(2026, 6, 15), set()),
-])
+@pytest.mark.parametrize(
+    ("kind", "dob", "codes"),
+    [
+        (cb.CustomerKind.COMPANY, date(2000, 1, 1), {"customer.date_of_birth_not_personal"}),
+        (cb.CustomerKind.PERSON, date(2026, 6, 16), {"customer.date_of_birth_in_future"}),
+        (cb.CustomerKind.PERSON, date(2026, 6, 15), set()),
+    ],
+)
 def test_date_of_birth(kind: cb.CustomerKind, dob: date, codes: set[str]) -> None:
     """Only for persons, and not after today."""
     customer = new_customer(kind=kind, first_name="A", last_name="B", date_of_birth=dob)
@@ -66,8 +82,14 @@ def test_date_of_birth(kind: cb.CustomerKind, dob: date, codes: set[str]) -> Non
 
 def test_erased_customer_accepts_no_change() -> None:
     """Any edit of an erased customer is customer.erased alone."""
-    stored = cb.Customer(number="C-1", default_account="A-1", kind=cb.CustomerKind.COMPANY,
-                         company_name="[erased]", primary_email="[erased]", erased=True)
+    stored = cb.Customer(
+        number="C-1",
+        default_account="A-1",
+        kind=cb.CustomerKind.COMPANY,
+        company_name="[erased]",
+        primary_email="[erased]",
+        erased=True,
+    )
     with lookup_for(MemoryStore()) as lookup:
         found = check_customer(stored, lookup, before=stored)
     assert [v.code for v in found] == ["customer.erased"]

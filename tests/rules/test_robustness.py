@@ -25,8 +25,10 @@ _store = MemoryStore()
 with cb.CustomerBilling(store=_store, settings=ALL_ON) as _billing:
     add_catalog(_billing)
     _customer, _account = _billing.create_customer(new_customer(), new_account())
-    _billing.add_account(_customer.number, new_account(responsible_account=_account.number,
-                                                       parent_account=_account.number))
+    _billing.add_account(
+        _customer.number,
+        new_account(responsible_account=_account.number, parent_account=_account.number),
+    )
 
 
 def _valid(found: tuple[cb.Violation, ...]) -> None:
@@ -36,10 +38,14 @@ def _valid(found: tuple[cb.Violation, ...]) -> None:
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(customer=s.new_customers | s.customers, settings_=s.settings,
-       today=st.dates(min_value=date(1, 1, 1)))
-def test_customer_rules_never_raise(customer: cb.Customer, settings_: cb.Settings,
-                                    today: date) -> None:
+@given(
+    customer=s.new_customers | s.customers,
+    settings_=s.settings,
+    today=st.dates(min_value=date(1, 1, 1)),
+)
+def test_customer_rules_never_raise(
+    customer: cb.Customer, settings_: cb.Settings, today: date
+) -> None:
     """check_customer returns known codes for any customer, new or stored."""
     with lookup_for(_store, settings_, today) as lookup:
         _valid(check_customer(customer, lookup))
@@ -48,10 +54,16 @@ def test_customer_rules_never_raise(customer: cb.Customer, settings_: cb.Setting
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(account=s.new_accounts | s.accounts, customer=s.customers, settings_=s.settings,
-       before=st.none() | s.accounts)
+@given(
+    account=s.new_accounts | s.accounts,
+    customer=s.customers,
+    settings_=s.settings,
+    before=st.none() | s.accounts,
+)
 def test_account_and_hierarchy_rules_never_raise(
-    account: cb.BillingAccount, customer: cb.Customer, settings_: cb.Settings,
+    account: cb.BillingAccount,
+    customer: cb.Customer,
+    settings_: cb.Settings,
     before: cb.BillingAccount | None,
 ) -> None:
     """check_account and check_hierarchy return known codes for any account."""
@@ -63,18 +75,29 @@ def test_account_and_hierarchy_rules_never_raise(
             _valid(check_hierarchy(account, lookup, before=before))
 
 
-@given(entry=st.one_of(s.bill_cycles, s.payment_terms, s.account_categories,
-                       s.dunning_plans, s.custom_field_definitions))
+@given(
+    entry=st.one_of(
+        s.bill_cycles,
+        s.payment_terms,
+        s.account_categories,
+        s.dunning_plans,
+        s.custom_field_definitions,
+    )
+)
 def test_catalog_rules_never_raise(entry: object) -> None:
     """check_catalog_entry returns known codes for any catalog entry."""
     with lookup_for(_store) as lookup:
         _valid(check_catalog_entry(entry, lookup))  # type: ignore[arg-type]
 
 
-@given(settings_=s.settings, accounts=st.lists(s.accounts, max_size=5),
-       customers=st.lists(s.customers, max_size=5))
-def test_settings_rules_never_raise(settings_: cb.Settings, accounts: list[cb.BillingAccount],
-                                    customers: list[cb.Customer]) -> None:
+@given(
+    settings_=s.settings,
+    accounts=st.lists(s.accounts, max_size=5),
+    customers=st.lists(s.customers, max_size=5),
+)
+def test_settings_rules_never_raise(
+    settings_: cb.Settings, accounts: list[cb.BillingAccount], customers: list[cb.Customer]
+) -> None:
     """check_settings returns known codes for any data."""
     _valid(check_settings(settings_, customers, accounts))
 

@@ -16,8 +16,13 @@ from tests.conftest import ALL_ON, add_catalog, new_account, new_customer, snaps
 
 
 def _customer(number: str = "C-1") -> cb.Customer:
-    return cb.Customer(number=number, default_account="A-1", kind=cb.CustomerKind.COMPANY,
-                       company_name="Acme", primary_email="a@acme.example")
+    return cb.Customer(
+        number=number,
+        default_account="A-1",
+        kind=cb.CustomerKind.COMPANY,
+        company_name="Acme",
+        primary_email="a@acme.example",
+    )
 
 
 def test_leaving_without_commit_rolls_back() -> None:
@@ -72,8 +77,9 @@ class FacadeMachine(RuleBasedStateMachine):
 
     @rule(name=st.text(alphabet="abcé XY", min_size=1, max_size=10).filter(str.strip))
     def create(self, name: str) -> None:
-        customer, account = self.billing.create_customer(new_customer(company_name=name),
-                                                         new_account())
+        customer, account = self.billing.create_customer(
+            new_customer(company_name=name), new_account()
+        )
         self.names[customer.number] = name
         self.owner[account.number] = customer.number
         self.status[account.number] = cb.AccountStatus.ACTIVE
@@ -100,8 +106,9 @@ class FacadeMachine(RuleBasedStateMachine):
         number = data.draw(st.sampled_from(sorted(self.names)))
         before = snapshot(self.store)
         try:
-            self.billing.edit_customer(number, company_name=name,
-                                       expected_version=self.versions[number])
+            self.billing.edit_customer(
+                number, company_name=name, expected_version=self.versions[number]
+            )
         except cb.RuleViolationError as error:
             assert not name.strip() and error.codes == {"customer.name_required"}
             assert snapshot(self.store) == before
@@ -115,9 +122,10 @@ class FacadeMachine(RuleBasedStateMachine):
     def change_status(self, data: st.DataObject, status: cb.AccountStatus) -> None:
         number = data.draw(st.sampled_from(sorted(self.status)))
         old = self.status[number]
-        allowed = old == status or old is not cb.AccountStatus.DEACTIVATED and (
-            status is cb.AccountStatus.DEACTIVATED
-            or cb.AccountStatus.ACTIVE in (old, status))
+        allowed = old == status or (
+            old is not cb.AccountStatus.DEACTIVATED
+            and (status is cb.AccountStatus.DEACTIVATED or cb.AccountStatus.ACTIVE in (old, status))
+        )
         before = snapshot(self.store)
         try:
             self.billing.edit_account(number, status=status)
@@ -136,8 +144,9 @@ class FacadeMachine(RuleBasedStateMachine):
         number = data.draw(st.sampled_from(sorted(self.names)))
         before = snapshot(self.store)
         with pytest.raises(cb.ConflictError):
-            self.billing.edit_customer(number, company_name="Stale",
-                                       expected_version=self.versions[number] + 1)
+            self.billing.edit_customer(
+                number, company_name="Stale", expected_version=self.versions[number] + 1
+            )
         assert snapshot(self.store) == before
 
     @invariant()
@@ -159,13 +168,14 @@ class FacadeMachine(RuleBasedStateMachine):
     @invariant()
     def search_matches_brute_force(self) -> None:
         for word in ("a", "é", "x", "abc"):
-            expected = sorted(n for n, name in self.names.items()
-                              if any(t.startswith(normalise(word)) for t in name_tokens(name)))
+            expected = sorted(
+                n
+                for n, name in self.names.items()
+                if any(t.startswith(normalise(word)) for t in name_tokens(name))
+            )
             assert [c.number for c in self.billing.search_customers(word)] == expected
             assert query_words(word)
 
 
 TestFacadeMachine = FacadeMachine.TestCase
-TestFacadeMachine.settings = settings(max_examples=40, stateful_step_count=25,
-                                      deadline=None)
-
+TestFacadeMachine.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)

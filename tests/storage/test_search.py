@@ -16,8 +16,7 @@ def test_normalise_drops_case_and_accents() -> None:
 
 def test_name_tokens_keep_words_and_pieces() -> None:
     """Whole words (trimmed of punctuation) and their letter/digit runs are tokens."""
-    assert name_tokens("O'Brien & Sons, Ltd.") == {"o'brien", "o", "brien", "&", "sons",
-                                                  "ltd"}
+    assert name_tokens("O'Brien & Sons, Ltd.") == {"o'brien", "o", "brien", "&", "sons", "ltd"}
 
 
 def test_numbers_are_whole_tokens() -> None:
@@ -36,17 +35,21 @@ def test_query_words() -> None:
 names = st.text(alphabet="abcé ABC-'", max_size=12)
 
 
-@given(st.dictionaries(st.text(alphabet="0123456789", min_size=1, max_size=4), names,
-                       max_size=20),
-       st.lists(st.text(alphabet="abcé", min_size=1, max_size=3), min_size=1, max_size=3))
+@given(
+    st.dictionaries(st.text(alphabet="0123456789", min_size=1, max_size=4), names, max_size=20),
+    st.lists(st.text(alphabet="abcé", min_size=1, max_size=3), min_size=1, max_size=3),
+)
 def test_index_matches_brute_force(entries: dict[str, str], words: list[str]) -> None:
     """The index returns exactly the keys a brute-force prefix scan finds, sorted."""
     index = TokenIndex()
     for key, name in entries.items():
         index.set(key, name_tokens(name))
     query = [normalise(w) for w in words]
-    expected = sorted(k for k, name in entries.items()
-                      if all(any(t.startswith(w) for t in name_tokens(name)) for w in query))
+    expected = sorted(
+        k
+        for k, name in entries.items()
+        if all(any(t.startswith(w) for t in name_tokens(name)) for w in query)
+    )
     assert index.search(query) == expected
 
 

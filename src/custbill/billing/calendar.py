@@ -69,7 +69,9 @@ def bill_dates(cycle: BillCycle, start: date, end: date) -> list[date]:
     No date precedes the cycle's ``start_date``: a period whose bill day falls before it is
     dropped, not moved.
 
+    >>> from datetime import date
     >>> from custbill import BillCycle, BillingPeriod
+    >>> from custbill.billing import bill_dates
     >>> cycle = BillCycle(id="m31", name="31st", period=BillingPeriod.MONTHLY, bill_day=31,
     ...                   start_date=date(2024, 1, 1))
     >>> [d.isoformat() for d in bill_dates(cycle, date(2024, 1, 1), date(2024, 4, 30))]

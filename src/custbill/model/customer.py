@@ -13,7 +13,7 @@ from custbill.model.enums import CustomerKind
 from custbill.model.masking import repr_date_of_birth, repr_tax_number
 from custbill.model.values import Address, Phone
 
-#: The value of a custom field: text (also CHOICE options), a number, or a date.
+#: The value of a custom field, which is text (also for CHOICE options), a number or a date.
 CustomValue = str | Decimal | date
 
 

@@ -14,6 +14,7 @@ def mask_tax_number(value: str | None) -> str | None:
     Values of four characters or fewer are hidden entirely, so that at most four
     characters of a tax number are ever shown.
 
+    >>> from custbill.model.masking import mask_tax_number
     >>> mask_tax_number("123-45-6789")
     '****6789'
     >>> mask_tax_number("1234")

@@ -55,7 +55,7 @@ def check_account(
 ) -> tuple[Violation, ...]:
     """Check a new account of *customer*, or an edited one against its stored state *before*.
 
-    Hierarchy links are checked by :func:`custbill.rules.hierarchy.check_hierarchy`.
+    Hierarchy links are checked by :func:`custbill.rules.check_hierarchy`.
     """
     found = [
         *check_account_uniqueness(account, lookup, own=before),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+#: Every violation code, mapped to when it is reported.
 CODES: Mapping[str, str] = MappingProxyType(
     {
         # customers

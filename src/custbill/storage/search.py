@@ -19,6 +19,7 @@ _PIECES = re.compile(r"\w+")
 def normalise(text: str) -> str:
     """Case-fold *text* and strip its accents.
 
+    >>> from custbill.storage.search import normalise
     >>> normalise("Ångström Café")
     'angstrom cafe'
     """
