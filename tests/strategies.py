@@ -183,6 +183,63 @@ changes = st.builds(
     new=optional_text,
 )
 
+_dates_or_none = st.none() | dates
+planned_invoices = st.builds(
+    cb.PlannedInvoice,
+    billed_account=text,
+    accounts=_tuples(text),
+    total=money,
+    invoice_date=dates,
+    due_date=dates,
+    auto_pay_date=_dates_or_none,
+    suppressed=st.booleans(),
+    channels=st.frozensets(st.sampled_from(cb.Channel)),
+    recipients=_tuples(text),
+    notes=_tuples(text),
+)
+skipped_accounts = st.builds(cb.SkippedAccount, account=text, reason=text)
+bill_run_plans = st.builds(
+    cb.BillRunPlan,
+    bill_cycle=text,
+    run_date=dates,
+    invoices=_tuples(planned_invoices),
+    skipped=_tuples(skipped_accounts),
+    carried_in=st.dictionaries(text, money, max_size=2),
+)
+invoices = st.builds(
+    cb.Invoice,
+    number=text,
+    bill_cycle=text,
+    billed_account=text,
+    accounts=_tuples(text),
+    total=money,
+    invoice_date=dates,
+    due_date=dates,
+    auto_pay_date=_dates_or_none,
+)
+payments = st.builds(
+    cb.Payment, number=text, account=text, amount=money, received_on=dates, reference=optional_text
+)
+adjustments = st.builds(
+    cb.Adjustment,
+    number=text,
+    account=text,
+    kind=st.sampled_from(cb.AdjustmentKind),
+    amount=money,
+    on=dates,
+    reason=text,
+)
+pool_allocations = st.builds(
+    cb.PoolAllocation, account=text, usage=decimals, allocated=decimals, overage=decimals
+)
+pool_results = st.builds(
+    cb.PoolResult,
+    root=text,
+    allowance=decimals,
+    allocations=_tuples(pool_allocations),
+    remaining=decimals,
+)
+
 #: One strategy per serialisable model type.
 MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Address: addresses,
@@ -202,6 +259,14 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Settings: settings,
     cb.Violation: violations,
     cb.Change: changes,
+    cb.PlannedInvoice: planned_invoices,
+    cb.SkippedAccount: skipped_accounts,
+    cb.BillRunPlan: bill_run_plans,
+    cb.Invoice: invoices,
+    cb.Payment: payments,
+    cb.Adjustment: adjustments,
+    cb.PoolAllocation: pool_allocations,
+    cb.PoolResult: pool_results,
 }
 
 __all__ = ["MODEL_STRATEGIES"]

@@ -38,13 +38,20 @@ class NotFoundError(CustbillError, LookupError):
 
 
 class ConflictError(CustbillError):
-    """A write was based on a version that is no longer the stored one."""
+    """A write was based on state that is no longer the stored one.
 
-    def __init__(self, number: str, expected: int, actual: int) -> None:
+    ``what`` names that state: ``"version"`` for optimistic versions, ``"pending amount"``
+    for a bill-run plan whose carried-forward amounts changed since it was made.
+    """
+
+    def __init__(
+        self, number: str, expected: object, actual: object, *, what: str = "version"
+    ) -> None:
         self.number = number
         self.expected = expected
         self.actual = actual
-        super().__init__(f"{number} is at version {actual}, not {expected}: reload it and retry")
+        self.what = what
+        super().__init__(f"{number}: {what} is {actual}, not {expected}: reload and retry")
 
 
 class CurrencyMismatchError(CustbillError, ValueError):

@@ -20,6 +20,8 @@ import attrs
 from moneyed import Money
 
 from custbill.billing.calendar import next_bill_date
+from custbill.billing.plan import plan_run
+from custbill.billing.pooling import allocate, subtree
 from custbill.errors import ConflictError, NotFoundError, RuleViolationError
 from custbill.model import (
     AccountCategory,
@@ -40,6 +42,14 @@ from custbill.model import (
     Settings,
     Violation,
 )
+from custbill.model.billing import (
+    Adjustment,
+    BillRunPlan,
+    Invoice,
+    Payment,
+    PoolResult,
+)
+from custbill.model.enums import AdjustmentKind
 from custbill.model.masking import mask_date_of_birth, mask_tax_number
 from custbill.rules import (
     check_account,
@@ -49,7 +59,7 @@ from custbill.rules import (
     check_settings,
 )
 from custbill.rules._support import violation
-from custbill.rules.account import check_invoice_delivery
+from custbill.rules.account import check_invoice_currency_locked, check_invoice_delivery
 from custbill.rules.hierarchy import descendants
 from custbill.storage.memory import MemoryStore
 from custbill.storage.protocols import Store, UnitOfWork
@@ -500,6 +510,9 @@ class CustomerBilling:
                 [
                     *check_account(after, customer, lookup, before=before),
                     *check_hierarchy(after, lookup, before=before),
+                    *check_invoice_currency_locked(
+                        before, after, has_ledger=_has_ledger(uow, number)
+                    ),
                 ]
             )
             if attrs.evolve(after, version=before.version) == before:
@@ -648,7 +661,7 @@ class CustomerBilling:
                     external_number=a.external_number,
                     currency=a.currency,
                     status=a.status,
-                    balance=Money(0, a.invoice_currency),
+                    balance=_balances(uow, a)[0],
                     minimum_invoice_amount=a.minimum_invoice_amount,
                     is_default=a.number == customer.default_account,
                     preferred_language=a.preferred_language,
@@ -672,11 +685,15 @@ class CustomerBilling:
                     next_date = next_bill_date(cycle, max(self._clock().date(), account.start_date))
                 except RuleViolationError:
                     next_date = None
+            balance, unapplied = _balances(uow, account)
+            pending = uow.ledger.pending(number) or Money(0, account.invoice_currency)
             return AccountSummary(
                 account=account,
                 customer_number=customer.number,
                 customer_name=customer.name,
-                balance=Money(0, account.invoice_currency),
+                balance=balance,
+                unapplied_payments=unapplied,
+                pending_charges=pending,
                 next_invoice_date=next_date,
                 payment_term=uow.catalog.get(PaymentTerm, account.payment_term),
                 managed_accounts=uow.accounts.managed_by(number),
@@ -720,6 +737,242 @@ class CustomerBilling:
                 add(account.number, check_account(account, customer, lookup, before=account))
         return {code: tuple(vs) for code, vs in sorted(grouped.items())}
 
+    # -- bill runs and the ledger -------------------------------------------------------
+
+    def plan_bill_run(
+        self, bill_cycle: str, run_date: date, charges: Mapping[str, Money]
+    ) -> BillRunPlan:
+        """Plan the run of *bill_cycle* on *run_date* without recording anything.
+
+        Accounts on the cycle that are not DEACTIVATED and started on or before *run_date*
+        are billed; a managed account's charges go to the top of its responsible chain;
+        amounts carried forward from suppressed invoices are added to the billed account's
+        (own) invoice.  See the bill-run documentation for the whole behaviour.
+
+        Raises:
+            TypeError: arguments of the wrong type (a charge that is not Money, say).
+            NotFoundError: no such bill cycle.
+            RuleViolationError: ``billing.not_a_bill_date``, ``billing.charge_not_billable``,
+                ``billing.charge_currency_mismatch`` — every one found.
+        """
+        _require(bill_cycle, str, "bill_cycle")
+        _require_date(run_date, "run_date")
+        _require(charges, Mapping, "charges")
+        for number, amount in charges.items():
+            _require(number, str, "a charge's account number")
+            _require(amount, Money, f"charges[{number}]")
+        with self._store.unit_of_work() as uow:
+            cycle = uow.catalog.get(BillCycle, bill_cycle)
+            if cycle is None:
+                raise NotFoundError("bill cycle", bill_cycle)
+            accounts = uow.accounts
+
+            def primary_email(number: str) -> str | None:
+                customer = uow.customers.get(number)
+                return None if customer is None or customer.erased else customer.primary_email
+
+            return plan_run(
+                cycle,
+                run_date,
+                (a for n in accounts.on_bill_cycle(bill_cycle) if (a := accounts.get(n))),
+                charges,
+                account=accounts.get,
+                primary_email=primary_email,
+                payment_term=lambda term: uow.catalog.get(PaymentTerm, term),
+                pending=uow.ledger.pending,
+                settings=self._lookup(uow).settings,
+            )
+
+    def issue_bill_run(self, plan: BillRunPlan) -> tuple[Invoice, ...]:
+        """Record the plan's invoices, once.
+
+        Every invoice that is not suppressed is recorded with a generated number
+        (``I-000001``…) against its billed account; suppressed totals become the billed
+        accounts' carried-forward amounts.  A run is identified by its bill cycle and run
+        date: issuing it again — from the same plan or another, sequentially or
+        concurrently — records nothing and returns the invoices recorded the first time.
+
+        Raises:
+            ConflictError: the carried-forward amounts changed since the plan was made
+                (plan again).
+        """
+        _require(plan, BillRunPlan, "plan")
+        with self._store.unit_of_work() as uow:
+            ledger = uow.ledger
+            issued = ledger.run(plan.bill_cycle, plan.run_date)
+            if issued is not None:
+                return tuple(i for n in issued if (i := ledger.invoice(n)) is not None)
+            billed = sorted({i.billed_account for i in plan.invoices})
+            for number in billed:
+                now, then = ledger.pending(number), plan.carried_in.get(number)
+                if now != then:
+                    raise ConflictError(number, then, now, what="pending amount")
+            recorded: list[Invoice] = []
+            carried: dict[str, Money] = {}
+            for planned in plan.invoices:
+                if planned.suppressed:
+                    previous = carried.get(planned.billed_account)
+                    carried[planned.billed_account] = (
+                        planned.total if previous is None else previous + planned.total
+                    )
+                    continue
+                invoice = Invoice(
+                    number=f"I-{uow.next_number('invoice'):06d}",
+                    bill_cycle=plan.bill_cycle,
+                    billed_account=planned.billed_account,
+                    accounts=planned.accounts,
+                    total=planned.total,
+                    invoice_date=planned.invoice_date,
+                    due_date=planned.due_date,
+                    auto_pay_date=planned.auto_pay_date,
+                )
+                ledger.add_invoice(invoice)
+                recorded.append(invoice)
+            for number in billed:
+                amount = carried.get(number)
+                ledger.set_pending(number, amount if amount and amount.amount else None)
+            ledger.record_run(plan.bill_cycle, plan.run_date, tuple(i.number for i in recorded))
+            uow.commit()
+            return tuple(recorded)
+
+    def _ledger_amount(
+        self, uow: UnitOfWork, account: BillingAccount, amount: Money, on: date
+    ) -> None:
+        _require(amount, Money, "amount")
+        _require_date(on, "on")
+        found = []
+        if amount.currency.code != account.invoice_currency:
+            found.append(
+                violation(
+                    "billing.charge_currency_mismatch",
+                    "amount",
+                    f"{account.number} is billed in {account.invoice_currency}, "
+                    f"not {amount.currency.code}",
+                    currency=amount.currency.code,
+                    invoice_currency=account.invoice_currency,
+                )
+            )
+        if not amount.amount.is_finite() or amount.amount <= 0:
+            found.append(
+                violation("billing.amount_invalid", "amount", "the amount must be positive")
+            )
+        _raise_if(found)
+
+    def record_payment(
+        self, account_number: str, amount: Money, received_on: date, reference: str | None = None
+    ) -> Payment:
+        """Record a payment received for an account, in its invoice currency.
+
+        Raises:
+            NotFoundError: no such account.
+            RuleViolationError: ``billing.charge_currency_mismatch`` (another currency),
+                ``billing.amount_invalid`` (not positive).
+        """
+        _require(reference, (str, type(None)), "reference")
+        with self._store.unit_of_work() as uow:
+            account = self._account(uow, account_number)
+            self._ledger_amount(uow, account, amount, received_on)
+            payment = Payment(
+                number=f"P-{uow.next_number('payment'):06d}",
+                account=account.number,
+                amount=amount,
+                received_on=received_on,
+                reference=reference,
+            )
+            uow.ledger.add_payment(payment)
+            uow.commit()
+            return payment
+
+    def record_adjustment(
+        self, account_number: str, kind: AdjustmentKind, amount: Money, on: date, reason: str
+    ) -> Adjustment:
+        """Record a credit (lowers the balance) or debit (raises it) adjustment.
+
+        Raises:
+            NotFoundError: no such account.
+            RuleViolationError: as for :meth:`record_payment`.
+        """
+        _require(kind, AdjustmentKind, "kind")
+        _require(reason, str, "reason")
+        with self._store.unit_of_work() as uow:
+            account = self._account(uow, account_number)
+            self._ledger_amount(uow, account, amount, on)
+            adjustment = Adjustment(
+                number=f"J-{uow.next_number('adjustment'):06d}",
+                account=account.number,
+                kind=kind,
+                amount=amount,
+                on=on,
+                reason=reason,
+            )
+            uow.ledger.add_adjustment(adjustment)
+            uow.commit()
+            return adjustment
+
+    def invoices(self, account_number: str) -> tuple[Invoice, ...]:
+        """The invoices billed to the account, oldest first."""
+        with self._store.unit_of_work() as uow:
+            return uow.ledger.invoices_of(self._account(uow, account_number).number)
+
+    def payments(self, account_number: str) -> tuple[Payment, ...]:
+        """The account's payments, oldest first."""
+        with self._store.unit_of_work() as uow:
+            return uow.ledger.payments_of(self._account(uow, account_number).number)
+
+    def adjustments(self, account_number: str) -> tuple[Adjustment, ...]:
+        """The account's adjustments, oldest first."""
+        with self._store.unit_of_work() as uow:
+            return uow.ledger.adjustments_of(self._account(uow, account_number).number)
+
+    def pool_usage(
+        self, root_account: str, allowance: Decimal, usage: Mapping[str, Decimal]
+    ) -> PoolResult:
+        """Allocate a pooled *allowance* (units of usage) across the reporting-hierarchy
+        subtree of *root_account* and report each account's overage.
+
+        Allocation order is deterministic: the root first, then breadth first, each level's
+        children in number order.  Each account takes as much of the remaining allowance as
+        its usage needs; the rest of its usage is overage.
+
+        Raises:
+            TypeError: amounts that are not Decimal (or int).
+            NotFoundError: no such root account.
+            RuleViolationError: ``billing.amount_invalid`` for a negative allowance or usage;
+                ``account.reference_unknown`` for usage of an account outside the subtree.
+        """
+        allowance = _decimal(allowance, "allowance")
+        _require(usage, Mapping, "usage")
+        amounts = {n: _decimal(u, f"usage[{n}]") for n, u in usage.items()}
+        with self._store.unit_of_work() as uow:
+            root = self._account(uow, root_account)
+            members = set(subtree(root.number, uow.accounts.children_of))
+            found = []
+            if allowance < 0:
+                found.append(
+                    violation(
+                        "billing.amount_invalid", "allowance", "the allowance cannot be negative"
+                    )
+                )
+            for number, amount in amounts.items():
+                if amount < 0:
+                    found.append(
+                        violation(
+                            "billing.amount_invalid", f"usage[{number}]", "usage cannot be negative"
+                        )
+                    )
+                if number not in members:
+                    found.append(
+                        violation(
+                            "account.reference_unknown",
+                            f"usage[{number}]",
+                            f"{number} is not in the subtree of {root.number}",
+                            kind="account",
+                            id=number,
+                        )
+                    )
+            _raise_if(found)
+            return allocate(root.number, allowance, amounts, uow.accounts.children_of)
+
     # -- lifetime ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -736,6 +989,47 @@ class CustomerBilling:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _require_date(value: object, name: str) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise TypeError(f"{name} must be a date, not {type(value).__name__}")
+
+
+def _decimal(value: object, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise RuleViolationError(
+            [violation("billing.amount_invalid", name, "the amount must be a finite number")]
+        )
+    return number
+
+
+def _has_ledger(uow: UnitOfWork, number: str) -> bool:
+    ledger = uow.ledger
+    return bool(
+        ledger.invoices_of(number)
+        or ledger.payments_of(number)
+        or ledger.adjustments_of(number)
+        or ledger.pending(number)
+    )
+
+
+def _balances(uow: UnitOfWork, account: BillingAccount) -> tuple[Money, Money]:
+    """The account's balance (what it owes; negative is a credit) and its unapplied
+    payments (payments beyond what was owed), in its invoice currency."""
+    ledger = uow.ledger
+    owed = sum((i.total.amount for i in ledger.invoices_of(account.number)), Decimal(0))
+    for adjustment in ledger.adjustments_of(account.number):
+        sign = 1 if adjustment.kind is AdjustmentKind.DEBIT else -1
+        owed += sign * adjustment.amount.amount
+    paid = sum((p.amount.amount for p in ledger.payments_of(account.number)), Decimal(0))
+    currency = account.invoice_currency
+    return Money(owed - paid, currency), Money(
+        max(Decimal(0), paid - max(owed, Decimal(0))), currency
+    )
 
 
 def _erased(customer: Customer) -> Customer:

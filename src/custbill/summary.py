@@ -58,6 +58,41 @@ class CustomerSummary:
     customer: Customer
     accounts: tuple[AccountLine, ...]
 
+    def to_records(self) -> list[dict[str, object]]:
+        """One plain dict per account line, ready for ``pandas.DataFrame``."""
+        return [
+            {
+                "customer": self.customer.number,
+                "account": line.number,
+                "external_number": line.external_number,
+                "currency": line.currency,
+                "status": line.status.value,
+                "balance": line.balance.amount,
+                "is_default": line.is_default,
+                **line.custom_fields,
+            }
+            for line in self.accounts
+        ]
+
+    def _repr_html_(self) -> str:
+        from custbill.model._html import table
+
+        return table(
+            f"{self.customer.name} ({self.customer.number})",
+            ["account", "currency", "status", "balance", "minimum invoice", "default"],
+            [
+                [
+                    line.number,
+                    line.currency,
+                    line.status.value,
+                    line.balance_text,
+                    line.minimum_text,
+                    "yes" if line.is_default else "",
+                ]
+                for line in self.accounts
+            ],
+        )
+
     def __str__(self) -> str:
         c = self.customer
         head = f"{c.name} ({c.number}"
@@ -90,15 +125,50 @@ class AccountSummary:
     customer_number: str
     customer_name: str
     balance: Money
+    unapplied_payments: Money
+    pending_charges: Money
     next_invoice_date: date | None
     payment_term: PaymentTerm | None
     managed_accounts: tuple[str, ...]
     child_accounts: tuple[str, ...]
 
+    def _text(self, amount: Money) -> str:
+        return format_amount(amount, self.account.preferred_language)
+
     @property
     def balance_text(self) -> str:
         """The balance formatted in the account's preferred language."""
-        return format_amount(self.balance, self.account.preferred_language)
+        return self._text(self.balance)
+
+    def to_records(self) -> list[dict[str, object]]:
+        """The summary as one plain dict (in a list, for ``pandas.DataFrame``)."""
+        a = self.account
+        return [
+            {
+                "account": a.number,
+                "customer": self.customer_number,
+                "customer_name": self.customer_name,
+                "status": a.status.value,
+                "currency": a.invoice_currency,
+                "balance": self.balance.amount,
+                "unapplied_payments": self.unapplied_payments.amount,
+                "pending_charges": self.pending_charges.amount,
+                "next_invoice_date": self.next_invoice_date,
+                "start_date": a.start_date,
+                "payment_term": a.payment_term,
+                "auto_pay": a.auto_pay,
+            }
+        ]
+
+    def _repr_html_(self) -> str:
+        from custbill.model._html import table
+
+        record = self.to_records()[0]
+        return table(
+            f"Account {self.account.number}",
+            ["field", "value"],
+            [[k, v] for k, v in record.items()],
+        )
 
     def __str__(self) -> str:
         a = self.account
@@ -108,7 +178,9 @@ class AccountSummary:
             f"Account {a.number} of {self.customer_name} ({self.customer_number})",
             f"  status: {a.status.value}   start: {a.start_date.isoformat()}"
             f"   next invoice: {next_date}",
-            f"  currency: {a.currency}   balance: {self.balance_text}",
+            f"  currency: {a.currency}   balance: {self.balance_text}"
+            f"   unapplied payments: {self._text(self.unapplied_payments)}"
+            f"   pending charges: {self._text(self.pending_charges)}",
             f"  payment term: {term}   auto-pay: {'yes' if a.auto_pay else 'no'}",
         ]
         if a.responsible_account:

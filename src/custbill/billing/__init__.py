@@ -1,4 +1,4 @@
-"""What happens over time: the billing calendar (and, built on it, bill runs)."""
+"""What happens over time: the billing calendar, bill-run planning and usage pooling."""
 
 from custbill.billing.calendar import (
     auto_pay_date,
@@ -7,5 +7,15 @@ from custbill.billing.calendar import (
     is_suppressed,
     next_bill_date,
 )
+from custbill.billing.plan import plan_run
+from custbill.billing.pooling import allocate
 
-__all__ = ["auto_pay_date", "bill_dates", "due_date", "is_suppressed", "next_bill_date"]
+__all__ = [
+    "allocate",
+    "auto_pay_date",
+    "bill_dates",
+    "due_date",
+    "is_suppressed",
+    "next_bill_date",
+    "plan_run",
+]

@@ -1,6 +1,16 @@
 """What things are: frozen value objects and enums, with no I/O and no rule logic."""
 
 from custbill.model.account import BillingAccount, NewAccount
+from custbill.model.billing import (
+    Adjustment,
+    BillRunPlan,
+    Invoice,
+    Payment,
+    PlannedInvoice,
+    PoolAllocation,
+    PoolResult,
+    SkippedAccount,
+)
 from custbill.model.catalog import (
     AccountCategory,
     BillCycle,
@@ -12,6 +22,7 @@ from custbill.model.catalog import (
 from custbill.model.customer import Customer, CustomValue, NewCustomer
 from custbill.model.enums import (
     AccountStatus,
+    AdjustmentKind,
     BillingPeriod,
     Channel,
     CustomerKind,
@@ -29,7 +40,10 @@ __all__ = [
     "AccountCategory",
     "AccountStatus",
     "Address",
+    "Adjustment",
+    "AdjustmentKind",
     "BillCycle",
+    "BillRunPlan",
     "BillingAccount",
     "BillingPeriod",
     "Change",
@@ -43,15 +57,21 @@ __all__ = [
     "CustomerKind",
     "DunningPlan",
     "DunningStep",
+    "Invoice",
     "InvoiceRendering",
     "InvoiceType",
     "NewAccount",
     "NewCustomer",
+    "Payment",
     "PaymentMethod",
     "PaymentMethodKind",
     "PaymentTerm",
     "Phone",
     "PhoneType",
+    "PlannedInvoice",
+    "PoolAllocation",
+    "PoolResult",
     "Settings",
+    "SkippedAccount",
     "Violation",
 ]

@@ -85,3 +85,10 @@ class CustomFieldType(enum.StrEnum):
     NUMBER = "NUMBER"
     DATE = "DATE"
     CHOICE = "CHOICE"
+
+
+class AdjustmentKind(enum.StrEnum):
+    """Whether an adjustment lowers (CREDIT) or raises (DEBIT) an account's balance."""
+
+    CREDIT = "CREDIT"
+    DEBIT = "DEBIT"

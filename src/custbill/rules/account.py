@@ -108,6 +108,23 @@ def check_account_edit(before: BillingAccount, after: BillingAccount) -> tuple[V
     return tuple(found)
 
 
+def check_invoice_currency_locked(
+    before: BillingAccount, after: BillingAccount, *, has_ledger: bool
+) -> tuple[Violation, ...]:
+    """Once invoices, payments, adjustments or carried-forward amounts exist for the account,
+    its invoice currency is fixed (its balance is kept in that currency)."""
+    if not has_ledger or before.invoice_currency == after.invoice_currency:
+        return ()
+    return (
+        violation(
+            "account.field_immutable",
+            "invoice_currency",
+            "the invoice currency is fixed once the account has billing records",
+            field="invoice_currency",
+        ),
+    )
+
+
 def check_status_transition(old: AccountStatus, new: AccountStatus) -> tuple[Violation, ...]:
     """ACTIVE ↔ SUSPENDED, ACTIVE ↔ PENDING_COLLECTION, any → DEACTIVATED (final)."""
     if old == new or new in TRANSITIONS[old]:

@@ -95,6 +95,9 @@ CODES: Mapping[str, str] = MappingProxyType(
         "billing.charge_currency_mismatch": "A charge's currency differs from the billed "
         "account's invoice currency.",
         "billing.date_out_of_range": "A calendar computation would go past ``date.max``.",
+        "billing.amount_invalid": "A payment or adjustment amount that is not positive, or "
+        "a pooled allowance or usage that is negative. (Not in the SPEC's list: custbill's "
+        "own addition for the ledger and usage pooling.)",
         # catalog
         "catalog.invalid": "A catalog entry is malformed: empty id or name, bill day out of "
         "range for the period, negative net days, unknown currency, a CHOICE field "

@@ -10,10 +10,12 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
+from moneyed import Money
 
 from custbill.errors import ConflictError
 from custbill.model import (
@@ -24,10 +26,12 @@ from custbill.model import (
     CustomFieldTarget,
     Settings,
 )
+from custbill.model.billing import Adjustment, Invoice, Payment
 from custbill.storage.protocols import CatalogItem, T
 from custbill.storage.search import account_tokens, customer_tokens
 
 _Undo = Callable[[], None]
+R = TypeVar("R", Invoice, Payment, Adjustment)
 
 
 class TokenIndex:
@@ -106,12 +110,17 @@ class MemoryStore:
         self.accounts_by_customer: dict[str, list[str]] = {}
         self.managed: dict[str, list[str]] = {}
         self.children: dict[str, list[str]] = {}
+        self.by_bill_cycle: dict[str, list[str]] = {}
         self.customer_search = TokenIndex()
         self.account_search = TokenIndex()
         self.catalog: dict[type, dict[str, Any]] = {}
         self.custom_fields: dict[CustomFieldTarget, dict[str, CustomFieldDefinition]] = {}
         self.settings: Settings | None = None
         self.history: dict[str, list[Change]] = {}
+        self.invoices: dict[str, Invoice] = {}
+        self.entries: dict[str, dict[type, list[Any]]] = {}  # account -> kind -> records
+        self.pending: dict[str, Money] = {}
+        self.runs: dict[tuple[str, date], tuple[str, ...]] = {}
         self.sequences: dict[str, int] = {}
         self.closed = False
 
@@ -161,6 +170,7 @@ class MemoryStore:
             _remove_from(self.accounts_by_customer, old.customer, number)
             _remove_from(self.managed, old.responsible_account, number)
             _remove_from(self.children, old.parent_account, number)
+            _remove_from(self.by_bill_cycle, old.bill_cycle, number)
         if new is None:
             del self.accounts[number]
             self.account_search.set(number, frozenset())
@@ -171,6 +181,7 @@ class MemoryStore:
         _add_to(self.accounts_by_customer, new.customer, number)
         _add_to(self.managed, new.responsible_account, number)
         _add_to(self.children, new.parent_account, number)
+        _add_to(self.by_bill_cycle, new.bill_cycle, number)
         self._index_account_search(new)
 
 
@@ -185,6 +196,7 @@ class MemoryUnitOfWork:
         self.catalog = _Catalog(self)
         self.settings = _Settings(self)
         self.history = _History(self)
+        self.ledger = _Ledger(self)
 
     def __enter__(self) -> MemoryUnitOfWork:
         self.store.lock.acquire()
@@ -280,6 +292,9 @@ class _Accounts:
     def children_of(self, number: str) -> tuple[str, ...]:
         return tuple(self.store.children.get(number, ()))
 
+    def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
+        return tuple(self.store.by_bill_cycle.get(bill_cycle, ()))
+
     def search(self, words: Sequence[str]) -> list[str]:
         return self.store.account_search.search(words)
 
@@ -362,3 +377,65 @@ class _History:
             log[:] = before
 
         self.uow.undo.append(undo)
+
+
+class _Ledger:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self.uow, self.store = uow, uow.store
+
+    def _append(self, account: str, record: Any) -> None:
+        records = self.store.entries.setdefault(account, {}).setdefault(type(record), [])
+        records.append(record)
+        self.uow.undo.append(records.pop)
+
+    def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
+        return tuple(self.store.entries.get(account, {}).get(kind, ()))
+
+    def invoice(self, number: str) -> Invoice | None:
+        return self.store.invoices.get(number)
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        self.store.invoices[invoice.number] = invoice
+        self.uow.undo.append(lambda: self.store.invoices.__delitem__(invoice.number))
+        self._append(invoice.billed_account, invoice)
+
+    def invoices_of(self, account: str) -> tuple[Invoice, ...]:
+        return self._of(account, Invoice)
+
+    def add_payment(self, payment: Payment) -> None:
+        self._append(payment.account, payment)
+
+    def payments_of(self, account: str) -> tuple[Payment, ...]:
+        return self._of(account, Payment)
+
+    def add_adjustment(self, adjustment: Adjustment) -> None:
+        self._append(adjustment.account, adjustment)
+
+    def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
+        return self._of(account, Adjustment)
+
+    def pending(self, account: str) -> Money | None:
+        return self.store.pending.get(account)
+
+    def set_pending(self, account: str, amount: Money | None) -> None:
+        old = self.store.pending.get(account)
+        if amount is None:
+            self.store.pending.pop(account, None)
+        else:
+            self.store.pending[account] = amount
+
+        def undo() -> None:
+            if old is None:
+                self.store.pending.pop(account, None)
+            else:
+                self.store.pending[account] = old
+
+        self.uow.undo.append(undo)
+
+    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
+        return self.store.runs.get((bill_cycle, run_date))
+
+    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
+        key = (bill_cycle, run_date)
+        self.store.runs[key] = invoices
+        self.uow.undo.append(lambda: self.store.runs.__delitem__(key))

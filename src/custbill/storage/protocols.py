@@ -13,8 +13,11 @@ optimistic version: the stored record must be at ``new.version - 1``, else
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Protocol, TypeVar
+
+from moneyed import Money
 
 from custbill.model import (
     AccountCategory,
@@ -28,6 +31,7 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
+from custbill.model.billing import Adjustment, Invoice, Payment
 
 #: A catalog entry kind that is stored by id.
 CatalogItem = BillCycle | PaymentTerm | AccountCategory | DunningPlan
@@ -101,6 +105,10 @@ class AccountRepository(Protocol):
         """Numbers of the accounts whose parent account is *number*, in order."""
         ...
 
+    def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
+        """Numbers of the accounts on the bill cycle, in order."""
+        ...
+
     def search(self, words: Sequence[str]) -> list[str]:
         """Numbers, in order, of the accounts matching every normalised query word.
 
@@ -163,6 +171,55 @@ class HistoryRepository(Protocol):
         ...
 
 
+class LedgerRepository(Protocol):
+    """Issued invoices, payments, adjustments, carried-forward amounts and issued runs."""
+
+    def invoice(self, number: str) -> Invoice | None:
+        """The invoice with this number, or None."""
+        ...
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        """Record an issued invoice."""
+        ...
+
+    def invoices_of(self, account: str) -> tuple[Invoice, ...]:
+        """Invoices billed to *account*, oldest first."""
+        ...
+
+    def add_payment(self, payment: Payment) -> None:
+        """Record a payment."""
+        ...
+
+    def payments_of(self, account: str) -> tuple[Payment, ...]:
+        """Payments of *account*, oldest first."""
+        ...
+
+    def add_adjustment(self, adjustment: Adjustment) -> None:
+        """Record an adjustment."""
+        ...
+
+    def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
+        """Adjustments of *account*, oldest first."""
+        ...
+
+    def pending(self, account: str) -> Money | None:
+        """The amount carried forward from suppressed invoices of *account*, if any."""
+        ...
+
+    def set_pending(self, account: str, amount: Money | None) -> None:
+        """Replace the carried-forward amount of *account* (None clears it)."""
+        ...
+
+    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
+        """Invoice numbers of the issued run of *bill_cycle* on *run_date*, or None when
+        that run was not issued."""
+        ...
+
+    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
+        """Remember that the run was issued, with its invoices."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One atomic piece of work: all of its writes are committed together or not at all."""
 
@@ -189,6 +246,11 @@ class UnitOfWork(Protocol):
     @property
     def history(self) -> HistoryRepository:
         """The change log."""
+        ...
+
+    @property
+    def ledger(self) -> LedgerRepository:
+        """Invoices, payments and adjustments."""
         ...
 
     def next_number(self, kind: str) -> int:

@@ -1,0 +1,177 @@
+"""What bill runs produce: planned and issued invoices, payments, adjustments, pooling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+import attrs
+from moneyed import Money
+
+from custbill.model._typecheck import check_fields
+from custbill.model.enums import AdjustmentKind, Channel
+
+
+@attrs.frozen(kw_only=True)
+class PlannedInvoice:
+    """One invoice a bill run would issue.
+
+    ``accounts`` lists the accounts whose charges it carries (for AGGREGATED rendering the
+    responsible account first).  It is billed to ``billed_account``: that account's payment
+    term gives ``due_date``, its auto-pay ``auto_pay_date`` (None without auto-pay), its
+    minimum invoice amount ``suppressed``, and its invoice type and distribution settings
+    ``channels`` and ``recipients``.  ``notes`` say why email is not sent, why the invoice
+    is suppressed, and what was carried forward into it.
+    """
+
+    billed_account: str
+    accounts: tuple[str, ...]
+    total: Money
+    invoice_date: date
+    due_date: date
+    auto_pay_date: date | None
+    suppressed: bool
+    channels: frozenset[Channel]
+    recipients: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class SkippedAccount:
+    """An account on the bill run's cycle that gets no invoice of its own, and why."""
+
+    account: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class BillRunPlan:
+    """Everything a bill run of ``bill_cycle`` on ``run_date`` would invoice.
+
+    ``carried_in`` holds, per billed account, the earlier suppressed amounts the plan adds to
+    its invoices; issuing the plan checks they are still what is pending.
+    """
+
+    bill_cycle: str
+    run_date: date
+    invoices: tuple[PlannedInvoice, ...]
+    skipped: tuple[SkippedAccount, ...]
+    carried_in: Mapping[str, Money] = attrs.field(factory=dict, hash=False)
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One plain dict per invoice, ready for ``pandas.DataFrame(plan.to_records())``."""
+        return [
+            {
+                "bill_cycle": self.bill_cycle,
+                "billed_account": i.billed_account,
+                "accounts": ", ".join(i.accounts),
+                "total": i.total.amount,
+                "currency": i.total.currency.code,
+                "invoice_date": i.invoice_date,
+                "due_date": i.due_date,
+                "auto_pay_date": i.auto_pay_date,
+                "suppressed": i.suppressed,
+                "channels": ", ".join(sorted(c.value for c in i.channels)),
+                "recipients": ", ".join(i.recipients),
+                "notes": " ".join(i.notes),
+            }
+            for i in self.invoices
+        ]
+
+    def _repr_html_(self) -> str:
+        from custbill.model._html import table
+
+        head = f"Bill run of {self.bill_cycle} on {self.run_date.isoformat()}"
+        rows = [
+            [
+                i.billed_account,
+                ", ".join(i.accounts),
+                f"{i.total.amount} {i.total.currency.code}",
+                i.due_date.isoformat(),
+                i.auto_pay_date.isoformat() if i.auto_pay_date else "",
+                "suppressed" if i.suppressed else "",
+                " ".join(i.notes),
+            ]
+            for i in self.invoices
+        ]
+        html = table(head, ["billed", "accounts", "total", "due", "auto-pay", "", "notes"], rows)
+        if self.skipped:
+            html += table(
+                "Skipped", ["account", "reason"], [[s.account, s.reason] for s in self.skipped]
+            )
+        return html
+
+
+@attrs.frozen(kw_only=True)
+class Invoice:
+    """An issued invoice, recorded against ``billed_account``'s balance."""
+
+    number: str
+    bill_cycle: str
+    billed_account: str
+    accounts: tuple[str, ...]
+    total: Money
+    invoice_date: date
+    due_date: date
+    auto_pay_date: date | None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Payment:
+    """A payment received for an account, in its invoice currency."""
+
+    number: str
+    account: str
+    amount: Money
+    received_on: date
+    reference: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Adjustment:
+    """A credit (lowers the balance) or debit (raises it) adjustment of an account."""
+
+    number: str
+    account: str
+    kind: AdjustmentKind
+    amount: Money
+    on: date
+    reason: str
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class PoolAllocation:
+    """One account's share of a pooled allowance."""
+
+    account: str
+    usage: Decimal
+    allocated: Decimal
+    overage: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class PoolResult:
+    """A pooled allowance allocated across a reporting-hierarchy subtree.
+
+    ``allocations`` come in allocation order (see
+    :meth:`custbill.CustomerBilling.pool_usage`); ``remaining`` is the unused allowance.
+    """
+
+    root: str
+    allowance: Decimal
+    allocations: tuple[PoolAllocation, ...]
+    remaining: Decimal
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One plain dict per account."""
+        return [attrs.asdict(a) for a in self.allocations]
