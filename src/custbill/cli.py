@@ -22,6 +22,22 @@ def _parser() -> argparse.ArgumentParser:
         "summary and a year of invoice dates",
     )
     commands.add_parser("codes", help="list every violation code and what it means")
+    sim = commands.add_parser(
+        "simulate",
+        help="run months of bill runs over a scenario file (TOML or JSON) and print "
+        "invoices, due and auto-pay dates, suppressed amounts and balances",
+    )
+    sim.add_argument("scenario", help="path of a .toml or .json scenario file")
+    sim.add_argument("--months", type=int, help="months to simulate (default: the file's)")
+    sim.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    bar = sim.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress",
+        action="store_true",
+        default=None,
+        help="draw a progress bar on stderr (default: when it is a terminal)",
+    )
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
     return parser
 
 
@@ -41,5 +57,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         for code, meaning in CODES.items():
             print(f"{code:<{width}}  {meaning.replace('``', '')}")
         return 0
+    if args.command == "simulate":
+        return _simulate(args)
     parser.print_help(sys.stderr)
     return 2
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from custbill.errors import CustbillError
+    from custbill.simulation import load_scenario, progress_bar, render, simulate
+
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    if args.months is not None and args.months < 1:
+        print("custbill simulate: --months must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        scenario = load_scenario(args.scenario)
+        result = simulate(
+            scenario, months=args.months, progress=progress_bar(sys.stderr) if show else None
+        )
+    except CustbillError as error:
+        print(f"custbill simulate: {error}", file=sys.stderr)
+        return 1
+    print(render(result, args.format))
+    return 0

@@ -1,0 +1,183 @@
+"""The scenario simulator: reading files strictly, running months, rendering formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from moneyed import Money
+
+import custbill as cb
+from custbill.cli import main
+from custbill.simulation import load_scenario, parse_scenario, render, simulate
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def _minimal(**extra: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "simulation": {"start": "2026-01-01", "months": 3},
+        "bill_cycles": [
+            {
+                "id": "m1",
+                "name": "M",
+                "period": "MONTHLY",
+                "bill_day": 1,
+                "start_date": "2026-01-01",
+            }
+        ],
+        "payment_terms": [{"id": "n30", "name": "Net 30", "net_days": 30}],
+        "account_categories": [{"id": "c", "name": "C"}],
+        "customers": [
+            {
+                "kind": "COMPANY",
+                "company_name": "Acme",
+                "primary_email": "a@acme.example",
+                "accounts": [
+                    {
+                        "number": "A",
+                        "currency": "USD",
+                        "bill_cycle": "m1",
+                        "start_date": "2026-01-01",
+                        "category": "c",
+                        "payment_term": "n30",
+                        "invoice_type": "NONE",
+                        "minimum_invoice_amount": "25 USD",
+                    }
+                ],
+            }
+        ],
+        "charges": [{"account": "A", "amount": "10.00"}],
+    }
+    data.update(extra)
+    return data
+
+
+def test_examples_load_and_run() -> None:
+    """Both shipped examples parse and simulate."""
+    for name in ("widgets.toml", "managed.json"):
+        result = simulate(load_scenario(EXAMPLES / name))
+        assert result.months
+        assert any(month.invoices for month in result.months)
+
+
+def test_suppressed_amounts_carry_forward_until_the_minimum() -> None:
+    """10/month against a 25 minimum: suppressed, suppressed, then 30 invoiced."""
+    result = simulate(parse_scenario(_minimal()))
+    lines = [line for month in result.months for line in month.invoices]
+    assert [(line.total, line.suppressed, line.invoice) for line in lines] == [
+        (Money("10.00", "USD"), True, None),
+        (Money("20.00", "USD"), True, None),
+        (Money("30.00", "USD"), False, "I-000001"),
+    ]
+    assert result.months[1].pending["A"] == Money("20.00", "USD")
+    assert result.months[2].balances["A"] == Money("30.00", "USD")
+
+
+def test_auto_pay_settles_invoices() -> None:
+    """With auto-pay and pay_on_auto_pay, balances return to zero after each invoice."""
+    data = _minimal()
+    account = data["customers"][0]["accounts"][0]  # type: ignore[index]
+    account.update(
+        auto_pay=True,
+        minimum_invoice_amount=None,
+        payment_methods=[{"kind": "CARD", "token": "tok"}],
+    )
+    result = simulate(parse_scenario(data))
+    assert all(m.balances["A"].amount == 0 for m in result.months)
+    unpaid = simulate(
+        parse_scenario(
+            {**data, "simulation": {"start": "2026-01-01", "months": 3, "pay_on_auto_pay": False}}
+        )
+    )
+    assert unpaid.months[-1].balances["A"] == Money(30, "USD")
+
+
+def test_months_filter_and_override() -> None:
+    """A charge's months limit when it applies; the months argument overrides the file."""
+    scenario = parse_scenario(_minimal(charges=[{"account": "A", "amount": 40, "months": [2]}]))
+    result = simulate(scenario, months=2)
+    assert [len(m.invoices) for m in result.months] == [0, 1]
+
+
+def test_bad_scenarios_name_every_problem() -> None:
+    """Unknown sections and fields, bad values and bad charges are listed with paths."""
+    data = _minimal(extra={}, charges=[{"account": "A", "amount": 1.5}, {"amount": "1"}])
+    data["customers"][0]["accounts"][0]["currency"] = 5  # type: ignore[index]
+    data["simulation"] = {"start": "soon", "months": 0, "speed": 2}
+    with pytest.raises(cb.InvalidDataError) as info:
+        parse_scenario(data)
+    text = "\n".join(info.value.errors)
+    for fragment in (
+        "unknown section 'extra' @ $",
+        "@ $.simulation.start",
+        "@ $.simulation.months",
+        "unknown field 'speed' @ $.simulation",
+        "@ $.customers[0].accounts[0].currency",
+        "@ $.charges[0].amount",
+        "@ $.charges[1]",
+    ):
+        assert fragment in text
+
+
+def test_rule_violations_surface() -> None:
+    """A scenario that breaks a rule raises the facade's RuleViolationError."""
+    data = _minimal()
+    data["customers"][0]["accounts"][0]["bill_cycle"] = "nope"  # type: ignore[index]
+    with pytest.raises(cb.RuleViolationError):
+        simulate(parse_scenario(data))
+
+
+def test_formats(tmp_path: Path) -> None:
+    """json and csv carry the same invoice lines as the records."""
+    result = simulate(parse_scenario(_minimal()))
+    records = result.to_records()
+    parsed = json.loads(render(result, "json"))
+    assert [len(m["invoices"]) for m in parsed] == [1, 1, 1]
+    assert parsed[2]["invoices"][0]["total"] == "30.00"
+    assert parsed[1]["pending"] == {"A": "20.00 USD"}
+    rows = list(csv.DictReader(io.StringIO(render(result, "csv"))))
+    assert [r["total"] for r in rows] == [str(r["total"]) for r in records]
+    assert rows[0]["run_date"] == "2026-01-01"
+    assert "suppressed, carried forward" in render(result, "table")
+    assert "<table>" in result._repr_html_()
+
+
+def test_cli_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command prints the chosen format and a progress bar when asked."""
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(_minimal()))
+    assert main(["simulate", str(path), "--format", "csv", "--progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("month,run_date")
+    assert "3/3 months" in captured.err
+    assert main(["simulate", str(path), "--no-progress", "--months", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "== 2026-01 ==" in captured.out
+    assert captured.err == ""
+
+
+def test_cli_simulate_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Unreadable or invalid files exit 1 with the problem on stderr."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("simulation = [")
+    assert main(["simulate", str(bad)]) == 1
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["simulate", str(tmp_path / "missing.json")]) == 1
+    unknown = tmp_path / "u.json"
+    unknown.write_text(json.dumps(_minimal(charges=[{"account": "Z", "amount": "1"}])))
+    assert main(["simulate", str(unknown)]) == 1
+    assert "no account 'Z'" in capsys.readouterr().err
+
+
+def test_dates_in_toml_are_native(tmp_path: Path) -> None:
+    """TOML dates need no quotes."""
+    path = tmp_path / "s.toml"
+    path.write_text("[simulation]\nstart = 2026-02-01\nmonths = 1\n")
+    scenario = load_scenario(path)
+    assert scenario.start == date(2026, 2, 1)
+    assert simulate(scenario).months[0].month == "2026-02"
