@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from moneyed import Money
 
 import custbill as cb
@@ -359,3 +361,52 @@ def test_summary_renders_for_notebooks(billing: cb.CustomerBilling) -> None:
     assert "<script" not in summary._repr_html_()
     assert billing.account_summary(a.number).to_records()[0]["balance"] == 0
     assert a.number in billing.account_summary(a.number)._repr_html_()
+
+
+@settings(max_examples=150, deadline=None)
+@example(rendering=None, amounts=[None, 10, None], minimum=100, first=[5, None, None])
+@example(
+    rendering=cb.InvoiceRendering.PER_ACCOUNT,
+    amounts=[None, 10, 20],
+    minimum=100,
+    first=[5, 6, None],
+)
+@given(
+    rendering=st.sampled_from([None, *cb.InvoiceRendering]),
+    amounts=st.lists(st.none() | st.integers(-50, 200), min_size=3, max_size=3),
+    minimum=st.none() | st.integers(0, 150),
+    first=st.lists(st.none() | st.integers(0, 60), min_size=3, max_size=3),
+)
+def test_every_amount_is_invoiced_or_carried(
+    rendering: cb.InvoiceRendering | None,
+    amounts: list[int | None],
+    minimum: int | None,
+    first: list[int | None],
+) -> None:
+    """Over two runs, what was charged equals what was invoiced plus what is still pending,
+    whatever the rendering, minimum and charges."""
+    billing = cb.CustomerBilling(settings=ALL_ON)
+    add_catalog(billing)
+    customer, top = billing.create_customer(
+        new_customer(),
+        new_account(minimum_invoice_amount=None if minimum is None else usd(minimum)),
+    )
+    accounts = [top]
+    for _ in range(2):
+        accounts.append(
+            billing.add_account(
+                customer.number, new_account(responsible_account=accounts[-1].number)
+            )
+        )
+    if rendering is not None:
+        billing.edit_account(top.number, invoice_rendering=rendering)
+    charged = 0
+    for run, values in ((RUN, first), (date(2026, 8, 1), amounts)):
+        charges = {a.number: usd(v) for a, v in zip(accounts, values, strict=True) if v is not None}
+        charged += sum(v for v in values if v is not None)
+        plan = billing.plan_bill_run("m1", run, charges)
+        assert {i.billed_account for i in plan.invoices} <= {top.number}
+        billing.issue_bill_run(plan)
+    invoiced = sum(i.total.amount for i in billing.invoices(top.number))
+    pending = billing.account_summary(top.number).pending_charges.amount
+    assert invoiced + pending == charged

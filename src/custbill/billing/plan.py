@@ -212,15 +212,16 @@ def plan_run(
         channels, recipients, dist_notes = distribution(top, primary_email(top.customer), settings)
         rendering = top.invoice_rendering or InvoiceRendering.AGGREGATED
         members = sorted(n for n in own if n != top_number)
+        # The first part is the billed account's own invoice: it takes what was carried in.
         if rendering is InvoiceRendering.AGGREGATED:
             parts = [([top_number] if top_number in own else []) + members]
         else:
             parts = [[top_number]] if top_number in own or carried is not None else []
             parts += [[m] for m in members]
-        for part in parts:
+        for index, part in enumerate(parts):
             total = sum((own[n] for n in part if n in own), Decimal(0))
             notes = list(dist_notes)
-            if carried is not None and (top_number in part or not part):
+            if carried is not None and index == 0:
                 total += carried.amount
                 notes.append(
                     f"includes {carried.amount} {carried.currency.code} carried "

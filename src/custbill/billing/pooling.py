@@ -29,7 +29,7 @@ def allocate(
     usage: Mapping[str, Decimal],
     children: Callable[[str], tuple[str, ...]],
 ) -> PoolResult:
-    """Allocate *allowance* across the subtree of *root* in :func:`subtree` order.
+    """Allocate *allowance* across the subtree of *root*, in the order of ``subtree``.
 
     Each account in turn takes as much of what remains as its usage needs; what it cannot
     get is its overage.  Accounts without usage are listed with zeros.  The caller checks
