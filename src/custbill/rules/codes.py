@@ -96,8 +96,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "account's invoice currency.",
         "billing.date_out_of_range": "A calendar computation would go past ``date.max``.",
         "billing.amount_invalid": "A payment or adjustment amount that is not positive, or "
-        "a pooled allowance or usage that is negative. (Not in the SPEC's list: custbill's "
-        "own addition for the ledger and usage pooling.)",
+        "a pooled allowance or usage that is negative.",
         # catalog
         "catalog.invalid": "A catalog entry is malformed: empty id or name, bill day out of "
         "range for the period, negative net days, unknown currency, a CHOICE field "
