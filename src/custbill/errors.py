@@ -71,3 +71,10 @@ class InvalidDataError(CustbillError, ValueError):
     def __init__(self, errors: Iterable[str]) -> None:
         self.errors: tuple[str, ...] = tuple(errors)
         super().__init__("invalid data: " + "; ".join(self.errors))
+
+
+class StorageError(CustbillError):
+    """The store failed: the database is locked past its timeout, unreachable, or broken.
+
+    Nothing of the failed operation was committed.
+    """

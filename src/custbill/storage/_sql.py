@@ -1,0 +1,506 @@
+"""Repositories over SQL, shared by the SQLite and PostgreSQL stores.
+
+Each record is stored as its JSON (:mod:`custbill.serialization`) beside the columns the
+facade looks it up by; every lookup the facade makes has an index.  Statements are written
+with ``?`` placeholders; a store's :class:`Database` adapts them to its driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+from moneyed import Money
+
+from custbill.errors import ConflictError
+from custbill.model import (
+    AccountCategory,
+    BillCycle,
+    BillingAccount,
+    Change,
+    Customer,
+    CustomFieldDefinition,
+    CustomFieldTarget,
+    DunningPlan,
+    PaymentTerm,
+    Settings,
+)
+from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.serialization import from_json, to_json
+from custbill.storage.protocols import CatalogItem, T
+from custbill.storage.search import account_tokens, customer_tokens
+
+R = TypeVar("R", Invoice, Payment, Adjustment)
+
+#: The schema, as numbered migrations.  ``{text}`` is the dialect's text type (with a
+#: byte-wise collation, so that ordering and prefix ranges follow code points) and
+#: ``{serial}`` its auto-incrementing integer key.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE customers (number {text} PRIMARY KEY, external_number {text} UNIQUE,"
+        " name_key {text} NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX customers_name ON customers (name_key)",
+        "CREATE TABLE accounts (number {text} PRIMARY KEY, customer {text} NOT NULL,"
+        " external_number {text} UNIQUE, responsible {text}, parent {text},"
+        " bill_cycle {text} NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX accounts_customer ON accounts (customer, number)",
+        "CREATE INDEX accounts_responsible ON accounts (responsible, number)",
+        "CREATE INDEX accounts_parent ON accounts (parent, number)",
+        "CREATE INDEX accounts_bill_cycle ON accounts (bill_cycle, number)",
+        "CREATE TABLE customer_tokens (token {text} NOT NULL, number {text} NOT NULL,"
+        " PRIMARY KEY (token, number))",
+        "CREATE INDEX customer_tokens_number ON customer_tokens (number)",
+        "CREATE TABLE account_tokens (token {text} NOT NULL, number {text} NOT NULL,"
+        " PRIMARY KEY (token, number))",
+        "CREATE INDEX account_tokens_number ON account_tokens (number)",
+        "CREATE TABLE catalog (kind {text} NOT NULL, id {text} NOT NULL, data TEXT NOT NULL,"
+        " PRIMARY KEY (kind, id))",
+        "CREATE TABLE custom_fields (target {text} NOT NULL, name {text} NOT NULL,"
+        " position INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (target, name))",
+        "CREATE TABLE settings (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
+        "CREATE TABLE history (seq {serial}, number {text} NOT NULL, field {text} NOT NULL,"
+        " data TEXT NOT NULL)",
+        "CREATE INDEX history_number ON history (number, seq)",
+        "CREATE TABLE sequences (name {text} PRIMARY KEY, value INTEGER NOT NULL)",
+        "CREATE TABLE ledger (seq {serial}, number {text} NOT NULL UNIQUE,"
+        " account {text} NOT NULL, kind {text} NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX ledger_account ON ledger (account, kind, seq)",
+        "CREATE TABLE pending (account {text} PRIMARY KEY, data TEXT NOT NULL)",
+        "CREATE TABLE runs (bill_cycle {text} NOT NULL, run_date {text} NOT NULL,"
+        " invoices TEXT NOT NULL, PRIMARY KEY (bill_cycle, run_date))",
+    ),
+)
+
+
+class Database(Protocol):
+    """What the repositories need of a connection inside a transaction."""
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """The first row of a query, or None."""
+        ...
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a query."""
+        ...
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute a statement; the number of rows it changed."""
+        ...
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute a statement once per row of parameters."""
+        ...
+
+
+def _prefix_range(word: str) -> tuple[str, str | None]:
+    """Bounds of the strings that start with *word*, in code-point order."""
+    last = ord(word[-1])
+    if last >= 0x10FFFF:
+        return word, None
+    return word, word[:-1] + chr(last + 1)
+
+
+def _search(db: Database, table: str, words: Sequence[str]) -> list[str]:
+    parts, params = [], []
+    for word in words:
+        low, high = _prefix_range(word)
+        if high is None:
+            parts.append(f"SELECT DISTINCT number FROM {table} WHERE token >= ?")
+            params.append(low)
+        else:
+            parts.append(f"SELECT DISTINCT number FROM {table} WHERE token >= ? AND token < ?")
+            params.extend((low, high))
+    if not parts:
+        return []
+    sql = " INTERSECT ".join(parts) + " ORDER BY number"
+    return [row[0] for row in db.all(sql, params)]
+
+
+def _set_tokens(db: Database, table: str, number: str, tokens: frozenset[str]) -> None:
+    db.run(f"DELETE FROM {table} WHERE number = ?", (number,))
+    db.many(
+        f"INSERT INTO {table} (token, number) VALUES (?, ?)", [(t, number) for t in sorted(tokens)]
+    )
+
+
+class _Customers:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, number: str) -> Customer | None:
+        row = self.db.one("SELECT data FROM customers WHERE number = ?", (number,))
+        return None if row is None else from_json(Customer, row[0])
+
+    def add(self, customer: Customer) -> None:
+        self.db.run(
+            "INSERT INTO customers (number, external_number, name_key, version, data)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                customer.number,
+                customer.external_number,
+                customer.name.casefold(),
+                customer.version,
+                to_json(customer),
+            ),
+        )
+        _set_tokens(
+            self.db,
+            "customer_tokens",
+            customer.number,
+            customer_tokens(customer.number, customer.external_number, customer.name),
+        )
+
+    def update(self, customer: Customer) -> None:
+        old = self.get(customer.number)
+        changed = self.db.run(
+            "UPDATE customers SET external_number = ?, name_key = ?, version = ?, data = ?"
+            " WHERE number = ? AND version = ?",
+            (
+                customer.external_number,
+                customer.name.casefold(),
+                customer.version,
+                to_json(customer),
+                customer.number,
+                customer.version - 1,
+            ),
+        )
+        if not changed:
+            actual = self.db.one(
+                "SELECT version FROM customers WHERE number = ?", (customer.number,)
+            )
+            raise ConflictError(
+                customer.number, customer.version - 1, actual[0] if actual else None
+            )
+        _set_tokens(
+            self.db,
+            "customer_tokens",
+            customer.number,
+            customer_tokens(customer.number, customer.external_number, customer.name),
+        )
+        if old is not None and old.name != customer.name:
+            for number, ext in self.db.all(
+                "SELECT number, external_number FROM accounts WHERE customer = ?",
+                (customer.number,),
+            ):
+                _set_tokens(
+                    self.db, "account_tokens", number, account_tokens(number, ext, customer.name)
+                )
+
+    def with_external_number(self, external_number: str) -> str | None:
+        row = self.db.one(
+            "SELECT number FROM customers WHERE external_number = ?", (external_number,)
+        )
+        return None if row is None else str(row[0])
+
+    def named(self, name: str) -> tuple[str, ...]:
+        rows = self.db.all(
+            "SELECT number FROM customers WHERE name_key = ? ORDER BY number", (name.casefold(),)
+        )
+        return tuple(r[0] for r in rows)
+
+    def search(self, words: Sequence[str]) -> list[str]:
+        return _search(self.db, "customer_tokens", words)
+
+    def all(self) -> Iterator[Customer]:
+        rows = self.db.all("SELECT data FROM customers ORDER BY number")
+        return (from_json(Customer, r[0]) for r in rows)
+
+
+class _Accounts:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, number: str) -> BillingAccount | None:
+        row = self.db.one("SELECT data FROM accounts WHERE number = ?", (number,))
+        return None if row is None else from_json(BillingAccount, row[0])
+
+    def _tokens(self, account: BillingAccount) -> None:
+        row = self.db.one("SELECT data FROM customers WHERE number = ?", (account.customer,))
+        name = from_json(Customer, row[0]).name if row is not None else ""
+        _set_tokens(
+            self.db,
+            "account_tokens",
+            account.number,
+            account_tokens(account.number, account.external_number, name),
+        )
+
+    def add(self, account: BillingAccount) -> None:
+        self.db.run(
+            "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
+            " bill_cycle, version, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                account.number,
+                account.customer,
+                account.external_number,
+                account.responsible_account,
+                account.parent_account,
+                account.bill_cycle,
+                account.version,
+                to_json(account),
+            ),
+        )
+        self._tokens(account)
+
+    def update(self, account: BillingAccount) -> None:
+        changed = self.db.run(
+            "UPDATE accounts SET customer = ?, external_number = ?, responsible = ?,"
+            " parent = ?, bill_cycle = ?, version = ?, data = ?"
+            " WHERE number = ? AND version = ?",
+            (
+                account.customer,
+                account.external_number,
+                account.responsible_account,
+                account.parent_account,
+                account.bill_cycle,
+                account.version,
+                to_json(account),
+                account.number,
+                account.version - 1,
+            ),
+        )
+        if not changed:
+            actual = self.db.one("SELECT version FROM accounts WHERE number = ?", (account.number,))
+            raise ConflictError(account.number, account.version - 1, actual[0] if actual else None)
+        self._tokens(account)
+
+    def with_external_number(self, external_number: str) -> str | None:
+        row = self.db.one(
+            "SELECT number FROM accounts WHERE external_number = ?", (external_number,)
+        )
+        return None if row is None else str(row[0])
+
+    def _numbers(self, column: str, value: str) -> tuple[str, ...]:
+        rows = self.db.all(
+            f"SELECT number FROM accounts WHERE {column} = ? ORDER BY number", (value,)
+        )
+        return tuple(r[0] for r in rows)
+
+    def of_customer(self, customer: str) -> tuple[str, ...]:
+        return self._numbers("customer", customer)
+
+    def managed_by(self, number: str) -> tuple[str, ...]:
+        return self._numbers("responsible", number)
+
+    def children_of(self, number: str) -> tuple[str, ...]:
+        return self._numbers("parent", number)
+
+    def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
+        return self._numbers("bill_cycle", bill_cycle)
+
+    def search(self, words: Sequence[str]) -> list[str]:
+        return _search(self.db, "account_tokens", words)
+
+    def all(self) -> Iterator[BillingAccount]:
+        rows = self.db.all("SELECT data FROM accounts ORDER BY number")
+        return (from_json(BillingAccount, r[0]) for r in rows)
+
+
+_KINDS: dict[str, type] = {
+    cls.__name__: cls for cls in (BillCycle, PaymentTerm, AccountCategory, DunningPlan)
+}
+
+
+class _Catalog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, kind: type[T], id: str) -> T | None:
+        row = self.db.one("SELECT data FROM catalog WHERE kind = ? AND id = ?", (kind.__name__, id))
+        return None if row is None else from_json(kind, row[0])
+
+    def all(self, kind: type[T]) -> tuple[T, ...]:
+        rows = self.db.all("SELECT data FROM catalog WHERE kind = ? ORDER BY id", (kind.__name__,))
+        return tuple(from_json(kind, r[0]) for r in rows)
+
+    def add(self, entry: CatalogItem | CustomFieldDefinition) -> None:
+        if isinstance(entry, CustomFieldDefinition):
+            self.db.run(
+                "INSERT INTO custom_fields (target, name, position, data) VALUES (?, ?,"
+                " (SELECT COUNT(*) FROM custom_fields), ?)",
+                (entry.applies_to.value, entry.name, to_json(entry)),
+            )
+        else:
+            self.db.run(
+                "INSERT INTO catalog (kind, id, data) VALUES (?, ?, ?)",
+                (type(entry).__name__, entry.id, to_json(entry)),
+            )
+
+    def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
+        rows = self.db.all(
+            "SELECT data FROM custom_fields WHERE target = ? ORDER BY position", (target.value,)
+        )
+        return tuple(from_json(CustomFieldDefinition, r[0]) for r in rows)
+
+
+class _Settings:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self) -> Settings | None:
+        row = self.db.one("SELECT data FROM settings WHERE id = 1")
+        return None if row is None else from_json(Settings, row[0])
+
+    def put(self, settings: Settings) -> None:
+        self.db.run("DELETE FROM settings WHERE id = 1")
+        self.db.run("INSERT INTO settings (id, data) VALUES (1, ?)", (to_json(settings),))
+
+
+class _History:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def append(self, changes: Sequence[Change]) -> None:
+        self.db.many(
+            "INSERT INTO history (number, field, data) VALUES (?, ?, ?)",
+            [(c.number, c.field, to_json(c)) for c in changes],
+        )
+
+    def of(self, number: str) -> tuple[Change, ...]:
+        rows = self.db.all("SELECT data FROM history WHERE number = ? ORDER BY seq", (number,))
+        return tuple(from_json(Change, r[0]) for r in rows)
+
+    def redact(self, number: str, fields: frozenset[str], mask: str) -> None:
+        rows = self.db.all("SELECT seq, data FROM history WHERE number = ?", (number,))
+        for seq, data in rows:
+            change = from_json(Change, data)
+            if change.field in fields:
+                redacted = Change(
+                    at=change.at,
+                    number=change.number,
+                    field=change.field,
+                    old=None if change.old is None else mask,
+                    new=None if change.new is None else mask,
+                )
+                self.db.run("UPDATE history SET data = ? WHERE seq = ?", (to_json(redacted), seq))
+
+
+class _Ledger:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _add(self, record: Invoice | Payment | Adjustment, account: str) -> None:
+        self.db.run(
+            "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
+            (record.number, account, type(record).__name__, to_json(record)),
+        )
+
+    def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
+        rows = self.db.all(
+            "SELECT data FROM ledger WHERE account = ? AND kind = ? ORDER BY seq",
+            (account, kind.__name__),
+        )
+        return tuple(from_json(kind, r[0]) for r in rows)
+
+    def invoice(self, number: str) -> Invoice | None:
+        row = self.db.one(
+            "SELECT data FROM ledger WHERE number = ? AND kind = 'Invoice'", (number,)
+        )
+        return None if row is None else from_json(Invoice, row[0])
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        self._add(invoice, invoice.billed_account)
+
+    def invoices_of(self, account: str) -> tuple[Invoice, ...]:
+        return self._of(account, Invoice)
+
+    def add_payment(self, payment: Payment) -> None:
+        self._add(payment, payment.account)
+
+    def payments_of(self, account: str) -> tuple[Payment, ...]:
+        return self._of(account, Payment)
+
+    def add_adjustment(self, adjustment: Adjustment) -> None:
+        self._add(adjustment, adjustment.account)
+
+    def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
+        return self._of(account, Adjustment)
+
+    def pending(self, account: str) -> Money | None:
+        row = self.db.one("SELECT data FROM pending WHERE account = ?", (account,))
+        if row is None:
+            return None
+        amount, currency = row[0].split()
+        return Money(amount, currency)
+
+    def set_pending(self, account: str, amount: Money | None) -> None:
+        self.db.run("DELETE FROM pending WHERE account = ?", (account,))
+        if amount is not None:
+            self.db.run(
+                "INSERT INTO pending (account, data) VALUES (?, ?)",
+                (account, f"{amount.amount} {amount.currency.code}"),
+            )
+
+    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
+        row = self.db.one(
+            "SELECT invoices FROM runs WHERE bill_cycle = ? AND run_date = ?",
+            (bill_cycle, run_date.isoformat()),
+        )
+        return None if row is None else tuple(n for n in row[0].split(",") if n)
+
+    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
+        self.db.run(
+            "INSERT INTO runs (bill_cycle, run_date, invoices) VALUES (?, ?, ?)",
+            (bill_cycle, run_date.isoformat(), ",".join(invoices)),
+        )
+
+
+class SQLUnitOfWork:
+    """A unit of work over one database transaction.
+
+    The store hands in the database and what begins, commits and rolls back a transaction
+    (and releases the store for other units of work when this one ends).
+    """
+
+    def __init__(self, db: Database, transaction: Transaction) -> None:
+        self.db = db
+        self.transaction = transaction
+        self.customers = _Customers(db)
+        self.accounts = _Accounts(db)
+        self.catalog = _Catalog(db)
+        self.settings = _Settings(db)
+        self.history = _History(db)
+        self.ledger = _Ledger(db)
+
+    def __enter__(self) -> SQLUnitOfWork:
+        self.transaction.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.transaction.end()
+
+    def next_number(self, kind: str) -> int:
+        """Next value of a sequence (committed with the unit of work's other writes)."""
+        row = self.db.one(
+            "INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name)"
+            " DO UPDATE SET value = sequences.value + 1 RETURNING value",
+            (kind,),
+        )
+        assert row is not None
+        return int(row[0])
+
+    def commit(self) -> None:
+        """Commit everything written so far; later writes start a new transaction."""
+        self.transaction.commit()
+
+
+class Transaction(Protocol):
+    """How a store begins, commits and ends the transaction of a unit of work."""
+
+    def begin(self) -> None:
+        """Start the transaction (waiting for other writers as the store does)."""
+        ...
+
+    def commit(self) -> None:
+        """Commit, and start a new transaction for whatever follows."""
+        ...
+
+    def end(self) -> None:
+        """Roll back what was not committed and release the store."""
+        ...

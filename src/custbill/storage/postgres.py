@@ -1,0 +1,164 @@
+"""A store on a PostgreSQL server, shared by several application servers.
+
+Needs psycopg 3 (``pip install custbill[postgres]``).  The schema is the SQLite store's,
+with byte-wise (``"C"``) collation on text keys so that ordering and prefix search are the
+same everywhere, and is migrated when the store opens (table ``custbill_schema``).
+
+Every unit of work is one transaction that first takes a transaction-scoped advisory lock:
+units of work are serialised across every application server, and a row's version is still
+checked on every update.  Committed transactions are as durable as the server makes them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from custbill.errors import StorageError
+from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork
+
+_DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY"}
+#: The advisory lock key units of work take (an arbitrary constant: "custbill").
+LOCK_KEY = 0x637573746269
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class _Transaction:
+    def __init__(self, store: PostgresStore) -> None:
+        self.store = store
+        self.active = False
+
+    def ensure(self) -> None:
+        if not self.active:
+            try:
+                self.store.connection.execute("BEGIN")
+                self.store.connection.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            except self.store.errors as exc:
+                raise StorageError(f"cannot start a transaction: {exc}") from exc
+            self.active = True
+
+    def begin(self) -> None:
+        self.store.lock.acquire()
+        try:
+            self.ensure()
+        except BaseException:
+            self.store.lock.release()
+            raise
+
+    def commit(self) -> None:
+        if self.active:
+            try:
+                self.store.connection.execute("COMMIT")
+            except self.store.errors as exc:
+                raise StorageError(f"commit failed: {exc}") from exc
+            self.active = False
+
+    def end(self) -> None:
+        try:
+            if self.active:
+                self.store.connection.execute("ROLLBACK")
+        except self.store.errors:
+            pass  # the connection is gone; the server rolled back
+        finally:
+            self.active = False
+            self.store.lock.release()
+
+
+class _Database:
+    def __init__(self, store: PostgresStore, transaction: _Transaction) -> None:
+        self.store = store
+        self.transaction = transaction
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> Any:
+        self.transaction.ensure()
+        try:
+            return self.store.connection.execute(_pg(sql), params)
+        except self.store.errors as exc:
+            raise StorageError(f"{exc} in {sql.split()[0]} statement") from exc
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._execute(sql, params).fetchall()
+        return rows
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(self._execute(sql, params).rowcount)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.transaction.ensure()
+        if not rows:
+            return
+        try:
+            with self.store.connection.cursor() as cursor:
+                cursor.executemany(_pg(sql), rows)
+        except self.store.errors as exc:
+            raise StorageError(str(exc)) from exc
+
+
+class PostgresStore:
+    """Keeps custbill's records in a PostgreSQL database.
+
+    Args:
+        dsn: a libpq connection string or URL (``"postgresql://user@host/db"``).
+
+    Raises:
+        StorageError: psycopg is not installed, or the server cannot be reached.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise StorageError(
+                "PostgresStore needs psycopg: pip install custbill[postgres]"
+            ) from exc
+        self.errors: type[Exception] = psycopg.Error
+        self.lock = threading.RLock()
+        try:
+            self.connection = psycopg.connect(dsn, autocommit=True)
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot connect: {exc}") from exc
+        self._migrate()
+
+    def _migrate(self) -> None:
+        transaction = _Transaction(self)
+        transaction.begin()
+        try:
+            conn = self.connection
+            conn.execute("CREATE TABLE IF NOT EXISTS custbill_schema (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT max(version) FROM custbill_schema").fetchone()
+            current = row[0] if row and row[0] is not None else 0
+            for version, statements in enumerate(MIGRATIONS, start=1):
+                if version > current:
+                    for statement in statements:
+                        conn.execute(statement.format(**_DIALECT))
+                    conn.execute("INSERT INTO custbill_schema (version) VALUES (%s)", (version,))
+            transaction.commit()
+        except self.errors as exc:
+            raise StorageError(f"cannot migrate: {exc}") from exc
+        finally:
+            transaction.end()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the database."""
+        with self.lock:
+            row = self.connection.execute("SELECT max(version) FROM custbill_schema").fetchone()
+            return int(row[0]) if row and row[0] is not None else 0
+
+    def unit_of_work(self) -> SQLUnitOfWork:
+        """A new unit of work: one transaction holding the store's advisory lock."""
+        transaction = _Transaction(self)
+        return SQLUnitOfWork(_Database(self, transaction), transaction)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self.lock:
+            self.connection.close()

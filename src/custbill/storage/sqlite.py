@@ -1,0 +1,165 @@
+"""A durable store on the standard library's sqlite3.
+
+* The schema is versioned (``PRAGMA user_version``) and migrated when the store opens.
+* The database runs in WAL mode with ``synchronous=FULL`` by default: a committed unit of
+  work survives a power cut.
+* Every unit of work is one ``BEGIN IMMEDIATE`` transaction, so units of work are
+  serialised across threads and processes; a writer waits up to ``busy_timeout`` seconds
+  for another, then raises :class:`~custbill.errors.StorageError`.
+* Records are stored as JSON beside indexed columns for every lookup the facade makes
+  (numbers, external numbers, customers' accounts, both hierarchies, bill cycles, search
+  tokens), so no lookup scans a table.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from custbill.errors import StorageError
+from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork
+
+_DIALECT = {"text": "TEXT", "serial": "INTEGER PRIMARY KEY"}
+
+
+class _Transaction:
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        self.active = False
+
+    def ensure(self) -> None:
+        if not self.active:
+            try:
+                self.store.connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StorageError(
+                    f"cannot start a transaction on {self.store.path}: {exc}"
+                ) from exc
+            self.active = True
+
+    def begin(self) -> None:
+        self.store.lock.acquire()
+        try:
+            self.ensure()
+        except BaseException:
+            self.store.lock.release()
+            raise
+
+    def commit(self) -> None:
+        if self.active:
+            try:
+                self.store.connection.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StorageError(f"commit failed: {exc}") from exc
+            self.active = False
+
+    def end(self) -> None:
+        try:
+            if self.active and self.store.connection.in_transaction:
+                self.store.connection.execute("ROLLBACK")
+        finally:
+            self.active = False
+            self.store.lock.release()
+
+
+class _Database:
+    def __init__(self, connection: sqlite3.Connection, transaction: _Transaction) -> None:
+        self.connection = connection
+        self.transaction = transaction
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        self.transaction.ensure()
+        try:
+            return self.connection.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"{exc} in {sql.split()[0]} statement") from exc
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._execute(sql, params).rowcount
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.transaction.ensure()
+        try:
+            self.connection.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
+
+
+class SQLiteStore:
+    """Keeps custbill's records in a SQLite database file.
+
+    Args:
+        path: the database file (created if missing).
+        synchronous: SQLite's ``synchronous`` setting; ``"FULL"`` (the default) makes every
+            commit durable, ``"NORMAL"`` is faster and may lose the last commits (never
+            consistency) on a power cut.
+        busy_timeout: seconds a unit of work waits for another process's to finish.
+
+    Safe to share between threads (units of work take turns) and between processes (SQLite
+    locks the file).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        self.path = os.fspath(path)
+        self.lock = threading.RLock()
+        try:
+            self.connection = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.execute(f"PRAGMA synchronous={synchronous}")
+            self.connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open {self.path}: {exc}") from exc
+        self._migrate()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the database file."""
+        with self.lock:
+            row = self.connection.execute("PRAGMA user_version").fetchone()
+            return int(row[0])
+
+    def _migrate(self) -> None:
+        transaction = _Transaction(self)
+        transaction.begin()
+        try:
+            current = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
+            for version, statements in enumerate(MIGRATIONS, start=1):
+                if version > current:
+                    for statement in statements:
+                        self.connection.execute(statement.format(**_DIALECT))
+                    self.connection.execute(f"PRAGMA user_version={version}")
+            transaction.commit()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot migrate {self.path}: {exc}") from exc
+        finally:
+            transaction.end()
+
+    def unit_of_work(self) -> SQLUnitOfWork:
+        """A new unit of work: one ``BEGIN IMMEDIATE`` transaction."""
+        transaction = _Transaction(self)
+        return SQLUnitOfWork(_Database(self.connection, transaction), transaction)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self.lock:
+            self.connection.close()

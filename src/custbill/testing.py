@@ -1,0 +1,622 @@
+"""The contract test-suite every storage adapter runs.
+
+Subclass :class:`StoreContract` in a pytest module and give it a fresh, empty store::
+
+    from custbill.testing import StoreContract
+
+    class TestMyStore(StoreContract):
+        def make_store(self):
+            return MyStore(...)
+
+pytest then runs every contract test against it: create/read/update of every kind of
+record, units of work that commit all or nothing, optimistic versions, every index and
+search behaviour the facade relies on, history, settings, the ledger — and a hypothesis
+state machine that drives :class:`~custbill.CustomerBilling` over the store beside a
+plain-Python model and checks they never diverge.  Needs pytest and hypothesis
+(``pip install custbill[testing]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from moneyed import Money
+
+from custbill.errors import ConflictError, RuleViolationError
+from custbill.model import (
+    AccountCategory,
+    AccountStatus,
+    Address,
+    BillCycle,
+    BillingAccount,
+    BillingPeriod,
+    Change,
+    Customer,
+    CustomerKind,
+    CustomFieldDefinition,
+    CustomFieldTarget,
+    CustomFieldType,
+    DunningPlan,
+    DunningStep,
+    InvoiceType,
+    NewAccount,
+    NewCustomer,
+    PaymentTerm,
+    Settings,
+)
+from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.enums import AdjustmentKind
+from custbill.service import CustomerBilling
+from custbill.storage.protocols import Store
+
+#: Settings with every capability on, used by the facade-level contract tests.
+ALL_ON = Settings(
+    allow_multi_customer_accounts=True,
+    enable_responsible_account_management=True,
+    enable_account_hierarchy_management=True,
+    overall_invoice_distribution=frozenset(InvoiceType),
+)
+_START = date(2020, 1, 1)
+_CATALOG = (
+    BillCycle(
+        id="m1", name="Monthly 1st", period=BillingPeriod.MONTHLY, bill_day=1, start_date=_START
+    ),
+    BillCycle(
+        id="m15", name="Monthly 15th", period=BillingPeriod.MONTHLY, bill_day=15, start_date=_START
+    ),
+    PaymentTerm(id="net30", name="Net 30", net_days=30),
+    AccountCategory(id="corp", name="Corporate"),
+    DunningPlan(id="std", name="Standard", steps=(DunningStep(days_past_due=10, action="remind"),)),
+)
+
+
+def new_customer(name: str = "Acme Brick", **fields: Any) -> NewCustomer:
+    """A valid company customer."""
+    return NewCustomer(
+        kind=CustomerKind.COMPANY, company_name=name, primary_email="ap@acme.example", **fields
+    )
+
+
+def new_account(**fields: Any) -> NewAccount:
+    """A valid USD account on cycle ``m1``."""
+    defaults: dict[str, Any] = {
+        "currency": "USD",
+        "bill_cycle": "m1",
+        "start_date": _START,
+        "category": "corp",
+        "payment_term": "net30",
+        "invoice_type": InvoiceType.EMAIL,
+    }
+    return NewAccount(**{**defaults, **fields})
+
+
+def facade_for(store: Store) -> CustomerBilling:
+    """A facade on *store* with every capability on and the contract's catalog."""
+    billing = CustomerBilling(store=store, settings=ALL_ON)
+    billing.add_bill_cycle(_CATALOG[0])
+    billing.add_bill_cycle(_CATALOG[1])
+    billing.add_payment_term(_CATALOG[2])
+    billing.add_account_category(_CATALOG[3])
+    billing.add_dunning_plan(_CATALOG[4])
+    return billing
+
+
+def dump(store: Store) -> dict[str, Any]:
+    """Everything a store holds, read through the protocols: equal dumps, equal stores."""
+    with store.unit_of_work() as uow:
+        customers = list(uow.customers.all())
+        accounts = list(uow.accounts.all())
+        numbers = [c.number for c in customers] + [a.number for a in accounts]
+        return {
+            "customers": customers,
+            "accounts": accounts,
+            "indexes": {
+                a.number: (
+                    uow.accounts.managed_by(a.number),
+                    uow.accounts.children_of(a.number),
+                    uow.accounts.with_external_number(a.external_number)
+                    if a.external_number
+                    else None,
+                )
+                for a in accounts
+            },
+            "of_customer": {c.number: uow.accounts.of_customer(c.number) for c in customers},
+            "catalog": [
+                uow.catalog.all(kind)
+                for kind in (BillCycle, PaymentTerm, AccountCategory, DunningPlan)
+            ],
+            "custom_fields": [uow.catalog.custom_fields(t) for t in CustomFieldTarget],
+            "settings": uow.settings.get(),
+            "history": {n: uow.history.of(n) for n in numbers},
+            "ledger": {
+                a.number: (
+                    uow.ledger.invoices_of(a.number),
+                    uow.ledger.payments_of(a.number),
+                    uow.ledger.adjustments_of(a.number),
+                    uow.ledger.pending(a.number),
+                )
+                for a in accounts
+            },
+        }
+
+
+def _customer(number: str = "C-1", **fields: Any) -> Customer:
+    values: dict[str, Any] = {
+        "kind": CustomerKind.COMPANY,
+        "company_name": "Acme Brick",
+        "primary_email": "a@acme.example",
+        "default_account": "A-1",
+    }
+    return Customer(number=number, **{**values, **fields})
+
+
+def _account(number: str = "A-1", **fields: Any) -> BillingAccount:
+    values: dict[str, Any] = {
+        "customer": "C-1",
+        "currency": "USD",
+        "bill_cycle": "m1",
+        "start_date": _START,
+        "category": "corp",
+        "payment_term": "net30",
+        "invoice_type": InvoiceType.EMAIL,
+    }
+    return BillingAccount(number=number, **{**values, **fields})
+
+
+class StoreContract:
+    """Contract tests for a storage adapter; subclass it and implement :meth:`make_store`."""
+
+    def make_store(self) -> Store:
+        """A fresh, empty store."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        """The store under test, closed afterwards."""
+        store = self.make_store()
+        yield store
+        store.close()
+
+    # -- repositories ------------------------------------------------------------------------
+
+    def test_customers(self, store: Store) -> None:
+        """Customers are added, read, updated with versions, and found by their indexes."""
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer("C-2", company_name="Zed", external_number="X2"))
+            uow.customers.add(_customer("C-1"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.customers.get("C-1") == _customer("C-1")
+            assert uow.customers.get("C-9") is None
+            assert uow.customers.with_external_number("X2") == "C-2"
+            assert uow.customers.named("ACME brick") == ("C-1",)
+            assert [c.number for c in uow.customers.all()] == ["C-1", "C-2"]
+            renamed = _customer("C-2", company_name="Acme Brick", external_number="X3", version=2)
+            uow.customers.update(renamed)
+            with pytest.raises(ConflictError):
+                uow.customers.update(_customer("C-1", version=3))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.customers.get("C-2") == renamed
+            assert uow.customers.with_external_number("X2") is None
+            assert uow.customers.with_external_number("X3") == "C-2"
+            assert uow.customers.named("acme brick") == ("C-1", "C-2")
+
+    def test_accounts_and_their_indexes(self, store: Store) -> None:
+        """Accounts are indexed by customer, both hierarchies, bill cycle, external number;
+        the indexes follow updates."""
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer())
+            uow.accounts.add(_account("A-1", external_number="E1"))
+            uow.accounts.add(_account("A-2", responsible_account="A-1", parent_account="A-1"))
+            uow.accounts.add(_account("A-3", responsible_account="A-1", bill_cycle="m15"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.accounts.of_customer("C-1") == ("A-1", "A-2", "A-3")
+            assert uow.accounts.managed_by("A-1") == ("A-2", "A-3")
+            assert uow.accounts.children_of("A-1") == ("A-2",)
+            assert uow.accounts.on_bill_cycle("m1") == ("A-1", "A-2")
+            assert uow.accounts.with_external_number("E1") == "A-1"
+            moved = _account(
+                "A-2", parent_account="A-3", bill_cycle="m15", version=2, external_number="E2"
+            )
+            uow.accounts.update(moved)
+            with pytest.raises(ConflictError):
+                uow.accounts.update(_account("A-1", version=5))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.accounts.get("A-2") == moved
+            assert uow.accounts.children_of("A-1") == ()
+            assert uow.accounts.children_of("A-3") == ("A-2",)
+            assert uow.accounts.on_bill_cycle("m15") == ("A-2", "A-3")
+            assert uow.accounts.with_external_number("E2") == "A-2"
+            assert [a.number for a in uow.accounts.all()] == ["A-1", "A-2", "A-3"]
+
+    def test_catalog_and_custom_fields(self, store: Store) -> None:
+        """Catalog entries by kind and id; custom fields per target in the order added."""
+        fields = [
+            CustomFieldDefinition(name=n, applies_to=t, type=CustomFieldType.TEXT)
+            for n, t in (
+                ("b", CustomFieldTarget.ACCOUNT),
+                ("a", CustomFieldTarget.ACCOUNT),
+                ("a", CustomFieldTarget.CUSTOMER),
+            )
+        ]
+        with store.unit_of_work() as uow:
+            for entry in (*_CATALOG, *fields):
+                uow.catalog.add(entry)  # type: ignore[arg-type]
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.catalog.get(BillCycle, "m15") == _CATALOG[1]
+            assert uow.catalog.get(PaymentTerm, "m15") is None
+            assert uow.catalog.all(BillCycle) == _CATALOG[:2]
+            assert uow.catalog.all(DunningPlan) == (_CATALOG[4],)
+            assert uow.catalog.custom_fields(CustomFieldTarget.ACCOUNT) == tuple(fields[:2])
+            assert uow.catalog.custom_fields(CustomFieldTarget.CUSTOMER) == (fields[2],)
+
+    def test_settings(self, store: Store) -> None:
+        """No settings until some are put; put replaces."""
+        with store.unit_of_work() as uow:
+            assert uow.settings.get() is None
+            uow.settings.put(Settings())
+            uow.settings.put(ALL_ON)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.settings.get() == ALL_ON
+
+    def test_history(self, store: Store) -> None:
+        """Changes come back per number, oldest first; redaction masks values."""
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        changes = [
+            Change(at=at, number=n, field=f, old=o, new="x")
+            for n, f, o in (
+                ("C-1", "created", None),
+                ("A-1", "taxable", "false"),
+                ("C-1", "company_name", "Acme"),
+                ("C-1", "phones", None),
+            )
+        ]
+        with store.unit_of_work() as uow:
+            uow.history.append(changes)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.history.of("C-1") == (changes[0], changes[2], changes[3])
+            uow.history.redact("C-1", frozenset({"company_name", "phones"}), "[erased]")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            redacted = uow.history.of("C-1")
+            assert redacted[0] == changes[0]
+            assert (redacted[1].old, redacted[1].new) == ("[erased]", "[erased]")
+            assert (redacted[2].old, redacted[2].new) == (None, "[erased]")
+            assert uow.history.of("A-1") == (changes[1],)
+
+    def test_ledger(self, store: Store) -> None:
+        """Invoices, payments, adjustments, pending amounts and issued runs."""
+        usd = Money("12.50", "USD")
+        invoice = Invoice(
+            number="I-1",
+            bill_cycle="m1",
+            billed_account="A-1",
+            accounts=("A-1", "A-2"),
+            total=usd,
+            invoice_date=_START,
+            due_date=_START,
+            auto_pay_date=None,
+        )
+        payment = Payment(number="P-1", account="A-1", amount=usd, received_on=_START)
+        adjustment = Adjustment(
+            number="J-1",
+            account="A-1",
+            kind=AdjustmentKind.CREDIT,
+            amount=usd,
+            on=_START,
+            reason="goodwill",
+        )
+        with store.unit_of_work() as uow:
+            assert uow.ledger.run("m1", _START) is None
+            uow.ledger.add_invoice(invoice)
+            uow.ledger.add_payment(payment)
+            uow.ledger.add_adjustment(adjustment)
+            uow.ledger.set_pending("A-1", usd)
+            uow.ledger.set_pending("A-2", usd)
+            uow.ledger.set_pending("A-2", None)
+            uow.ledger.record_run("m1", _START, ("I-1",))
+            uow.ledger.record_run("m15", _START, ())
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.ledger.invoice("I-1") == invoice
+            assert uow.ledger.invoice("P-1") is None
+            assert uow.ledger.invoices_of("A-1") == (invoice,)
+            assert uow.ledger.payments_of("A-1") == (payment,)
+            assert uow.ledger.adjustments_of("A-1") == (adjustment,)
+            assert uow.ledger.invoices_of("A-2") == ()
+            assert uow.ledger.pending("A-1") == usd
+            assert uow.ledger.pending("A-2") is None
+            assert uow.ledger.run("m1", _START) == ("I-1",)
+            assert uow.ledger.run("m15", _START) == ()
+
+    def test_sequences_increase(self, store: Store) -> None:
+        """Sequences count up per name, and committed values never repeat."""
+        with store.unit_of_work() as uow:
+            first = [uow.next_number("customer") for _ in range(3)]
+            other = uow.next_number("account")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.next_number("customer") > first[-1]
+        assert first == sorted(set(first))
+        assert other >= 1
+
+    # -- units of work -----------------------------------------------------------------------
+
+    def test_an_exception_leaves_nothing(self, store: Store) -> None:
+        """Leaving a unit of work by an exception rolls back every write."""
+        before = dump(store)
+        with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+            uow.customers.add(_customer())
+            uow.accounts.add(_account())
+            uow.settings.put(ALL_ON)
+            uow.history.append(
+                [
+                    Change(
+                        at=datetime(2026, 1, 1, tzinfo=UTC),
+                        number="C-1",
+                        field="created",
+                        old=None,
+                        new=None,
+                    )
+                ]
+            )
+            raise RuntimeError
+        assert dump(store) == before
+
+    def test_a_missing_commit_leaves_nothing(self, store: Store) -> None:
+        """Leaving a unit of work without commit rolls back every write."""
+        before = dump(store)
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer())
+            uow.catalog.add(_CATALOG[0])
+        assert dump(store) == before
+        with store.unit_of_work() as uow:
+            assert uow.customers.search(["acme"]) == []
+
+    def test_writes_after_a_commit_need_their_own(self, store: Store) -> None:
+        """What was committed stays; what followed without a commit goes."""
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer("C-1"))
+            uow.commit()
+            uow.customers.add(_customer("C-2"))
+        with store.unit_of_work() as uow:
+            assert [c.number for c in uow.customers.all()] == ["C-1"]
+
+    # -- search --------------------------------------------------------------------------------
+
+    def test_search(self, store: Store) -> None:
+        """Word prefixes, AND, accents and case ignored, numbers from their start, in order;
+        accounts are found by their customer's name, and follow a rename."""
+        billing = facade_for(store)
+        c1, a1 = billing.create_customer(
+            new_customer("Société Générale"), new_account(external_number="EXT-77")
+        )
+        c2, _ = billing.create_customer(
+            new_customer("Widgets International", external_number="W-1"), new_account()
+        )
+        c3, a3 = billing.create_customer(new_customer("International Société"), new_account())
+        assert billing.search_customers("societe") == (c1, c3)
+        assert billing.search_customers("SOC inter") == (c3,)
+        assert billing.search_customers("w-1") == (c2,)
+        assert billing.search_customers(c2.number.lower()) == (c2,)
+        assert billing.search_customers("ciété") == ()
+        c4, _ = billing.create_customer(new_customer("Ann Annex"), new_account())
+        assert billing.search_customers("ann") == (c4,)
+        assert billing.search_accounts("société") == (a1, a3)
+        assert billing.search_accounts("ext-7") == (a1,)
+        billing.edit_customer(c1.number, company_name="Renamed Bank")
+        assert billing.search_customers("societe") == (billing.get_customer(c3.number),)
+        assert billing.search_accounts("renamed") == (a1,)
+
+    # -- through the facade ------------------------------------------------------------------
+
+    def test_rejected_operations_change_nothing(self, store: Store) -> None:
+        """Every rejected facade call leaves the store exactly as it was."""
+        billing = facade_for(store)
+        customer, account = billing.create_customer(new_customer(), new_account())
+        below = billing.add_account(
+            customer.number, new_account(responsible_account=account.number)
+        )
+        before = dump(store)
+        for call in (
+            lambda: billing.create_customer(new_customer(""), new_account(currency="XYZ")),
+            lambda: billing.add_account(customer.number, new_account(bill_cycle="nope")),
+            lambda: billing.edit_account(account.number, responsible_account=below.number),
+            lambda: billing.edit_account(account.number, status=AccountStatus.DEACTIVATED),
+            lambda: billing.edit_customer(customer.number, primary_email="bad"),
+            lambda: billing.update_settings(enable_responsible_account_management=False),
+        ):
+            with pytest.raises(RuleViolationError):
+                call()
+            assert dump(store) == before
+
+    def test_versions_through_the_facade(self, store: Store) -> None:
+        """+1 per committed change; a stale expected_version is a ConflictError."""
+        billing = facade_for(store)
+        customer, account = billing.create_customer(new_customer(), new_account())
+        assert billing.edit_account(account.number, taxable=True).version == 2
+        assert billing.edit_account(account.number, taxable=True).version == 2
+        assert billing.edit_account(account.number, taxable=False, expected_version=2).version == 3
+        with pytest.raises(ConflictError):
+            billing.edit_account(account.number, taxable=True, expected_version=2)
+        assert billing.edit_customer(customer.number, company_name="B").version == 2
+
+    def test_history_through_the_facade(self, store: Store) -> None:
+        """Creation and each changed field are recorded, protected values masked."""
+        billing = facade_for(store)
+        customer, _ = billing.create_customer(new_customer(tax_number="123-45-6789"), new_account())
+        billing.edit_customer(customer.number, tax_number="999-99-1234")
+        assert [(c.field, c.old, c.new) for c in billing.history(customer.number)] == [
+            ("created", None, None),
+            ("tax_number", "****6789", "****1234"),
+        ]
+
+    def test_bill_runs_are_issued_once(self, store: Store) -> None:
+        """Issuing the same run twice records its invoices once."""
+        billing = facade_for(store)
+        _, account = billing.create_customer(new_customer(), new_account())
+        plan = billing.plan_bill_run("m1", date(2026, 7, 1), {account.number: Money(5, "USD")})
+        first = billing.issue_bill_run(plan)
+        assert billing.issue_bill_run(plan) == first
+        assert billing.invoices(account.number) == first
+
+    def test_facade_state_machine(self) -> None:
+        """Random sequences of facade calls keep the store equal to a plain model."""
+        run_state_machine_as_test(  # type: ignore[no-untyped-call]
+            facade_machine(self.make_store),
+            settings=settings(
+                max_examples=25,
+                stateful_step_count=20,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+
+
+def facade_machine(make_store: Callable[[], Store]) -> type[RuleBasedStateMachine]:
+    """A hypothesis state machine driving the facade over stores from *make_store*."""
+
+    class FacadeMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.store = make_store()
+            self.billing = facade_for(self.store)
+            self.names: dict[str, str] = {}
+            self.owner: dict[str, str] = {}
+            self.status: dict[str, AccountStatus] = {}
+            self.versions: dict[str, int] = {}
+
+        def teardown(self) -> None:
+            self.store.close()
+
+        @rule(name=st.text(alphabet="abcé XY", min_size=1, max_size=10).filter(str.strip))
+        def create(self, name: str) -> None:
+            customer, account = self.billing.create_customer(
+                new_customer(
+                    name,
+                    billing_address=Address(
+                        line1="1 Main", city="Austin", postal_code="1", country="US"
+                    ),
+                ),
+                new_account(),
+            )
+            self.names[customer.number] = name
+            self.owner[account.number] = customer.number
+            self.status[account.number] = AccountStatus.ACTIVE
+            self.versions[customer.number] = self.versions[account.number] = 1
+
+        @precondition(lambda self: self.names)
+        @rule(data=st.data(), currency=st.sampled_from(["USD", "EUR", "XXZ"]))
+        def add_account(self, data: st.DataObject, currency: str) -> None:
+            customer = data.draw(st.sampled_from(sorted(self.names)))
+            before = dump(self.store)
+            try:
+                account = self.billing.add_account(customer, new_account(currency=currency))
+            except RuleViolationError as error:
+                assert currency == "XXZ"
+                assert error.codes == {"account.currency_unknown"}
+                assert dump(self.store) == before
+                return
+            self.owner[account.number] = customer
+            self.status[account.number] = AccountStatus.ACTIVE
+            self.versions[account.number] = 1
+
+        @precondition(lambda self: self.names)
+        @rule(data=st.data(), name=st.text(alphabet="abcé XY", max_size=10))
+        def rename(self, data: st.DataObject, name: str) -> None:
+            number = data.draw(st.sampled_from(sorted(self.names)))
+            before = dump(self.store)
+            try:
+                self.billing.edit_customer(
+                    number, company_name=name, expected_version=self.versions[number]
+                )
+            except RuleViolationError as error:
+                assert not name.strip()
+                assert error.codes == {"customer.name_required"}
+                assert dump(self.store) == before
+                return
+            if name != self.names[number]:
+                self.versions[number] += 1
+            self.names[number] = name
+
+        @precondition(lambda self: self.status)
+        @rule(data=st.data(), status=st.sampled_from(AccountStatus))
+        def change_status(self, data: st.DataObject, status: AccountStatus) -> None:
+            number = data.draw(st.sampled_from(sorted(self.status)))
+            old = self.status[number]
+            allowed = old == status or (
+                old is not AccountStatus.DEACTIVATED
+                and (status is AccountStatus.DEACTIVATED or AccountStatus.ACTIVE in (old, status))
+            )
+            before = dump(self.store)
+            try:
+                self.billing.edit_account(number, status=status)
+            except RuleViolationError:
+                assert not allowed
+                assert dump(self.store) == before
+                return
+            assert allowed
+            if status != old:
+                self.versions[number] += 1
+            self.status[number] = status
+
+        @precondition(lambda self: self.names)
+        @rule(data=st.data())
+        def stale_edit(self, data: st.DataObject) -> None:
+            number = data.draw(st.sampled_from(sorted(self.names)))
+            before = dump(self.store)
+            try:
+                self.billing.edit_customer(
+                    number, company_name="Stale", expected_version=self.versions[number] + 1
+                )
+            except ConflictError:
+                assert dump(self.store) == before
+            else:  # pragma: no cover - a failure of the store under test
+                raise AssertionError("a stale expected_version was accepted")
+
+        @invariant()
+        def stored_matches_model(self) -> None:
+            for number, name in self.names.items():
+                customer = self.billing.get_customer(number)
+                assert customer.company_name == name
+                assert customer.version == self.versions[number]
+            for number, customer_number in self.owner.items():
+                account = self.billing.get_account(number)
+                assert account.customer == customer_number
+                assert account.status is self.status[number]
+                assert account.version == self.versions[number]
+            for number in self.names:
+                listed = sorted(a.number for a in self.billing.accounts_of(number))
+                assert listed == sorted(a for a, c in self.owner.items() if c == number)
+
+        @invariant()
+        def search_matches_brute_force(self) -> None:
+            from custbill.storage.search import name_tokens, normalise
+
+            for word in ("a", "é", "x"):
+                expected = sorted(
+                    n
+                    for n, name in self.names.items()
+                    if any(t.startswith(normalise(word)) for t in name_tokens(name))
+                )
+                assert [c.number for c in self.billing.search_customers(word)] == expected
+
+    return FacadeMachine

@@ -1,0 +1,75 @@
+"""The storage contract suite, run on every store custbill ships."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
+from custbill.testing import StoreContract
+from tests.storage.postgres_server import ServerUnavailable, postgres_server
+
+
+class TestMemoryStore(StoreContract):
+    """MemoryStore keeps the contract."""
+
+    def make_store(self) -> Store:
+        return MemoryStore()
+
+
+class TestSQLiteStore(StoreContract):
+    """SQLiteStore keeps the contract, each test on a new database file."""
+
+    @pytest.fixture(autouse=True)
+    def _directory(self, tmp_path: Path) -> None:
+        self.directory = tmp_path
+        self.count = 0
+
+    def make_store(self) -> Store:
+        self.count += 1
+        return SQLiteStore(self.directory / f"store-{self.count}.db")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A running server for the session; in CI the tests must run, elsewhere they skip
+    when no server can be started."""
+    try:
+        with postgres_server() as dsn:
+            yield dsn
+    except ServerUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {exc}")
+        pytest.skip(f"no PostgreSQL server could be started: {exc}")
+
+
+_TABLES = (
+    "customers",
+    "accounts",
+    "customer_tokens",
+    "account_tokens",
+    "catalog",
+    "custom_fields",
+    "settings",
+    "history",
+    "sequences",
+    "ledger",
+    "pending",
+    "runs",
+)
+
+
+class TestPostgresStore(StoreContract):
+    """PostgresStore keeps the contract against a real server, each test on emptied tables."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, postgres_dsn: str) -> None:
+        self.dsn = postgres_dsn
+
+    def make_store(self) -> Store:
+        store = PostgresStore(self.dsn)
+        store.connection.execute(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY")
+        return store
