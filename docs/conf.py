@@ -32,12 +32,12 @@ nitpick_ignore_regex = [
     (
         "py:class",
         r"(datetime|decimal|moneyed|collections\.abc|typing|types|enum|attrs"
-        r"|threading|os|pathlib)(\..*)?",
+        r"|threading|os|pathlib|hypothesis|pytest)(\..*)?",
     ),
     (
         "py:class",
         r"(date|datetime|Decimal|Money|Mapping|Iterable|Iterator|Callable|Sequence"
-        r"|Any|TracebackType|T|CustomValue|CatalogItem|optional)",
+        r"|Any|TracebackType|T|CustomValue|CatalogItem|optional|Database|Transaction)",
     ),
     ("py:class", r"custbill\..*\.(T|_\w+)"),
     ("py:obj", r"custbill\..*\.(T|_\w+)"),
