@@ -480,7 +480,8 @@ class StoreContract:
 
     def test_facade_state_machine(self) -> None:
         """Random sequences of facade calls keep the store equal to a plain model."""
-        run_state_machine_as_test(  # type: ignore[no-untyped-call]
+        run: Callable[..., None] = run_state_machine_as_test  # typed in newer hypothesis
+        run(
             facade_machine(self.make_store),
             settings=settings(
                 max_examples=25,
