@@ -17,6 +17,7 @@ from custbill.errors import (
     InvalidDataError,
     NotFoundError,
     RuleViolationError,
+    StorageError,
 )
 from custbill.model import (
     AccountCategory,
@@ -111,6 +112,7 @@ __all__ = [
     "RuleViolationError",
     "Settings",
     "SkippedAccount",
+    "StorageError",
     "Violation",
     "__version__",
 ]
