@@ -133,31 +133,30 @@ def lookup_for(
         yield _UnitLookup(uow, settings or uow.settings.get() or cb.Settings(), today)
 
 
-def snapshot(store: MemoryStore) -> tuple[Any, ...]:
-    """Everything a MemoryStore holds except its sequences (which never go back)."""
+def _copy(value: Any) -> Any:
+    """A copy of a store's container deep enough that later writes cannot change it."""
+    from custbill.storage.memory import TokenIndex
+    from custbill.storage.sortedlist import SortedList
 
-    def lists(d: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
-        return {k: list(v) for k, v in d.items()}
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return type(value)(_copy(v) for v in value)
+    if isinstance(value, SortedList):
+        return ("sorted", list(value))
+    if isinstance(value, TokenIndex):
+        return ("tokens", _copy(value._postings), value.tokens())
+    return value
 
-    def index(i: Any) -> tuple[Any, ...]:
-        return ({k: set(v) for k, v in i._postings.items()}, list(i._sorted), dict(i._tokens_of))
 
-    return (
-        dict(store.customers),
-        dict(store.accounts),
-        dict(store.customer_by_external),
-        dict(store.account_by_external),
-        lists(store.customers_by_name),
-        lists(store.accounts_by_customer),
-        lists(store.managed),
-        lists(store.children),
-        index(store.customer_search),
-        index(store.account_search),
-        {k: dict(v) for k, v in store.catalog.items()},
-        {k: dict(v) for k, v in store.custom_fields.items()},
-        store.settings,
-        lists(store.history),
-    )
+def snapshot(store: MemoryStore) -> dict[str, Any]:
+    """Everything a MemoryStore holds, indexes included, except its lock and sequences
+    (which never go back)."""
+    return {
+        name: _copy(value)
+        for name, value in vars(store).items()
+        if name not in ("lock", "sequences", "closed")
+    }
 
 
 def rejected(

@@ -35,7 +35,7 @@ def test_leaving_without_commit_rolls_back() -> None:
         uow.customers.update(attrs.evolve(_customer(), company_name="Other", version=2))
         raise RuntimeError
     assert store.customers["C-1"].company_name == "Acme"
-    assert store.customer_search.search(["other"]) == []
+    assert store.names.matching("other") == set()
 
 
 def test_update_checks_the_version() -> None:

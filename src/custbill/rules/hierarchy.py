@@ -38,37 +38,24 @@ def descendants(start: str, down: Callable[[str], tuple[str, ...]]) -> set[str]:
     return found
 
 
-def responsible_of(lookup: Lookup) -> Callable[[str], str | None]:
-    """The step function "account → its responsible account" over *lookup*."""
-
-    def up(number: str) -> str | None:
-        account = lookup.account(number)
-        return None if account is None else account.responsible_account
-
-    return up
-
-
-def parent_of(lookup: Lookup) -> Callable[[str], str | None]:
-    """The step function "account → its parent account" over *lookup*."""
-
-    def up(number: str) -> str | None:
-        account = lookup.account(number)
-        return None if account is None else account.parent_account
-
-    return up
-
-
 def would_cycle(number: str | None, target: str, up: Callable[[str], str | None]) -> bool:
     """True when linking *number* under *target* makes *number* its own ancestor."""
     if number is None:  # an account not yet stored has nothing below it
         return False
-    seen: set[str] = set()
-    for n in ancestors(target, up):
-        if n == number:
+    # Brent's cycle detection guards against a cycle already stored (written past the
+    # rules) in O(1) memory: a marker jumps to the current account after 1, 2, 4, … steps,
+    # and meeting it again means the walk is going round.
+    current: str | None = target
+    marker, steps, power = None, 0, 1
+    while current is not None:
+        if current == number:
             return True
-        if n in seen:  # a cycle already stored (written past the rules): stop walking it
+        if current == marker:
             return False
-        seen.add(n)
+        steps += 1
+        if steps == power:
+            marker, steps, power = current, 0, power * 2
+        current = up(current)
     return False
 
 
@@ -164,7 +151,7 @@ def check_responsible_link(
                 responsible=target.number,
             )
         )
-    if link_changed and would_cycle(account.number, target_number, responsible_of(lookup)):
+    if link_changed and would_cycle(account.number, target_number, lookup.responsible_of):
         found.append(
             violation(
                 "hierarchy.cycle",
@@ -235,7 +222,7 @@ def check_parent_link(
                 parent=target.number,
             )
         )
-    if link_changed and would_cycle(account.number, target_number, parent_of(lookup)):
+    if link_changed and would_cycle(account.number, target_number, lookup.parent_of):
         found.append(
             violation(
                 "hierarchy.cycle",

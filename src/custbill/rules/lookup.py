@@ -58,6 +58,15 @@ class Lookup(Protocol):
         """Numbers of the customer's accounts."""
         ...
 
+    def responsible_of(self, number: str) -> str | None:
+        """The responsible account of *number*, if any (one step up the billing
+        hierarchy)."""
+        ...
+
+    def parent_of(self, number: str) -> str | None:
+        """The parent account of *number*, if any (one step up the reporting hierarchy)."""
+        ...
+
     def managed_accounts(self, number: str) -> tuple[str, ...]:
         """Numbers of the accounts whose responsible account is *number*."""
         ...

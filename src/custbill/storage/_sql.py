@@ -286,6 +286,14 @@ class _Accounts:
     def children_of(self, number: str) -> tuple[str, ...]:
         return self._numbers("parent", number)
 
+    def responsible_of(self, number: str) -> str | None:
+        row = self.db.one("SELECT responsible FROM accounts WHERE number = ?", (number,))
+        return None if row is None else row[0]
+
+    def parent_of(self, number: str) -> str | None:
+        row = self.db.one("SELECT parent FROM accounts WHERE number = ?", (number,))
+        return None if row is None else row[0]
+
     def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
         return self._numbers("bill_cycle", bill_cycle)
 

@@ -1,20 +1,25 @@
-"""An in-memory store: fast, thread-safe, all-or-nothing units of work.
+"""An in-memory store: fast, compact, thread-safe, all-or-nothing units of work.
 
 One lock serialises units of work, so each facade call is atomic and sees a consistent
 state.  Writes are applied at once and an undo log restores the previous state if the unit
 of work ends without :meth:`~MemoryUnitOfWork.commit`.
+
+The indexes are kept small, because a store may hold millions of accounts: an index entry
+holds one number as a plain string and only becomes a list when a key has several; number
+and token lists are bucketed :class:`~custbill.storage.sortedlist.SortedList` s; an
+account's search reuses its customer's name index instead of copying it; history entries
+are plain tuples until they are read.
 """
 
 from __future__ import annotations
 
-import bisect
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date
+from bisect import insort
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
-import attrs
 from moneyed import Money
 
 from custbill.errors import ConflictError
@@ -28,74 +33,101 @@ from custbill.model import (
 )
 from custbill.model.billing import Adjustment, Invoice, Payment
 from custbill.storage.protocols import CatalogItem, T
-from custbill.storage.search import account_tokens, customer_tokens
+from custbill.storage.search import name_tokens, normalise
+from custbill.storage.sortedlist import SortedList
 
 _Undo = Callable[[], None]
 R = TypeVar("R", Invoice, Payment, Adjustment)
+#: A history entry as stored: (at, field, old, new).
+_Entry = tuple[datetime, str, str | None, str | None]
+
+
+def _multi_add(index: dict[str, Any], key: str | None, number: str) -> None:
+    """Add *number* under *key*: a plain string for one, a sorted list for several."""
+    if key is None:
+        return
+    current = index.get(key)
+    if current is None:
+        index[key] = number
+    elif isinstance(current, str):
+        index[key] = sorted((current, number))
+    else:
+        insort(current, number)
+
+
+def _multi_remove(index: dict[str, Any], key: str | None, number: str) -> None:
+    if key is None:
+        return
+    current = index[key]
+    if isinstance(current, str):
+        del index[key]
+    else:
+        current.remove(number)
+        if len(current) == 1:
+            index[key] = current[0]
+
+
+def _multi_get(index: dict[str, Any], key: str) -> tuple[str, ...]:
+    current = index.get(key)
+    if current is None:
+        return ()
+    if isinstance(current, str):
+        return (current,)
+    return tuple(current)
 
 
 class TokenIndex:
-    """Word-prefix index: token → keys, with the tokens kept sorted for prefix ranges."""
+    """Word-prefix index: token → the keys having it, with the tokens in a SortedList."""
+
+    __slots__ = ("_postings", "_tokens")
 
     def __init__(self) -> None:
-        self._postings: dict[str, set[str]] = {}
-        self._sorted: list[str] = []
-        self._tokens_of: dict[str, frozenset[str]] = {}
+        self._postings: dict[str, Any] = {}  # token -> key | set of keys
+        self._tokens = SortedList()
 
-    def tokens_of(self, key: str) -> frozenset[str]:
-        """The tokens *key* is indexed under."""
-        return self._tokens_of.get(key, frozenset())
-
-    def set(self, key: str, tokens: frozenset[str]) -> None:
-        """Index *key* under exactly *tokens* (replacing what it had)."""
-        old = self._tokens_of.get(key, frozenset())
-        for token in old - tokens:
-            keys = self._postings[token]
-            keys.discard(key)
-            if not keys:
-                del self._postings[token]
-                del self._sorted[bisect.bisect_left(self._sorted, token)]
-        for token in tokens - old:
-            if token in self._postings:
-                self._postings[token].add(key)
+    def add(self, key: str, tokens: Iterable[str]) -> None:
+        """Index *key* under each of *tokens*."""
+        for token in tokens:
+            current = self._postings.get(token)
+            if current is None:
+                self._postings[token] = key
+                self._tokens.add(token)
+            elif isinstance(current, str):
+                if current != key:
+                    self._postings[token] = {current, key}
             else:
-                self._postings[token] = {key}
-                bisect.insort(self._sorted, token)
-        if tokens:
-            self._tokens_of[key] = tokens
-        else:
-            self._tokens_of.pop(key, None)
+                current.add(key)
 
-    def search(self, words: Sequence[str]) -> list[str]:
-        """Keys having, for every word, a token that starts with it; sorted."""
-        result: set[str] | None = None
-        for word in sorted(words, key=len, reverse=True):  # longest first: fewest keys
-            matched: set[str] = set()
-            i = bisect.bisect_left(self._sorted, word)
-            while i < len(self._sorted) and self._sorted[i].startswith(word):
-                matched |= self._postings[self._sorted[i]]
-                i += 1
-            result = matched if result is None else result & matched
-            if not result:
-                return []
-        return sorted(result) if result else []
+    def discard(self, key: str, tokens: Iterable[str]) -> None:
+        """Stop indexing *key* under each of *tokens*."""
+        for token in tokens:
+            current = self._postings[token]
+            if isinstance(current, str):
+                del self._postings[token]
+                self._tokens.remove(token)
+            else:
+                current.discard(key)
+                if len(current) == 1:
+                    self._postings[token] = next(iter(current))
 
+    def matching(self, word: str) -> set[str]:
+        """Keys with a token that starts with *word*."""
+        found: set[str] = set()
+        for token in self._tokens.with_prefix(word):
+            current = self._postings[token]
+            if isinstance(current, str):
+                found.add(current)
+            else:
+                found |= current
+        return found
 
-def _add_to(index: dict[str, list[str]], key: str | None, number: str) -> None:
-    if key is not None:
-        bisect.insort(index.setdefault(key, []), number)
-
-
-def _remove_from(index: dict[str, list[str]], key: str | None, number: str) -> None:
-    if key is not None:
-        numbers = index[key]
-        numbers.remove(number)
-        if not numbers:
-            del index[key]
+    def tokens(self) -> list[str]:
+        """Every indexed token, in order."""
+        return list(self._tokens)
 
 
 class MemoryStore:
-    """Keeps everything in dictionaries with the indexes the facade needs.
+    """Keeps everything in memory with the indexes the facade needs.
 
     Safe to share between threads.  Nothing survives the process.
     """
@@ -106,17 +138,21 @@ class MemoryStore:
         self.accounts: dict[str, BillingAccount] = {}
         self.customer_by_external: dict[str, str] = {}
         self.account_by_external: dict[str, str] = {}
-        self.customers_by_name: dict[str, list[str]] = {}
-        self.accounts_by_customer: dict[str, list[str]] = {}
-        self.managed: dict[str, list[str]] = {}
-        self.children: dict[str, list[str]] = {}
-        self.by_bill_cycle: dict[str, list[str]] = {}
-        self.customer_search = TokenIndex()
-        self.account_search = TokenIndex()
+        self.customer_numbers = SortedList(normalise)
+        self.account_numbers = SortedList(normalise)
+        self.customer_externals = SortedList(normalise)
+        self.account_externals = SortedList(normalise)
+        self.names = TokenIndex()
+        self.accounts_by_customer: dict[str, Any] = {}
+        self.managed: dict[str, Any] = {}
+        self.children: dict[str, Any] = {}
+        self.responsible_links: dict[str, str] = {}
+        self.parent_links: dict[str, str] = {}
+        self.by_bill_cycle: dict[str, SortedList] = {}
         self.catalog: dict[type, dict[str, Any]] = {}
         self.custom_fields: dict[CustomFieldTarget, dict[str, CustomFieldDefinition]] = {}
         self.settings: Settings | None = None
-        self.history: dict[str, list[Change]] = {}
+        self.history: dict[str, tuple[_Entry, ...]] = {}
         self.invoices: dict[str, Invoice] = {}
         self.entries: dict[str, dict[type, list[Any]]] = {}  # account -> kind -> records
         self.pending: dict[str, Money] = {}
@@ -137,52 +173,74 @@ class MemoryStore:
     def replace_customer(self, old: Customer | None, new: Customer | None) -> None:
         """Move the customer record and every index from *old* to *new*."""
         number = (new or old).number  # type: ignore[union-attr]
-        if old is not None:
-            if old.external_number is not None:
-                del self.customer_by_external[old.external_number]
-            _remove_from(self.customers_by_name, old.name.casefold(), number)
         if new is None:
             del self.customers[number]
-            self.customer_search.set(number, frozenset())
+            self.customer_numbers.remove(number)
         else:
             self.customers[number] = new
-            if new.external_number is not None:
-                self.customer_by_external[new.external_number] = number
-            _add_to(self.customers_by_name, new.name.casefold(), number)
-            self.customer_search.set(number, customer_tokens(number, new.external_number, new.name))
-        if old is not None and new is not None and old.name != new.name:
-            for account in self.accounts_by_customer.get(number, ()):
-                self._index_account_search(self.accounts[account])
-
-    def _index_account_search(self, account: BillingAccount) -> None:
-        customer = self.customers.get(account.customer)
-        name = customer.name if customer is not None else ""
-        self.account_search.set(
-            account.number, account_tokens(account.number, account.external_number, name)
-        )
+            if old is None:
+                self.customer_numbers.add(number)
+        old_ext = old.external_number if old is not None else None
+        new_ext = new.external_number if new is not None else None
+        if old_ext != new_ext:
+            if old_ext is not None:
+                del self.customer_by_external[old_ext]
+                self.customer_externals.remove(old_ext)
+            if new_ext is not None:
+                self.customer_by_external[new_ext] = number
+                self.customer_externals.add(new_ext)
+        old_name = old.name if old is not None else None
+        new_name = new.name if new is not None else None
+        if old_name != new_name:
+            old_tokens = name_tokens(old_name) if old_name else frozenset()
+            new_tokens = name_tokens(new_name) if new_name else frozenset()
+            self.names.discard(number, old_tokens - new_tokens)
+            self.names.add(number, new_tokens - old_tokens)
 
     def replace_account(self, old: BillingAccount | None, new: BillingAccount | None) -> None:
         """Move the account record and every index from *old* to *new*."""
         number = (new or old).number  # type: ignore[union-attr]
-        if old is not None:
-            if old.external_number is not None:
-                del self.account_by_external[old.external_number]
-            _remove_from(self.accounts_by_customer, old.customer, number)
-            _remove_from(self.managed, old.responsible_account, number)
-            _remove_from(self.children, old.parent_account, number)
-            _remove_from(self.by_bill_cycle, old.bill_cycle, number)
         if new is None:
             del self.accounts[number]
-            self.account_search.set(number, frozenset())
-            return
-        self.accounts[number] = new
-        if new.external_number is not None:
-            self.account_by_external[new.external_number] = number
-        _add_to(self.accounts_by_customer, new.customer, number)
-        _add_to(self.managed, new.responsible_account, number)
-        _add_to(self.children, new.parent_account, number)
-        _add_to(self.by_bill_cycle, new.bill_cycle, number)
-        self._index_account_search(new)
+            self.account_numbers.remove(number)
+        else:
+            self.accounts[number] = new
+            if old is None:
+                self.account_numbers.add(number)
+
+        def moved(field: str) -> tuple[Any, Any, bool]:
+            before = getattr(old, field) if old is not None else None
+            after = getattr(new, field) if new is not None else None
+            return before, after, before != after
+
+        before, after, changed = moved("external_number")
+        if changed:
+            if before is not None:
+                del self.account_by_external[before]
+                self.account_externals.remove(before)
+            if after is not None:
+                self.account_by_external[after] = number
+                self.account_externals.add(after)
+        for field, index, links in (
+            ("customer", self.accounts_by_customer, None),
+            ("responsible_account", self.managed, self.responsible_links),
+            ("parent_account", self.children, self.parent_links),
+        ):
+            before, after, changed = moved(field)
+            if changed:
+                _multi_remove(index, before, number)
+                _multi_add(index, after, number)
+                if links is not None:
+                    if after is None:
+                        links.pop(number, None)
+                    else:
+                        links[number] = after
+        before, after, changed = moved("bill_cycle")
+        if changed:
+            if before is not None:
+                self.by_bill_cycle[before].remove(number)
+            if after is not None:
+                self.by_bill_cycle.setdefault(after, SortedList()).add(number)
 
 
 class MemoryUnitOfWork:
@@ -252,14 +310,50 @@ class _Customers:
         return self.store.customer_by_external.get(external_number)
 
     def named(self, name: str) -> tuple[str, ...]:
-        return tuple(self.store.customers_by_name.get(name.casefold(), ()))
+        key = name.casefold()
+        tokens = name_tokens(name)
+        if not tokens:
+            return ()
+        # the rarest token of the name narrows the candidates most
+        postings = self.store.names._postings
+        rarest = min(
+            tokens,
+            key=lambda t: (
+                0
+                if t not in postings
+                else (1 if isinstance(postings[t], str) else len(postings[t]))
+            ),
+        )
+        candidates = self.store.names.matching(rarest) if rarest in postings else set()
+        customers = self.store.customers
+        return tuple(sorted(n for n in candidates if customers[n].name.casefold() == key))
+
+    def matching(self, word: str) -> set[str]:
+        """Customers with a name token, number or external number starting with *word*."""
+        store = self.store
+        found = store.names.matching(word)
+        found.update(store.customer_numbers.with_prefix(word))
+        found.update(
+            store.customer_by_external[e] for e in store.customer_externals.with_prefix(word)
+        )
+        return found
 
     def search(self, words: Sequence[str]) -> list[str]:
-        return self.store.customer_search.search(words)
+        return _intersect(self.matching, words)
 
     def all(self) -> Iterator[Customer]:
         customers = self.store.customers
         return (customers[n] for n in sorted(customers))
+
+
+def _intersect(matching: Callable[[str], set[str]], words: Sequence[str]) -> list[str]:
+    result: set[str] | None = None
+    for word in sorted(words, key=len, reverse=True):  # longest first: fewest matches
+        found = matching(word)
+        result = found if result is None else result & found
+        if not result:
+            return []
+    return sorted(result) if result else []
 
 
 class _Accounts:
@@ -284,19 +378,42 @@ class _Accounts:
         return self.store.account_by_external.get(external_number)
 
     def of_customer(self, customer: str) -> tuple[str, ...]:
-        return tuple(self.store.accounts_by_customer.get(customer, ()))
+        return _multi_get(self.store.accounts_by_customer, customer)
 
     def managed_by(self, number: str) -> tuple[str, ...]:
-        return tuple(self.store.managed.get(number, ()))
+        return _multi_get(self.store.managed, number)
 
     def children_of(self, number: str) -> tuple[str, ...]:
-        return tuple(self.store.children.get(number, ()))
+        return _multi_get(self.store.children, number)
 
-    def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
-        return tuple(self.store.by_bill_cycle.get(bill_cycle, ()))
+    def responsible_of(self, number: str) -> str | None:
+        return self.store.responsible_links.get(number)
+
+    def parent_of(self, number: str) -> str | None:
+        return self.store.parent_links.get(number)
+
+    def on_bill_cycle(self, bill_cycle: str) -> Sequence[str]:
+        numbers = self.store.by_bill_cycle.get(bill_cycle)
+        return list(numbers) if numbers is not None else []
+
+    def matching(self, word: str) -> set[str]:
+        """Accounts whose number or external number, or whose customer's name, matches."""
+        store = self.store
+        found = set(store.account_numbers.with_prefix(word))
+        found.update(
+            store.account_by_external[e] for e in store.account_externals.with_prefix(word)
+        )
+        by_customer = store.accounts_by_customer
+        for customer in store.names.matching(word):
+            accounts = by_customer.get(customer)
+            if isinstance(accounts, str):
+                found.add(accounts)
+            elif accounts:
+                found.update(accounts)
+        return found
 
     def search(self, words: Sequence[str]) -> list[str]:
-        return self.store.account_search.search(words)
+        return _intersect(self.matching, words)
 
     def all(self) -> Iterator[BillingAccount]:
         accounts = self.store.accounts
@@ -350,33 +467,44 @@ class _History:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self.uow, self.store = uow, uow.store
 
-    def append(self, changes: Sequence[Change]) -> None:
-        for change in changes:
-            log = self.store.history.setdefault(change.number, [])
-            log.append(change)
-            self.uow.undo.append(log.pop)  # type: ignore[arg-type]  # pop's result is unused
-
-    def of(self, number: str) -> tuple[Change, ...]:
-        return tuple(self.store.history.get(number, ()))
-
-    def redact(self, number: str, fields: frozenset[str], mask: str) -> None:
-        log = self.store.history.get(number)
-        if not log:
-            return
-        before = list(log)
-        log[:] = [
-            attrs.evolve(
-                c, old=None if c.old is None else mask, new=None if c.new is None else mask
-            )
-            if c.field in fields
-            else c
-            for c in log
-        ]
+    def _replace(self, number: str, entries: tuple[_Entry, ...]) -> None:
+        history = self.store.history
+        old = history.get(number)
+        history[number] = entries
 
         def undo() -> None:
-            log[:] = before
+            if old is None:
+                del history[number]
+            else:
+                history[number] = old
 
         self.uow.undo.append(undo)
+
+    def append(self, changes: Sequence[Change]) -> None:
+        shared: dict[_Entry, _Entry] = {}  # one tuple for equal entries of one call
+        for change in changes:
+            entry = (change.at, change.field, change.old, change.new)
+            entry = shared.setdefault(entry, entry)
+            self._replace(change.number, (*self.store.history.get(change.number, ()), entry))
+
+    def of(self, number: str) -> tuple[Change, ...]:
+        return tuple(
+            Change(at=at, number=number, field=field, old=old, new=new)
+            for at, field, old, new in self.store.history.get(number, ())
+        )
+
+    def redact(self, number: str, fields: frozenset[str], mask: str) -> None:
+        entries = self.store.history.get(number)
+        if entries:
+            self._replace(
+                number,
+                tuple(
+                    (at, field, None if old is None else mask, None if new is None else mask)
+                    if field in fields
+                    else (at, field, old, new)
+                    for at, field, old, new in entries
+                ),
+            )
 
 
 class _Ledger:

@@ -105,7 +105,15 @@ class AccountRepository(Protocol):
         """Numbers of the accounts whose parent account is *number*, in order."""
         ...
 
-    def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
+    def responsible_of(self, number: str) -> str | None:
+        """The responsible account of *number* (None without one, or for no account)."""
+        ...
+
+    def parent_of(self, number: str) -> str | None:
+        """The parent account of *number* (None without one, or for no account)."""
+        ...
+
+    def on_bill_cycle(self, bill_cycle: str) -> Sequence[str]:
         """Numbers of the accounts on the bill cycle, in order."""
         ...
 

@@ -23,6 +23,8 @@ def normalise(text: str) -> str:
     >>> normalise("Ångström Café")
     'angstrom cafe'
     """
+    if text.isascii():  # the common case: nothing to decompose, and casefold is lower
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
