@@ -42,6 +42,7 @@ from custbill.model import (
     Settings,
     Violation,
 )
+from custbill.model._promote import promoter
 from custbill.model.billing import (
     Adjustment,
     BillRunPlan,
@@ -77,6 +78,9 @@ _CUSTOMER_EDITABLE = frozenset(
 _ACCOUNT_EDITABLE = frozenset(
     a.name for a in attrs.fields(BillingAccount) if a.init and a.name != "version"
 )
+#: NewCustomer → Customer and NewAccount → BillingAccount, without re-checking the fields.
+_new_customer = promoter(NewCustomer, Customer, ("number", "default_account", "erased", "version"))
+_new_account = promoter(NewAccount, BillingAccount, ("number", "customer", "status", "version"))
 _PERSONAL_CUSTOMER_FIELDS = frozenset(
     {
         "first_name",
@@ -94,8 +98,18 @@ _PERSONAL_CUSTOMER_FIELDS = frozenset(
 )
 
 
-def _init_fields(obj: Any) -> dict[str, Any]:
-    return {a.name: getattr(obj, a.name) for a in attrs.fields(type(obj)) if a.init}
+_INIT_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _init_names(cls: type) -> tuple[str, ...]:
+    names = _INIT_NAMES.get(cls)
+    if names is None:
+        names = _INIT_NAMES[cls] = tuple(a.name for a in attrs.fields(cls) if a.init)
+    return names
+
+
+def _init_fields(obj: Any, *, without: str = "") -> dict[str, Any]:
+    return {n: getattr(obj, n) for n in _init_names(type(obj)) if n != without}
 
 
 def _require(value: object, kind: type | tuple[type, ...], name: str) -> None:
@@ -352,11 +366,7 @@ class CustomerBilling:
                 )
             number = customer.number or self._new_number(uow, "customer", "C")
             account_number = account.number or self._new_number(uow, "account", "A")
-            stored_customer = Customer(
-                **{k: v for k, v in _init_fields(customer).items() if k != "number"},
-                number=number,
-                default_account=account_number,
-            )
+            stored_customer = _new_customer(customer, number, account_number, False, 1)
             stored_account = self._build_account(account, account_number, number)
             found.extend(check_account(account, customer, lookup))
             found.extend(check_hierarchy(stored_account, lookup))
@@ -369,8 +379,7 @@ class CustomerBilling:
 
     @staticmethod
     def _build_account(account: NewAccount, number: str, customer: str) -> BillingAccount:
-        fields = {k: v for k, v in _init_fields(account).items() if k != "number"}
-        return BillingAccount(**fields, number=number, customer=customer)
+        return _new_account(account, number, customer, AccountStatus.ACTIVE, 1)
 
     def add_account(
         self, customer_number: str, account: NewAccount, make_default: bool = False

@@ -159,6 +159,16 @@ class MemoryStore:
         self.runs: dict[tuple[str, date], tuple[str, ...]] = {}
         self.sequences: dict[str, int] = {}
         self.closed = False
+        #: The undo log of the unit of work holding the lock.
+        self.undo: list[_Undo] = []
+        self.repositories = (
+            _Customers(self),
+            _Accounts(self),
+            _Catalog(self),
+            _Settings(self),
+            _History(self),
+            _Ledger(self),
+        )
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work over this store."""
@@ -199,66 +209,99 @@ class MemoryStore:
 
     def replace_account(self, old: BillingAccount | None, new: BillingAccount | None) -> None:
         """Move the account record and every index from *old* to *new*."""
-        number = (new or old).number  # type: ignore[union-attr]
-        if new is None:
+        if old is None:
+            assert new is not None
+            self._index_account(new, add=True)
+        elif new is None:
+            self._index_account(old, add=False)
+        else:
+            self.accounts[new.number] = new
+            if (
+                old.external_number,
+                old.customer,
+                old.responsible_account,
+                old.parent_account,
+                old.bill_cycle,
+            ) != (
+                new.external_number,
+                new.customer,
+                new.responsible_account,
+                new.parent_account,
+                new.bill_cycle,
+            ):
+                self._index_account(old, add=False)
+                self._index_account(new, add=True)
+
+    def _index_account(self, account: BillingAccount, *, add: bool) -> None:
+        """Add *account* to (or remove it from) the records and every index."""
+        number = account.number
+        index = _multi_add if add else _multi_remove
+        if add:
+            self.accounts[number] = account
+            self.account_numbers.add(number)
+        else:
             del self.accounts[number]
             self.account_numbers.remove(number)
-        else:
-            self.accounts[number] = new
-            if old is None:
-                self.account_numbers.add(number)
-
-        def moved(field: str) -> tuple[Any, Any, bool]:
-            before = getattr(old, field) if old is not None else None
-            after = getattr(new, field) if new is not None else None
-            return before, after, before != after
-
-        before, after, changed = moved("external_number")
-        if changed:
-            if before is not None:
-                del self.account_by_external[before]
-                self.account_externals.remove(before)
-            if after is not None:
-                self.account_by_external[after] = number
-                self.account_externals.add(after)
-        for field, index, links in (
-            ("customer", self.accounts_by_customer, None),
-            ("responsible_account", self.managed, self.responsible_links),
-            ("parent_account", self.children, self.parent_links),
+        ext = account.external_number
+        if ext is not None:
+            if add:
+                self.account_by_external[ext] = number
+                self.account_externals.add(ext)
+            else:
+                del self.account_by_external[ext]
+                self.account_externals.remove(ext)
+        index(self.accounts_by_customer, account.customer, number)
+        for target, tree, links in (
+            (account.responsible_account, self.managed, self.responsible_links),
+            (account.parent_account, self.children, self.parent_links),
         ):
-            before, after, changed = moved(field)
-            if changed:
-                _multi_remove(index, before, number)
-                _multi_add(index, after, number)
-                if links is not None:
-                    if after is None:
-                        links.pop(number, None)
-                    else:
-                        links[number] = after
-        before, after, changed = moved("bill_cycle")
-        if changed:
-            if before is not None:
-                self.by_bill_cycle[before].remove(number)
-            if after is not None:
-                self.by_bill_cycle.setdefault(after, SortedList()).add(number)
+            if target is not None:
+                index(tree, target, number)
+                if add:
+                    links[number] = target
+                else:
+                    del links[number]
+        cycle = self.by_bill_cycle.get(account.bill_cycle)
+        if add:
+            if cycle is None:
+                cycle = self.by_bill_cycle[account.bill_cycle] = SortedList()
+            cycle.add(number)
+        else:
+            assert cycle is not None
+            cycle.remove(number)
 
 
 class MemoryUnitOfWork:
-    """A unit of work on a :class:`MemoryStore`; holds the store's lock while open."""
+    """A unit of work on a :class:`MemoryStore`; holds the store's lock while open.
+
+    The repositories belong to the store and record their undo steps in the log of the unit
+    of work that holds the lock.
+    """
+
+    __slots__ = (
+        "accounts",
+        "catalog",
+        "customers",
+        "history",
+        "ledger",
+        "outer",
+        "settings",
+        "store",
+        "undo",
+    )
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
+        (self.customers, self.accounts, self.catalog, self.settings, self.history, self.ledger) = (
+            store.repositories
+        )
         self.undo: list[_Undo] = []
-        self.customers = _Customers(self)
-        self.accounts = _Accounts(self)
-        self.catalog = _Catalog(self)
-        self.settings = _Settings(self)
-        self.history = _History(self)
-        self.ledger = _Ledger(self)
+        self.outer: list[_Undo] = []
 
     def __enter__(self) -> MemoryUnitOfWork:
         self.store.lock.acquire()
         self.undo = []
+        self.outer, self.store.undo = self.store.undo, self.undo
         return self
 
     def __exit__(
@@ -270,6 +313,7 @@ class MemoryUnitOfWork:
         try:
             self.rollback()
         finally:
+            self.store.undo = self.outer
             self.store.lock.release()
 
     def next_number(self, kind: str) -> int:
@@ -280,7 +324,7 @@ class MemoryUnitOfWork:
 
     def commit(self) -> None:
         """Keep every write made so far."""
-        self.undo = []
+        self.undo.clear()
 
     def rollback(self) -> None:
         """Undo every write since the last commit, newest first."""
@@ -289,22 +333,22 @@ class MemoryUnitOfWork:
 
 
 class _Customers:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self.uow, self.store = uow, uow.store
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
 
     def get(self, number: str) -> Customer | None:
         return self.store.customers.get(number)
 
     def add(self, customer: Customer) -> None:
         self.store.replace_customer(None, customer)
-        self.uow.undo.append(lambda: self.store.replace_customer(customer, None))
+        self.store.undo.append(lambda: self.store.replace_customer(customer, None))
 
     def update(self, customer: Customer) -> None:
         old = self.store.customers[customer.number]
         if old.version != customer.version - 1:
             raise ConflictError(customer.number, customer.version - 1, old.version)
         self.store.replace_customer(old, customer)
-        self.uow.undo.append(lambda: self.store.replace_customer(customer, old))
+        self.store.undo.append(lambda: self.store.replace_customer(customer, old))
 
     def with_external_number(self, external_number: str) -> str | None:
         return self.store.customer_by_external.get(external_number)
@@ -357,22 +401,22 @@ def _intersect(matching: Callable[[str], set[str]], words: Sequence[str]) -> lis
 
 
 class _Accounts:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self.uow, self.store = uow, uow.store
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
 
     def get(self, number: str) -> BillingAccount | None:
         return self.store.accounts.get(number)
 
     def add(self, account: BillingAccount) -> None:
         self.store.replace_account(None, account)
-        self.uow.undo.append(lambda: self.store.replace_account(account, None))
+        self.store.undo.append(lambda: self.store.replace_account(account, None))
 
     def update(self, account: BillingAccount) -> None:
         old = self.store.accounts[account.number]
         if old.version != account.version - 1:
             raise ConflictError(account.number, account.version - 1, old.version)
         self.store.replace_account(old, account)
-        self.uow.undo.append(lambda: self.store.replace_account(account, old))
+        self.store.undo.append(lambda: self.store.replace_account(account, old))
 
     def with_external_number(self, external_number: str) -> str | None:
         return self.store.account_by_external.get(external_number)
@@ -421,8 +465,8 @@ class _Accounts:
 
 
 class _Catalog:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self.uow, self.store = uow, uow.store
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
 
     def get(self, kind: type[T], id: str) -> T | None:
         entry: T | None = self.store.catalog.get(kind, {}).get(id)
@@ -436,19 +480,19 @@ class _Catalog:
         if isinstance(entry, CustomFieldDefinition):
             defs = self.store.custom_fields.setdefault(entry.applies_to, {})
             defs[entry.name] = entry
-            self.uow.undo.append(lambda: defs.__delitem__(entry.name))
+            self.store.undo.append(lambda: defs.__delitem__(entry.name))
         else:
             entries = self.store.catalog.setdefault(type(entry), {})
             entries[entry.id] = entry
-            self.uow.undo.append(lambda: entries.__delitem__(entry.id))
+            self.store.undo.append(lambda: entries.__delitem__(entry.id))
 
     def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
         return tuple(self.store.custom_fields.get(target, {}).values())
 
 
 class _Settings:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self.uow, self.store = uow, uow.store
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
 
     def get(self) -> Settings | None:
         return self.store.settings
@@ -460,12 +504,12 @@ class _Settings:
         def undo() -> None:
             self.store.settings = old
 
-        self.uow.undo.append(undo)
+        self.store.undo.append(undo)
 
 
 class _History:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self.uow, self.store = uow, uow.store
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
 
     def _replace(self, number: str, entries: tuple[_Entry, ...]) -> None:
         history = self.store.history
@@ -478,14 +522,27 @@ class _History:
             else:
                 history[number] = old
 
-        self.uow.undo.append(undo)
+        self.store.undo.append(undo)
 
     def append(self, changes: Sequence[Change]) -> None:
+        history = self.store.history
         shared: dict[_Entry, _Entry] = {}  # one tuple for equal entries of one call
+        before: list[tuple[str, tuple[_Entry, ...] | None]] = []
         for change in changes:
             entry = (change.at, change.field, change.old, change.new)
             entry = shared.setdefault(entry, entry)
-            self._replace(change.number, (*self.store.history.get(change.number, ()), entry))
+            old = history.get(change.number)
+            before.append((change.number, old))
+            history[change.number] = (*old, entry) if old else (entry,)
+
+        def undo() -> None:
+            for number, old in reversed(before):
+                if old is None:
+                    del history[number]
+                else:
+                    history[number] = old
+
+        self.store.undo.append(undo)
 
     def of(self, number: str) -> tuple[Change, ...]:
         return tuple(
@@ -508,13 +565,13 @@ class _History:
 
 
 class _Ledger:
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self.uow, self.store = uow, uow.store
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
 
     def _append(self, account: str, record: Any) -> None:
         records = self.store.entries.setdefault(account, {}).setdefault(type(record), [])
         records.append(record)
-        self.uow.undo.append(records.pop)
+        self.store.undo.append(records.pop)
 
     def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
         return tuple(self.store.entries.get(account, {}).get(kind, ()))
@@ -524,7 +581,7 @@ class _Ledger:
 
     def add_invoice(self, invoice: Invoice) -> None:
         self.store.invoices[invoice.number] = invoice
-        self.uow.undo.append(lambda: self.store.invoices.__delitem__(invoice.number))
+        self.store.undo.append(lambda: self.store.invoices.__delitem__(invoice.number))
         self._append(invoice.billed_account, invoice)
 
     def invoices_of(self, account: str) -> tuple[Invoice, ...]:
@@ -558,7 +615,7 @@ class _Ledger:
             else:
                 self.store.pending[account] = old
 
-        self.uow.undo.append(undo)
+        self.store.undo.append(undo)
 
     def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
         return self.store.runs.get((bill_cycle, run_date))
@@ -566,4 +623,4 @@ class _Ledger:
     def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
         key = (bill_cycle, run_date)
         self.store.runs[key] = invoices
-        self.uow.undo.append(lambda: self.store.runs.__delitem__(key))
+        self.store.undo.append(lambda: self.store.runs.__delitem__(key))

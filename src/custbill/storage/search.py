@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 
 _PIECES = re.compile(r"\w+")
 
@@ -29,16 +28,21 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def _word_tokens(word: str) -> Iterable[str]:
-    stripped = word.strip("\"'.,;:!?()[]{}<>")
-    if stripped:
-        yield stripped
-    yield from _PIECES.findall(word)
+_PUNCTUATION = "\"'.,;:!?()[]{}<>"
 
 
 def name_tokens(name: str) -> frozenset[str]:
     """Tokens of a name, normalised."""
-    return frozenset(t for word in normalise(name).split() for t in _word_tokens(word))
+    tokens: set[str] = set()
+    for word in normalise(name).split():
+        if word.isalnum():  # the common case: the word is its only token
+            tokens.add(word)
+            continue
+        stripped = word.strip(_PUNCTUATION)
+        if stripped:
+            tokens.add(stripped)
+        tokens.update(_PIECES.findall(word))
+    return frozenset(tokens)
 
 
 def query_words(text: str) -> list[str]:

@@ -47,12 +47,12 @@ class SortedList:
             self._lists.append([value])
             self._maxes.append(key)
             return
-        i = bisect_right(self._maxes, key)
-        if i == len(self._maxes):
-            i -= 1
+        if key >= self._maxes[-1]:  # the common case of growing numbers: append at the end
+            i = len(self._maxes) - 1
             self._lists[i].append(value)
             self._maxes[i] = key
         else:
+            i = bisect_right(self._maxes, key)
             insort(self._lists[i], value, key=self._key)
         bucket = self._lists[i]
         if len(bucket) > 2 * LOAD:

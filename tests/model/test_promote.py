@@ -1,0 +1,29 @@
+"""Promoting checked inputs to records gives exactly what the constructors give."""
+
+from __future__ import annotations
+
+import attrs
+from hypothesis import given
+
+import custbill as cb
+from custbill.service import _init_fields, _new_account, _new_customer
+from tests import strategies as s
+
+
+@given(s.new_customers)
+def test_customer_promotion_matches_the_constructor(new: cb.NewCustomer) -> None:
+    """Every field, the derived name included, is what Customer(...) would hold."""
+    promoted = _new_customer(new, "C-1", "A-1", False, 1)
+    built = cb.Customer(**_init_fields(new, without="number"), number="C-1", default_account="A-1")
+    assert promoted == built
+    assert promoted.name == built.name
+    assert attrs.asdict(promoted, recurse=False) == attrs.asdict(built, recurse=False)
+
+
+@given(s.new_accounts)
+def test_account_promotion_matches_the_constructor(new: cb.NewAccount) -> None:
+    """Every field is what BillingAccount(...) would hold."""
+    promoted = _new_account(new, "A-1", "C-1", cb.AccountStatus.ACTIVE, 1)
+    built = cb.BillingAccount(**_init_fields(new, without="number"), number="A-1", customer="C-1")
+    assert attrs.asdict(promoted, recurse=False) == attrs.asdict(built, recurse=False)
+    assert hash(promoted) == hash(built)
