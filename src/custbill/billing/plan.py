@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 from moneyed import Money
 
-from custbill.billing.calendar import auto_pay_date, bill_dates, due_date, is_suppressed
+from custbill.billing.calendar import auto_pay_date, bill_dates, due_date
 from custbill.errors import RuleViolationError
 from custbill.model import (
     AccountStatus,
@@ -28,7 +30,7 @@ from custbill.model import (
     Settings,
     Violation,
 )
-from custbill.model.billing import BillRunPlan, PlannedInvoice, SkippedAccount
+from custbill.model.billing import BillRunPlan, LazySequence, PlannedInvoice, SkippedAccount
 from custbill.rules._support import violation
 
 _CHANNELS = {
@@ -61,13 +63,15 @@ def top_of_chain(
     Walks iteratively and remembers every account it passed in *memo*, so a whole run costs
     one step per account.
     """
-    path = []
+    path: list[str] = []
+    on_path: set[str] = set()
     current = number
     while current not in memo:
         path.append(current)
+        on_path.add(current)
         found = account(current)
         parent = found.responsible_account if found is not None else None
-        if parent is None or parent in path:
+        if parent is None or parent in on_path:
             memo[current] = current
             break
         current = parent
@@ -113,6 +117,38 @@ def distribution(
     return channels, tuple(recipients), tuple(notes)
 
 
+_NO_CHARGES = "no charges"
+_DEACTIVATED = "deactivated"
+_NO_EMAIL, _PRIMARY_ONLY, _FULL = 0, 1, 2  # how an invoice profile finds its recipients
+
+
+def _planned_invoice(run_date: date, record: tuple[Any, ...]) -> PlannedInvoice:
+    (billed, accounts, total, currency, due, auto, suppressed, channels, recipients, notes) = record
+    return PlannedInvoice(
+        billed_account=billed,
+        accounts=accounts,
+        total=Money(total, currency),
+        invoice_date=run_date,
+        due_date=due,
+        auto_pay_date=auto,
+        suppressed=suppressed,
+        channels=channels,
+        recipients=recipients,
+        notes=notes,
+    )
+
+
+def _skipped(record: tuple[str, str]) -> SkippedAccount:
+    return SkippedAccount(account=record[0], reason=record[1])
+
+
+def _suppression_note(minimum: Money) -> str:
+    return (
+        f"below the minimum invoice amount of {minimum.amount} {minimum.currency.code}: "
+        "suppressed and carried forward"
+    )
+
+
 def plan_run(
     cycle: BillCycle,
     run_date: date,
@@ -122,143 +158,234 @@ def plan_run(
     account: Callable[[str], BillingAccount | None],
     primary_email: Callable[[str], str | None],
     payment_term: Callable[[str], PaymentTerm | None],
-    pending: Callable[[str], Money | None],
+    pending: Mapping[str, Money],
     settings: Settings,
 ) -> BillRunPlan:
     """Plan the run of *cycle* on *run_date* for the accounts *on_cycle*.
 
+    Two passes: one over the charges (checking each is billable and in the right currency,
+    and grouping managed accounts' charges under the top of their responsible chain), one
+    over the cycle's accounts in number order (emitting invoices and skipped accounts, so
+    that nothing needs sorting).  What every invoice of a billed account shares — due date,
+    auto-pay date, channels, notes — is computed once per distinct combination of payment
+    term, auto-pay offset, invoice type and distribution settings.
+
     Args:
         cycle: the bill cycle.
         run_date: a bill date of the cycle; every invoice's invoice date.
-        on_cycle: every account on the cycle.
+        on_cycle: every account on the cycle, in number order.
         charges: new charges by account number.
-        account: finds any account by number (responsible accounts included).
+        account: finds any account by number.
         primary_email: a customer's primary email by customer number.
         payment_term: a payment term by id.
-        pending: the carried-forward (suppressed) amount of a billed account, if any.
+        pending: the carried-forward (suppressed) amounts by billed account.
         settings: the tenant's settings (invoice distribution).
+
+    Returns:
+        The plan; its invoices and skipped accounts are built as they are read.
 
     Raises:
         RuleViolationError: ``billing.not_a_bill_date``, ``billing.charge_not_billable``,
             ``billing.charge_currency_mismatch`` — all of them at once.
     """
     problems = list(check_run_date(cycle, run_date))
-    by_number: dict[str, BillingAccount] = {}
-    skipped: list[SkippedAccount] = []
-    for a in on_cycle:
-        if a.status is AccountStatus.DEACTIVATED:
-            skipped.append(SkippedAccount(account=a.number, reason="deactivated"))
-        elif a.start_date > run_date:
-            skipped.append(
-                SkippedAccount(account=a.number, reason=f"starts on {a.start_date.isoformat()}")
-            )
-        else:
-            by_number[a.number] = a
-
-    def find(number: str) -> BillingAccount | None:
-        return by_number.get(number) or account(number)
-
+    deactivated = AccountStatus.DEACTIVATED
+    cycle_id = cycle.id
     memo: dict[str, str] = {}
-    groups: dict[str, dict[str, Decimal]] = {}  # top -> account -> amount
+    managed: dict[str, list[str]] = {}  # top -> managed accounts with charges
+    managed_amounts: dict[str, Decimal] = {}
+    checked_currency: object = None  # the last currency found right, and its code
+    checked_code = ""
     for number, money in charges.items():
-        path = f"charges[{number}]"
-        billed_here = by_number.get(number)
-        if billed_here is None:
+        charged = account(number)
+        if (
+            charged is None
+            or charged.bill_cycle != cycle_id
+            or charged.status is deactivated
+            or charged.start_date > run_date
+        ):
             problems.append(
                 violation(
                     "billing.charge_not_billable",
-                    path,
+                    f"charges[{number}]",
                     f"{number} is not billed by this run",
                     account=number,
                 )
             )
             continue
-        top = find(top_of_chain(number, find, memo))
-        assert top is not None
-        if money.currency.code != top.invoice_currency:
-            problems.append(
-                violation(
-                    "billing.charge_currency_mismatch",
-                    path,
-                    f"charge in {money.currency.code}, but {top.number} invoices in "
-                    f"{top.invoice_currency}",
-                    currency=money.currency.code,
-                    invoice_currency=top.invoice_currency,
+        top = charged
+        if charged.responsible_account is not None:
+            found = account(top_of_chain(number, account, memo))
+            assert found is not None
+            top = found
+        money_currency = money.currency
+        if money_currency is not checked_currency or top.invoice_currency != checked_code:
+            code = money_currency.code
+            if code != top.invoice_currency:
+                problems.append(
+                    violation(
+                        "billing.charge_currency_mismatch",
+                        f"charges[{number}]",
+                        f"charge in {code}, but {top.number} invoices in {top.invoice_currency}",
+                        currency=code,
+                        invoice_currency=top.invoice_currency,
+                    )
                 )
-            )
-            continue
-        group = groups.setdefault(top.number, {})
-        group[number] = group.get(number, Decimal(0)) + money.amount
+                continue
+            checked_currency, checked_code = money_currency, code
+        if top is not charged:
+            managed.setdefault(top.number, []).append(number)
+            managed_amounts[number] = money.amount
     if problems:
         raise RuleViolationError(problems)
 
+    aggregated = InvoiceRendering.AGGREGATED
+    zero = Decimal(0)
+    profiles: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    records: list[tuple[Any, ...]] = []
+    skipped: list[tuple[str, str]] = []
     carried_in: dict[str, Money] = {}
-    for number in by_number:
-        if memo.get(number, number) == number and number not in groups:
-            amount = pending(number)
-            if amount is not None:
-                groups[number] = {}
-    invoices: list[PlannedInvoice] = []
-    for top_number in sorted(groups):
-        top = find(top_number)
-        assert top is not None
-        own = groups[top_number]
-        carried = pending(top_number)
-        if carried is not None:
-            carried_in[top_number] = carried
-        term = payment_term(top.payment_term)
-        due = due_date(run_date, term) if term is not None else run_date
-        auto = auto_pay_date(run_date, due, top.auto_pay_offset_days) if top.auto_pay else None
-        channels, recipients, dist_notes = distribution(top, primary_email(top.customer), settings)
-        rendering = top.invoice_rendering or InvoiceRendering.AGGREGATED
-        members = sorted(n for n in own if n != top_number)
-        # The first part is the billed account's own invoice: it takes what was carried in.
-        if rendering is InvoiceRendering.AGGREGATED:
-            parts = [([top_number] if top_number in own else []) + members]
+    for top in on_cycle:
+        number = top.number
+        if top.status is deactivated:
+            skipped.append((number, _DEACTIVATED))
+            continue
+        if top.start_date > run_date:
+            skipped.append((number, f"starts on {top.start_date.isoformat()}"))
+            continue
+        if top.responsible_account is not None:
+            if number not in managed_amounts:
+                skipped.append((number, _NO_CHARGES))
+            continue
+        charge = charges.get(number)
+        own_amount = charge.amount if charge is not None else None
+        members = managed.get(number) if managed else None
+        carried = pending.get(number) if pending else None
+        if own_amount is None and members is None and carried is None:
+            skipped.append((number, _NO_CHARGES))
+            continue
+        # what every invoice billed to this account shares, computed once per profile
+        key = (
+            top.payment_term,
+            top.auto_pay,
+            top.auto_pay_offset_days,
+            top.invoice_type,
+            top.distribute_invoice,
+            top.contacts,
+        )
+        profile = profiles.get(key)
+        if profile is None:
+            profile = profiles[key] = _profile(top, run_date, payment_term, settings)
+        due, auto, channels, notes, how = profile
+        if how == _NO_EMAIL:
+            recipients: tuple[str, ...] = ()
+        elif how == _PRIMARY_ONLY:
+            address = primary_email(top.customer)
+            recipients = (address,) if address else ()
         else:
-            parts = [[top_number]] if top_number in own or carried is not None else []
-            parts += [[m] for m in members]
-        for index, part in enumerate(parts):
-            total = sum((own[n] for n in part if n in own), Decimal(0))
-            notes = list(dist_notes)
+            recipients = distribution(top, primary_email(top.customer), settings)[1]
+        minimum = top.minimum_invoice_amount
+        currency = top.invoice_currency
+        if members is None and carried is None:  # the common case: one invoice, own charges
+            total = own_amount
+            assert total is not None
+            if minimum is not None and zero <= total < minimum.amount:
+                records.append(
+                    (
+                        number,
+                        (number,),
+                        total,
+                        currency,
+                        due,
+                        auto,
+                        True,
+                        channels,
+                        recipients,
+                        (*notes, _suppression_note(minimum)),
+                    )
+                )
+            else:
+                records.append(
+                    (
+                        number,
+                        (number,),
+                        total,
+                        currency,
+                        due,
+                        auto,
+                        False,
+                        channels,
+                        recipients,
+                        notes,
+                    )
+                )
+            continue
+        parts: list[tuple[tuple[str, ...], Decimal]] = []
+        if members is None:
+            parts.append(((number,), own_amount if own_amount is not None else zero))
+        else:
+            members.sort()
+            if (top.invoice_rendering or aggregated) is aggregated:
+                listed = (number, *members) if own_amount is not None else tuple(members)
+                total = sum((managed_amounts[m] for m in members), own_amount or zero)
+                parts.append((listed, total))
+            else:
+                if own_amount is not None or carried is not None:
+                    parts.append(((number,), own_amount or zero))
+                parts.extend(((m,), managed_amounts[m]) for m in members)
+        for index, (listed, total) in enumerate(parts):
+            part_notes = notes
             if carried is not None and index == 0:
+                carried_in[number] = carried
                 total += carried.amount
-                notes.append(
-                    f"includes {carried.amount} {carried.currency.code} carried "
-                    "forward from suppressed invoices"
+                part_notes = (
+                    *part_notes,
+                    f"includes {carried.amount} {carried.currency.code}"
+                    " carried forward from suppressed invoices",
                 )
-            money = Money(total, top.invoice_currency)
-            suppressed = is_suppressed(money, top.minimum_invoice_amount)
+            suppressed = minimum is not None and zero <= total < minimum.amount
             if suppressed:
-                minimum = top.minimum_invoice_amount
                 assert minimum is not None
-                notes.append(
-                    f"below the minimum invoice amount of {minimum.amount} "
-                    f"{minimum.currency.code}: suppressed and carried forward"
-                )
-            invoices.append(
-                PlannedInvoice(
-                    billed_account=top_number,
-                    accounts=tuple(part) or (top_number,),
-                    total=money,
-                    invoice_date=run_date,
-                    due_date=due,
-                    auto_pay_date=auto,
-                    suppressed=suppressed,
-                    channels=channels,
-                    recipients=recipients,
-                    notes=tuple(notes),
+                part_notes = (*part_notes, _suppression_note(minimum))
+            records.append(
+                (
+                    number,
+                    listed,
+                    total,
+                    currency,
+                    due,
+                    auto,
+                    suppressed,
+                    channels,
+                    recipients,
+                    part_notes,
                 )
             )
-    invoiced = {n for i in invoices for n in i.accounts}
-    skipped.extend(
-        SkippedAccount(account=n, reason="no charges") for n in by_number if n not in invoiced
-    )
-    skipped.sort(key=lambda s: s.account)
     return BillRunPlan(
         bill_cycle=cycle.id,
         run_date=run_date,
-        invoices=tuple(invoices),
-        skipped=tuple(skipped),
+        invoices=LazySequence[PlannedInvoice](records, partial(_planned_invoice, run_date)),
+        skipped=LazySequence[SkippedAccount](skipped, _skipped),
         carried_in=carried_in,
     )
+
+
+def _profile(
+    top: BillingAccount,
+    run_date: date,
+    payment_term: Callable[[str], PaymentTerm | None],
+    settings: Settings,
+) -> tuple[Any, ...]:
+    """Due date, auto-pay date, channels, notes and the way to find recipients of the
+    invoices billed to accounts like *top*."""
+    term = payment_term(top.payment_term)
+    due = due_date(run_date, term) if term is not None else run_date
+    auto = auto_pay_date(run_date, due, top.auto_pay_offset_days) if top.auto_pay else None
+    channels, _, notes = distribution(top, "-", settings)
+    if Channel.EMAIL not in channels:
+        how = _NO_EMAIL
+    elif not top.contacts:
+        how = _PRIMARY_ONLY
+    else:
+        how = _FULL
+    return due, auto, channels, notes, how

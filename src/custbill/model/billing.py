@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any, TypeVar, overload
 
 import attrs
 from moneyed import Money
@@ -45,6 +46,69 @@ class SkippedAccount:
     reason: str
 
 
+T = TypeVar("T")
+
+
+class LazySequence(Sequence[T]):
+    """An immutable sequence whose items are built from compact records when first read.
+
+    A bill run over a million accounts keeps its invoices as tuples; the
+    :class:`PlannedInvoice` objects are built only for what a caller reads.  It compares
+    equal to any sequence with equal items, like a tuple.
+    """
+
+    __slots__ = ("_build", "_built", "_records")
+
+    def __init__(self, records: Sequence[Any], build: Callable[[Any], T]) -> None:
+        self._records = records
+        self._build = build
+        self._built: list[T] | None = None
+
+    def _all(self) -> list[T]:
+        if self._built is None:
+            build = self._build
+            self._built = [build(r) for r in self._records]
+        return self._built
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return tuple(self._all()[index])
+        if self._built is not None:
+            return self._built[index]
+        return self._build(self._records[index])
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+def _invoices(items: Iterable[PlannedInvoice]) -> Sequence[PlannedInvoice]:
+    return items if isinstance(items, LazySequence | tuple) else tuple(items)
+
+
+def _skipped(items: Iterable[SkippedAccount]) -> Sequence[SkippedAccount]:
+    return items if isinstance(items, LazySequence | tuple) else tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class BillRunPlan:
     """Everything a bill run of ``bill_cycle`` on ``run_date`` would invoice.
@@ -55,8 +119,8 @@ class BillRunPlan:
 
     bill_cycle: str
     run_date: date
-    invoices: tuple[PlannedInvoice, ...]
-    skipped: tuple[SkippedAccount, ...]
+    invoices: Sequence[PlannedInvoice] = attrs.field(converter=_invoices)
+    skipped: Sequence[SkippedAccount] = attrs.field(converter=_skipped)
     carried_in: Mapping[str, Money] = attrs.field(factory=dict, hash=False)
 
     def to_records(self) -> list[dict[str, object]]:

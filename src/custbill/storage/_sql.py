@@ -7,7 +7,7 @@ with ``?`` placeholders; a store's :class:`Database` adapts them to its driver.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
@@ -431,6 +431,13 @@ class _Ledger:
             return None
         amount, currency = row[0].split()
         return Money(amount, currency)
+
+    def pending_amounts(self) -> Mapping[str, Money]:
+        found = {}
+        for account, data in self.db.all("SELECT account, data FROM pending"):
+            amount, currency = data.split()
+            found[account] = Money(amount, currency)
+        return found
 
     def set_pending(self, account: str, amount: Money | None) -> None:
         self.db.run("DELETE FROM pending WHERE account = ?", (account,))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from bisect import insort
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -335,9 +335,8 @@ class MemoryUnitOfWork:
 class _Customers:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
-
-    def get(self, number: str) -> Customer | None:
-        return self.store.customers.get(number)
+        #: The record by number: the dict's own get, so hot loops call C directly.
+        self.get: Callable[[str], Customer | None] = store.customers.get
 
     def add(self, customer: Customer) -> None:
         self.store.replace_customer(None, customer)
@@ -403,9 +402,8 @@ def _intersect(matching: Callable[[str], set[str]], words: Sequence[str]) -> lis
 class _Accounts:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
-
-    def get(self, number: str) -> BillingAccount | None:
-        return self.store.accounts.get(number)
+        #: The record by number: the dict's own get, so hot loops call C directly.
+        self.get: Callable[[str], BillingAccount | None] = store.accounts.get
 
     def add(self, account: BillingAccount) -> None:
         self.store.replace_account(None, account)
@@ -601,6 +599,9 @@ class _Ledger:
 
     def pending(self, account: str) -> Money | None:
         return self.store.pending.get(account)
+
+    def pending_amounts(self) -> Mapping[str, Money]:
+        return dict(self.store.pending)
 
     def set_pending(self, account: str, amount: Money | None) -> None:
         old = self.store.pending.get(account)

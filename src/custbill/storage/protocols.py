@@ -12,7 +12,7 @@ optimistic version: the stored record must be at ``new.version - 1``, else
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from types import TracebackType
 from typing import Protocol, TypeVar
@@ -212,6 +212,10 @@ class LedgerRepository(Protocol):
 
     def pending(self, account: str) -> Money | None:
         """The amount carried forward from suppressed invoices of *account*, if any."""
+        ...
+
+    def pending_amounts(self) -> Mapping[str, Money]:
+        """Every carried-forward amount, by account."""
         ...
 
     def set_pending(self, account: str, amount: Money | None) -> None:
