@@ -609,3 +609,41 @@ def test_context_manager_closes_the_store(store: MemoryStore) -> None:
     with cb.CustomerBilling(store=store):
         assert not store.closed
     assert store.closed
+
+
+def test_batch_commits_together(billing: cb.CustomerBilling, store: MemoryStore) -> None:
+    """Calls in a batch land together; a rejected call inside changes nothing and the batch
+    goes on; an exception out of the block leaves nothing."""
+    with billing.batch():
+        first, _ = billing.create_customer(new_customer(), new_account())
+        with pytest.raises(cb.RuleViolationError):
+            billing.create_customer(new_customer(company_name=""), new_account())
+        with billing.batch():  # nested: joins
+            second, _ = billing.create_customer(new_customer(company_name="B"), new_account())
+    assert billing.get_customer(first.number) == first
+    assert billing.get_customer(second.number) == second
+    before = snapshot(store)
+    with pytest.raises(RuntimeError), billing.batch():
+        billing.create_customer(new_customer(company_name="C"), new_account())
+        raise RuntimeError
+    assert snapshot(store) == before
+
+
+def test_a_half_done_call_spoils_the_batch(
+    billing: cb.CustomerBilling, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If a call fails after writing, even when the caller catches it, the batch commits
+    nothing and says so."""
+    before = snapshot(store)
+    history = store.repositories[4]
+
+    def broken(changes: object) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(cb.StorageError), billing.batch():
+        billing.create_customer(new_customer(company_name="Kept?"), new_account())
+        monkeypatch.setattr(history, "append", broken)
+        with pytest.raises(OSError, match="disk full"):
+            billing.create_customer(new_customer(company_name="Half"), new_account())
+        monkeypatch.undo()
+    assert snapshot(store) == before

@@ -269,6 +269,8 @@ class MemoryStore:
         else:
             assert cycle is not None
             cycle.remove(number)
+            if not cycle:
+                del self.by_bill_cycle[account.bill_cycle]
 
 
 class MemoryUnitOfWork:
