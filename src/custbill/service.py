@@ -207,8 +207,7 @@ class _UnitLookup:
         self.customers_named = uow.customers.named
         self.accounts_of = uow.accounts.of_customer
         self.managed_accounts = uow.accounts.managed_by
-        self.responsible_of = uow.accounts.responsible_of
-        self.parent_of = uow.accounts.parent_of
+        self.in_chain = uow.accounts.in_chain
         self.child_accounts = uow.accounts.children_of
         self.custom_field_definitions = uow.catalog.custom_fields
 

@@ -244,6 +244,33 @@ class StoreContract:
             assert uow.accounts.with_external_number("E2") == "A-2"
             assert [a.number for a in uow.accounts.all()] == ["A-1", "A-2", "A-3"]
 
+    def test_in_chain(self, store: Store) -> None:
+        """in_chain follows each hierarchy up from the start, and ends on stored cycles."""
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer())
+            uow.accounts.add(_account("A-1"))
+            uow.accounts.add(_account("A-2", responsible_account="A-1"))
+            uow.accounts.add(_account("A-3", responsible_account="A-2", parent_account="A-1"))
+            # a loop written past the rules: the walk must still end
+            uow.accounts.add(_account("L-1", responsible_account="L-2"))
+            uow.accounts.add(_account("L-2", responsible_account="L-1"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            chain = uow.accounts.in_chain
+            assert chain("A-1", "A-3", "responsible")
+            assert chain("A-2", "A-3", "responsible")
+            assert chain("A-3", "A-3", "responsible")
+            assert not chain("A-3", "A-1", "responsible")
+            assert chain("A-1", "A-3", "parent")
+            assert not chain("A-2", "A-3", "parent")
+            assert not chain("X-9", "A-3", "responsible")
+            assert not chain("A-1", "L-1", "responsible")
+            assert chain("L-2", "L-1", "responsible")
+            moved = _account("A-3", parent_account="A-2", version=2)
+            uow.accounts.update(moved)
+            assert chain("A-2", "A-3", "parent")
+            assert not chain("A-1", "A-3", "responsible")
+
     def test_catalog_and_custom_fields(self, store: Store) -> None:
         """Catalog entries by kind and id; custom fields per target in the order added."""
         fields = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol
+from typing import Literal, Protocol
 
 from custbill.model import (
     AccountCategory,
@@ -58,13 +58,10 @@ class Lookup(Protocol):
         """Numbers of the customer's accounts."""
         ...
 
-    def responsible_of(self, number: str) -> str | None:
-        """The responsible account of *number*, if any (one step up the billing
-        hierarchy)."""
-        ...
-
-    def parent_of(self, number: str) -> str | None:
-        """The parent account of *number*, if any (one step up the reporting hierarchy)."""
+    def in_chain(
+        self, number: str, start: str, hierarchy: Literal["responsible", "parent"]
+    ) -> bool:
+        """True when *number* is *start* or above it in the hierarchy."""
         ...
 
     def managed_accounts(self, number: str) -> tuple[str, ...]:

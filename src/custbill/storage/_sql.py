@@ -29,7 +29,7 @@ from custbill.model import (
 )
 from custbill.model.billing import Adjustment, Invoice, Payment
 from custbill.serialization import from_json, to_json
-from custbill.storage.protocols import CatalogItem, T
+from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import account_tokens, customer_tokens
 
 R = TypeVar("R", Invoice, Payment, Adjustment)
@@ -286,13 +286,18 @@ class _Accounts:
     def children_of(self, number: str) -> tuple[str, ...]:
         return self._numbers("parent", number)
 
-    def responsible_of(self, number: str) -> str | None:
-        row = self.db.one("SELECT responsible FROM accounts WHERE number = ?", (number,))
-        return None if row is None else row[0]
-
-    def parent_of(self, number: str) -> str | None:
-        row = self.db.one("SELECT parent FROM accounts WHERE number = ?", (number,))
-        return None if row is None else row[0]
+    def in_chain(self, number: str, start: str, hierarchy: Hierarchy) -> bool:
+        if number == start:
+            return True
+        column = "responsible" if hierarchy == "responsible" else "parent"
+        # UNION (not UNION ALL) drops repeats, so a cycle stored past the rules ends the walk
+        row = self.db.one(
+            "WITH RECURSIVE chain(number) AS (SELECT number FROM accounts WHERE number = ?"
+            f" UNION SELECT a.{column} FROM accounts a JOIN chain c ON a.number = c.number"
+            f" WHERE a.{column} IS NOT NULL) SELECT 1 FROM chain WHERE number = ? LIMIT 1",
+            (start, number),
+        )
+        return row is not None
 
     def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
         return self._numbers("bill_cycle", bill_cycle)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from types import TracebackType
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from moneyed import Money
 
@@ -33,6 +33,8 @@ from custbill.model import (
 )
 from custbill.model.billing import Adjustment, Invoice, Payment
 
+#: The two account hierarchies.
+Hierarchy = Literal["responsible", "parent"]
 #: A catalog entry kind that is stored by id.
 CatalogItem = BillCycle | PaymentTerm | AccountCategory | DunningPlan
 T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
@@ -105,12 +107,14 @@ class AccountRepository(Protocol):
         """Numbers of the accounts whose parent account is *number*, in order."""
         ...
 
-    def responsible_of(self, number: str) -> str | None:
-        """The responsible account of *number* (None without one, or for no account)."""
-        ...
+    def in_chain(self, number: str, start: str, hierarchy: Hierarchy) -> bool:
+        """True when *number* is *start* or above it in the hierarchy (``"responsible"``:
+        the billing hierarchy, ``"parent"``: the reporting one).
 
-    def parent_of(self, number: str) -> str | None:
-        """The parent account of *number* (None without one, or for no account)."""
+        The cycle check of every link: linking A under B makes a cycle exactly when A is B
+        or above B.  Must end on a cycle already stored, and should cost the depth of the
+        chain, not the number of accounts.
+        """
         ...
 
     def on_bill_cycle(self, bill_cycle: str) -> Sequence[str]:

@@ -1,0 +1,553 @@
+"""custbill's benchmarks: every figure beside references measured in the same run.
+
+    python benchmarks/run.py            # 10,000 / 100,000 / 1,000,000 accounts
+    python benchmarks/run.py --quick    # 10,000 / 100,000 accounts, well under a minute
+    python benchmarks/run.py --json figures.json
+
+Each custbill operation is timed beside two references written here: a *floor* (the same
+computation in the leanest pure Python: tuples, date ordinals, integer minor units, lookup
+tables) and a *naive* version (what a user would write with the same dependencies:
+``relativedelta``, ``rrule``, ``Money``, one object at a time).  Data is built through the
+public API.  The JSON keys are flat, e.g. ``"plan_bill_run.accounts_per_s"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import MONTHLY, WEEKLY, rrule
+from moneyed import Money
+
+import custbill as cb
+from custbill.billing import bill_dates
+from custbill.storage import MemoryStore, SQLiteStore
+
+RUN = date(2026, 7, 1)
+START = date(2020, 1, 1)
+SETTINGS = cb.Settings(
+    allow_multi_customer_accounts=True,
+    enable_responsible_account_management=True,
+    enable_account_hierarchy_management=True,
+    overall_invoice_distribution=frozenset(cb.InvoiceType),
+)
+ADDRESS = cb.Address(line1="1 Main St", city="Austin", postal_code="78701", country="US")
+CARD = (cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token="tok_bench", last4="4242"),)
+
+
+def _best(function: Callable[[], Any], repeat: int = 3) -> float:
+    """The best wall time of *repeat* calls, in seconds."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
+    """Made-up words for customer names."""
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ne",
+        "ru",
+        "sa",
+        "ti",
+        "vo",
+        "ze",
+        "bri",
+        "dra",
+        "fen",
+        "gor",
+        "hul",
+        "jin",
+        "kre",
+        "lum",
+        "mor",
+        "nix",
+        "pra",
+        "qua",
+        "ros",
+        "ste",
+    ]
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))).title())
+    return sorted(words)
+
+
+def catalog(billing: cb.CustomerBilling) -> None:
+    """One monthly cycle, two payment terms, one category."""
+    billing.add_bill_cycle(
+        cb.BillCycle(
+            id="m1", name="Monthly", period=cb.BillingPeriod.MONTHLY, bill_day=1, start_date=START
+        )
+    )
+    billing.add_payment_term(cb.PaymentTerm(id="net30", name="Net 30", net_days=30))
+    billing.add_payment_term(
+        cb.PaymentTerm(id="eom15", name="EOM 15", net_days=15, end_of_month=True)
+    )
+    billing.add_account_category(cb.AccountCategory(id="std", name="Standard"))
+
+
+def new_account(i: int, **links: Any) -> cb.NewAccount:
+    """The i-th account: a mix of terms, minimums, auto-pay and invoice types."""
+    return cb.NewAccount(
+        currency="USD",
+        bill_cycle="m1",
+        start_date=START,
+        category="std",
+        payment_term="eom15" if i % 5 == 0 else "net30",
+        invoice_type=cb.InvoiceType.EMAIL if i % 2 else cb.InvoiceType.PAPER,
+        distribute_invoice=i % 2 == 1,
+        minimum_invoice_amount=Money(5, "USD") if i % 3 == 0 else None,
+        auto_pay=i % 4 == 0,
+        auto_pay_offset_days=-3 if i % 4 == 0 else 0,
+        payment_methods=CARD if i % 4 == 0 else (),
+        **links,
+    )
+
+
+class Built:
+    """A facade holding the synthetic data, and what the measurements need to know of it."""
+
+    def __init__(self, billing: cb.CustomerBilling) -> None:
+        self.billing = billing
+        self.customers: list[cb.Customer] = []
+        self.accounts: list[str] = []
+
+
+def build(size: int, rng: random.Random, words: list[str]) -> Built:
+    """*size* accounts through the public API, one in ten managed by the account before it
+    (half of the responsible accounts render PER_ACCOUNT)."""
+    store = MemoryStore()
+    billing = cb.CustomerBilling(store=store, settings=SETTINGS)
+    catalog(billing)
+    built = Built(billing)
+    address = ADDRESS
+    customer = account = None
+    responsible: list[str] = []
+    for i in range(size):
+        if i % 10 == 9 and account is not None and customer is not None:
+            managed = billing.add_account(
+                customer.number, new_account(i, responsible_account=account.number)
+            )
+            built.accounts.append(managed.number)
+            responsible.append(account.number)
+            continue
+        name = f"{rng.choice(words)} {rng.choice(words)} {rng.choice(('Co', 'Ltd', 'Inc'))}"
+        new = cb.NewCustomer(
+            kind=cb.CustomerKind.COMPANY,
+            company_name=name,
+            primary_email="billing@example.com",
+            billing_address=address,
+        )
+        customer, account = billing.create_customer(new, new_account(i))
+        built.customers.append(customer)
+        built.accounts.append(account.number)
+    for j, number in enumerate(responsible):
+        rendering = cb.InvoiceRendering.PER_ACCOUNT if j % 2 else cb.InvoiceRendering.AGGREGATED
+        billing.edit_account(number, invoice_rendering=rendering)
+    return built
+
+
+def charges_for(numbers: list[str]) -> dict[str, Money]:
+    """A charge for every account."""
+    return {n: Money(Decimal(i % 97) + Decimal("0.99"), "USD") for i, n in enumerate(numbers)}
+
+
+# -- plan_bill_run and its references ---------------------------------------------------------
+
+
+def compact(built: Built, charges: dict[str, Money]) -> dict[str, Any]:
+    """The accounts as the floor reference wants them: parallel lists and integers."""
+    accounts = [built.billing.get_account(n) for n in sorted(built.accounts)]
+    terms = {t.id: t for t in built.billing.catalog(cb.PaymentTerm)}
+    index = {a.number: i for i, a in enumerate(accounts) if a is not None}
+    rows = []
+    for a in accounts:
+        assert a is not None
+        term = terms[a.payment_term]
+        rows.append(
+            (
+                a.status is not cb.AccountStatus.DEACTIVATED and a.start_date <= RUN,
+                index[a.responsible_account] if a.responsible_account else -1,
+                term.net_days,
+                term.end_of_month,
+                a.auto_pay,
+                a.auto_pay_offset_days,
+                int(a.minimum_invoice_amount.amount * 100) if a.minimum_invoice_amount else -1,
+            )
+        )
+    cents = [int(charges[a.number].amount * 100) for a in accounts if a is not None]
+    return {"rows": rows, "cents": cents, "accounts": accounts, "terms": terms}
+
+
+def floor_plan(data: dict[str, Any]) -> list[tuple[int, int, int, int, bool]]:
+    """The leanest computation of the same invoices: ordinals and minor units."""
+    rows, cents = data["rows"], data["cents"]
+    run = RUN.toordinal()
+    month_end = (RUN.replace(day=28) + timedelta(days=4)).replace(day=1).toordinal() - 1
+    top = list(range(len(rows)))
+    totals = [0] * len(rows)
+    charged = [False] * len(rows)
+    for i, (billed, parent, *_rest) in enumerate(rows):
+        if billed:
+            if parent >= 0:
+                top[i] = top[parent]
+            totals[top[i]] += cents[i]
+            charged[top[i]] = True
+    out = []
+    for i, (_billed, parent, net, eom, auto, offset, minimum) in enumerate(rows):
+        if parent < 0 and charged[i]:
+            due = (month_end if eom else run) + net
+            pay = max(run, due + offset) if auto else -1
+            total = totals[i]
+            out.append((i, total, due, pay, 0 <= total < minimum))
+    return out
+
+
+def naive_plan(
+    data: dict[str, Any], charges: dict[str, Money], cycle: cb.BillCycle
+) -> list[dict[str, Any]]:
+    """What a user would write, one account object at a time: relativedelta for the next bill
+    date (from the cycle's anchor, as it should be), Money sums, relativedelta due and
+    auto-pay dates."""
+    accounts, terms = data["accounts"], data["terms"]
+    by_number = {a.number: a for a in accounts}
+    anchor = cycle.start_date.replace(day=1)
+    totals: dict[str, Money] = {}
+    members: dict[str, list[str]] = {}
+    for a in accounts:
+        months = (RUN.year - anchor.year) * 12 + RUN.month - anchor.month
+        next_bill = anchor + relativedelta(months=months, day=cycle.bill_day)
+        if next_bill < RUN:
+            next_bill = anchor + relativedelta(months=months + 1, day=cycle.bill_day)
+        if a.status is cb.AccountStatus.DEACTIVATED or a.start_date > RUN or next_bill != RUN:
+            continue
+        top = a
+        while top.responsible_account is not None:
+            top = by_number[top.responsible_account]
+        totals[top.number] = totals.get(top.number, Money(0, "USD")) + charges[a.number]
+        members.setdefault(top.number, []).append(a.number)
+    invoices = []
+    for number, total in totals.items():
+        a = by_number[number]
+        term = terms[a.payment_term]
+        base = RUN + relativedelta(day=31) if term.end_of_month else RUN
+        due = base + relativedelta(days=term.net_days)
+        pay = max(RUN, due + relativedelta(days=a.auto_pay_offset_days)) if a.auto_pay else None
+        minimum = a.minimum_invoice_amount
+        suppressed = minimum is not None and Money(0, "USD") <= total < minimum
+        invoices.append(
+            {
+                "billed": number,
+                "accounts": members[number],
+                "total": total,
+                "due": due,
+                "auto_pay": pay,
+                "suppressed": suppressed,
+            }
+        )
+    return invoices
+
+
+def date_to_datetime(day: date) -> Any:
+    from datetime import datetime
+
+    return datetime(day.year, day.month, day.day)
+
+
+def measure_plan(built: Built) -> dict[str, float]:
+    billing = built.billing
+    charges = charges_for(built.accounts)
+    data = compact(built, charges)
+    cycle = billing.catalog(cb.BillCycle)[0]
+    accounts = len(data["rows"])
+    plan = billing.plan_bill_run("m1", RUN, charges)
+    floor = floor_plan(data)
+    assert len(plan.invoices) >= len(floor)  # PER_ACCOUNT adds invoices, never fewer
+    custbill_s = _best(lambda: billing.plan_bill_run("m1", RUN, charges))
+    floor_s = _best(lambda: floor_plan(data))
+    naive_s = _best(lambda: naive_plan(data, charges, cycle), repeat=1)
+    return {
+        "plan_bill_run.accounts_per_s": accounts / custbill_s,
+        "plan_bill_run.vs_floor": custbill_s / floor_s,
+        "plan_bill_run.vs_naive": naive_s / custbill_s,
+        "plan_bill_run.seconds": custbill_s,
+    }
+
+
+# -- calendar -------------------------------------------------------------------------------
+
+
+def rrule_dates(cycle: cb.BillCycle, start: date, end: date) -> list[date]:
+    """Bill dates with dateutil: rrule, the bill day clamped with bysetpos."""
+    from datetime import datetime
+
+    until = datetime(end.year, end.month, end.day)
+    if cycle.period is cb.BillingPeriod.WEEKLY:
+        rule = rrule(
+            WEEKLY,
+            dtstart=datetime(cycle.start_date.year, cycle.start_date.month, cycle.start_date.day),
+            byweekday=cycle.bill_day - 1,
+            until=until,
+        )
+    else:
+        months = {
+            cb.BillingPeriod.MONTHLY: 1,
+            cb.BillingPeriod.QUARTERLY: 3,
+            cb.BillingPeriod.SEMI_ANNUAL: 6,
+            cb.BillingPeriod.ANNUAL: 12,
+        }[cycle.period]
+        anchor = datetime(cycle.start_date.year, cycle.start_date.month, 1)
+        rule = rrule(
+            MONTHLY,
+            interval=months,
+            dtstart=anchor,
+            bymonthday=(cycle.bill_day, -1),
+            bysetpos=1,
+            until=until,
+        )
+    low = max(start, cycle.start_date)
+    return [d.date() for d in rule if d.date() >= low]
+
+
+def measure_calendar() -> dict[str, float]:
+    cycles = [
+        cb.BillCycle(id=f"{p}{d}", name="c", period=p, bill_day=d, start_date=date(2020, 1, 15))
+        for p in cb.BillingPeriod
+        for d in ((1, 3, 7) if p is cb.BillingPeriod.WEEKLY else (1, 15, 29, 30, 31))
+    ]
+    start, end = date(2020, 1, 1), date(2029, 12, 31)
+    for cycle in cycles:
+        assert bill_dates(cycle, start, end) == rrule_dates(cycle, start, end), cycle
+    ours = _best(lambda: [bill_dates(c, start, end) for c in cycles], repeat=5)
+    theirs = _best(lambda: [rrule_dates(c, start, end) for c in cycles], repeat=5)
+    return {"bill_dates.vs_rrule": theirs / ours}
+
+
+# -- hierarchy, search, stores -----------------------------------------------------------------
+
+
+def measure_cycle_check(depth: int = 100_000) -> dict[str, float]:
+    store = MemoryStore()
+    billing = cb.CustomerBilling(store=store, settings=SETTINGS)
+    catalog(billing)
+    customer, top = billing.create_customer(
+        cb.NewCustomer(
+            kind=cb.CustomerKind.COMPANY,
+            company_name="Deep",
+            primary_email="d@example.com",
+            billing_address=ADDRESS,
+        ),
+        new_account(1),
+    )
+    with billing.batch():
+        previous = top.number
+        for i in range(depth - 1):
+            previous = billing.add_account(
+                customer.number, new_account(1, number=f"D-{i:07d}", responsible_account=previous)
+            ).number
+
+    def check() -> None:
+        codes: frozenset[str] = frozenset()
+        try:
+            billing.edit_account(top.number, responsible_account=previous)
+        except cb.RuleViolationError as error:
+            codes = error.codes
+        if codes != {"hierarchy.cycle"}:
+            raise AssertionError(f"the cycle was not found: {codes}")
+
+    return {"cycle_check_ms": _best(check, repeat=5) * 1000}
+
+
+def measure_search(built: Built, rng: random.Random) -> dict[str, float]:
+    billing, customers = built.billing, built.customers
+    queries = []
+    for _ in range(1000):
+        c = rng.choice(customers)
+        words = c.name.split()
+        kind = rng.random()
+        if kind < 0.5:
+            w = rng.choice(words[:2])
+            queries.append(w[: rng.randint(3, len(w))])
+        elif kind < 0.75:
+            queries.append(f"{words[0][:4]} {words[1][:3]}")
+        else:
+            queries.append(c.number)
+    latencies = []
+    for q in queries:
+        started = time.perf_counter()
+        found = billing.search_customers(q)
+        latencies.append(time.perf_counter() - started)
+        assert found
+    latencies.sort()
+    return {
+        "search_p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "search_median_ms": statistics.median(latencies) * 1000,
+    }
+
+
+def measure_sqlite(operations: int, batch: int) -> dict[str, float]:
+    directory = tempfile.mkdtemp(prefix="custbill-bench-")
+    billing = cb.CustomerBilling(
+        store=SQLiteStore(os.path.join(directory, "single.db")), settings=SETTINGS
+    )
+    catalog(billing)
+    new = cb.NewCustomer(
+        kind=cb.CustomerKind.COMPANY,
+        company_name="Acme Brick",
+        primary_email="billing@example.com",
+        billing_address=ADDRESS,
+    )
+    started = time.perf_counter()
+    for i in range(operations):
+        billing.create_customer(new, new_account(i))
+    single = operations / (time.perf_counter() - started)
+    batched = cb.CustomerBilling(
+        store=SQLiteStore(os.path.join(directory, "batch.db")), settings=SETTINGS
+    )
+    catalog(batched)
+    started = time.perf_counter()
+    with batched.batch():
+        for i in range(batch):
+            batched.create_customer(new, new_account(i))
+    return {
+        "create_customer_per_s.sqlite": single,
+        "create_customer_per_s.sqlite_batch": batch / (time.perf_counter() - started),
+    }
+
+
+def _phase(label: str, started: float) -> float:
+    now = time.perf_counter()
+    print(f"  {label}: {now - started:.1f} s", file=sys.stderr, flush=True)
+    return now
+
+
+def measure_size(size: int, rng: random.Random, words: list[str]) -> dict[str, float]:
+    """Every size-dependent figure for a store of *size* accounts."""
+    clock = time.perf_counter()
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    built = build(size, rng, words)
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    clock = _phase("build (traced)", clock)
+    figures: dict[str, float] = {"accounts": size, "bytes_per_account": used / size}
+    extra = min(20_000, size)
+    new = [
+        cb.NewCustomer(
+            kind=cb.CustomerKind.COMPANY,
+            company_name=f"Extra {i}",
+            primary_email="x@example.com",
+            billing_address=ADDRESS,
+        )
+        for i in range(extra)
+    ]
+    account = new_account(1)
+    started = time.perf_counter()
+    for customer in new:
+        built.billing.create_customer(customer, account)
+    figures["create_customer_per_s.memory"] = extra / (time.perf_counter() - started)
+    clock = _phase("create_customer", clock)
+    figures.update(measure_plan(built))
+    clock = _phase("plan and references", clock)
+    figures.update(measure_search(built, rng))
+    _phase("search", clock)
+    return figures
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+COLUMNS = [
+    ("accounts", "accounts", "{:,.0f}"),
+    ("plan_bill_run.accounts_per_s", "plan/s", "{:,.0f}"),
+    ("plan_bill_run.vs_floor", "vs floor", "{:.1f}x"),
+    ("plan_bill_run.vs_naive", "vs naive", "{:.1f}x"),
+    ("create_customer_per_s.memory", "create/s", "{:,.0f}"),
+    ("search_p99_ms", "search p99 ms", "{:.3f}"),
+    ("bytes_per_account", "bytes/account", "{:,.0f}"),
+]
+TARGETS = {
+    "plan_bill_run.accounts_per_s": (">=", 500_000),
+    "plan_bill_run.vs_naive": (">=", 10),
+    "bill_dates.vs_rrule": (">=", 10),
+    "cycle_check_ms": ("<=", 10),
+    "create_customer_per_s.memory": (">=", 20_000),
+    "create_customer_per_s.sqlite_batch": (">=", 10_000),
+    "search_p99_ms": ("<=", 1),
+    "bytes_per_account": ("<=", 1_500),
+}
+
+
+def table(rows: list[dict[str, float]], fixed: dict[str, float]) -> str:
+    lines = [
+        "| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+        "|" + "|".join("---:" for _ in COLUMNS) + "|",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS) + " |")
+    lines.append("")
+    for key, value in fixed.items():
+        lines.append(f"- {key}: {value:,.2f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="10,000 and 100,000 accounts instead of up to 1,000,000",
+    )
+    parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    args = parser.parse_args(argv)
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    rng = random.Random(20261122)
+    words = vocabulary(rng)
+    rows = []
+    for size in sizes:
+        print(f"measuring {size:,} accounts...", file=sys.stderr, flush=True)
+        rows.append(measure_size(size, rng, words))
+    print("measuring the calendar, the cycle check and SQLite...", file=sys.stderr, flush=True)
+    fixed: dict[str, float] = {}
+    fixed.update(measure_calendar())
+    fixed.update(measure_cycle_check())
+    fixed.update(measure_sqlite(1_000, 10_000))
+    figures = {**rows[-1], **fixed, "scaling": rows}
+    print(table(rows, fixed))
+    misses = [
+        f"{key} = {figures[key]:,.2f} (target {op} {bound:,})"
+        for key, (op, bound) in TARGETS.items()
+        if not (figures[key] >= bound if op == ">=" else figures[key] <= bound)
+    ]
+    print("\nall targets met" if not misses else "\nmissed: " + "; ".join(misses))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(figures, out, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
