@@ -229,6 +229,21 @@ def to_dict(obj: Any) -> Any:
     return converter.unstructure(obj, unstructure_as=type(obj))
 
 
+#: The converter stores use: like :data:`converter`, but fields equal to their default are
+#: left out, which makes stored records about a third of the size.
+compact_converter = converter.copy(omit_if_default=True)
+
+
+def to_compact_json(obj: Any) -> str:
+    """JSON for a custbill object without the fields that hold their default value;
+    :func:`from_json` reads it back exactly.  The SQL stores keep records this way."""
+    return json.dumps(
+        compact_converter.unstructure(obj, unstructure_as=type(obj)),
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
 def from_dict(cls: type[T], data: Any) -> T:
     """Rebuild an object of *cls* from :func:`to_dict`'s output.
 
@@ -268,4 +283,4 @@ def from_json(cls: type[T], text: str | bytes) -> T:
     return from_dict(cls, data)
 
 
-__all__ = ["converter", "from_dict", "from_json", "to_dict", "to_json"]
+__all__ = ["converter", "from_dict", "from_json", "to_compact_json", "to_dict", "to_json"]

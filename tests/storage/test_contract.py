@@ -50,7 +50,6 @@ _TABLES = (
     "customers",
     "accounts",
     "customer_tokens",
-    "account_tokens",
     "catalog",
     "custom_fields",
     "settings",

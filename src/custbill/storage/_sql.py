@@ -8,7 +8,7 @@ with ``?`` placeholders; a store's :class:`Database` adapts them to its driver.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -28,9 +28,10 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.billing import Adjustment, Invoice, Payment
-from custbill.serialization import from_json, to_json
+from custbill.serialization import from_json
+from custbill.serialization import to_compact_json as to_json
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
-from custbill.storage.search import account_tokens, customer_tokens
+from custbill.storage.search import name_tokens, normalise
 
 R = TypeVar("R", Invoice, Payment, Adjustment)
 
@@ -39,29 +40,35 @@ R = TypeVar("R", Invoice, Payment, Adjustment)
 #: ``{serial}`` its auto-incrementing integer key.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
-        "CREATE TABLE customers (number {text} PRIMARY KEY, external_number {text} UNIQUE,"
-        " name_key {text} NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL)",
+        "CREATE TABLE customers (number {text} PRIMARY KEY, external_number {text},"
+        " name_key {text} NOT NULL, number_key {text} NOT NULL, external_key {text},"
+        " version INTEGER NOT NULL, data TEXT NOT NULL)",
         "CREATE INDEX customers_name ON customers (name_key)",
+        "CREATE INDEX customers_number_key ON customers (number_key)",
+        "CREATE INDEX customers_external_key ON customers (external_key)"
+        " WHERE external_key IS NOT NULL",
         "CREATE TABLE accounts (number {text} PRIMARY KEY, customer {text} NOT NULL,"
-        " external_number {text} UNIQUE, responsible {text}, parent {text},"
-        " bill_cycle {text} NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL)",
+        " external_number {text}, responsible {text}, parent {text},"
+        " bill_cycle {text} NOT NULL, number_key {text} NOT NULL, external_key {text},"
+        " version INTEGER NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX accounts_number_key ON accounts (number_key)",
+        "CREATE INDEX accounts_external_key ON accounts (external_key)"
+        " WHERE external_key IS NOT NULL",
         "CREATE INDEX accounts_customer ON accounts (customer, number)",
-        "CREATE INDEX accounts_responsible ON accounts (responsible, number)",
-        "CREATE INDEX accounts_parent ON accounts (parent, number)",
+        "CREATE INDEX accounts_responsible ON accounts (responsible, number)"
+        " WHERE responsible IS NOT NULL",
+        "CREATE INDEX accounts_parent ON accounts (parent, number) WHERE parent IS NOT NULL",
         "CREATE INDEX accounts_bill_cycle ON accounts (bill_cycle, number)",
         "CREATE TABLE customer_tokens (token {text} NOT NULL, number {text} NOT NULL,"
         " PRIMARY KEY (token, number))",
         "CREATE INDEX customer_tokens_number ON customer_tokens (number)",
-        "CREATE TABLE account_tokens (token {text} NOT NULL, number {text} NOT NULL,"
-        " PRIMARY KEY (token, number))",
-        "CREATE INDEX account_tokens_number ON account_tokens (number)",
         "CREATE TABLE catalog (kind {text} NOT NULL, id {text} NOT NULL, data TEXT NOT NULL,"
         " PRIMARY KEY (kind, id))",
         "CREATE TABLE custom_fields (target {text} NOT NULL, name {text} NOT NULL,"
         " position INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (target, name))",
         "CREATE TABLE settings (id INTEGER PRIMARY KEY, data TEXT NOT NULL)",
-        "CREATE TABLE history (seq {serial}, number {text} NOT NULL, field {text} NOT NULL,"
-        " data TEXT NOT NULL)",
+        "CREATE TABLE history (seq {serial}, number {text} NOT NULL, at TEXT NOT NULL,"
+        " field {text} NOT NULL, old TEXT, new TEXT)",
         "CREATE INDEX history_number ON history (number, seq)",
         "CREATE TABLE sequences (name {text} PRIMARY KEY, value INTEGER NOT NULL)",
         "CREATE TABLE ledger (seq {serial}, number {text} NOT NULL UNIQUE,"
@@ -94,35 +101,49 @@ class Database(Protocol):
         ...
 
 
-def _prefix_range(word: str) -> tuple[str, str | None]:
+def _prefix_range(word: str) -> tuple[str, str]:
     """Bounds of the strings that start with *word*, in code-point order."""
     last = ord(word[-1])
-    if last >= 0x10FFFF:
-        return word, None
+    if last >= 0x10FFFF:  # pragma: no cover - no key ends in the last code point
+        return word, word + "\U0010ffff"
     return word, word[:-1] + chr(last + 1)
 
 
-def _search(db: Database, table: str, words: Sequence[str]) -> list[str]:
-    parts, params = [], []
-    for word in words:
-        low, high = _prefix_range(word)
-        if high is None:
-            parts.append(f"SELECT DISTINCT number FROM {table} WHERE token >= ?")
-            params.append(low)
-        else:
-            parts.append(f"SELECT DISTINCT number FROM {table} WHERE token >= ? AND token < ?")
-            params.extend((low, high))
-    if not parts:
+def _range(column: str) -> str:
+    return f"{column} >= ? AND {column} < ?"
+
+
+# One query word's matches, as SQL over (low, high) bounds given three times.
+_CUSTOMER_WORD = (
+    f"SELECT number FROM customers WHERE {_range('number_key')}"
+    f" UNION SELECT number FROM customers WHERE {_range('external_key')}"
+    f" UNION SELECT number FROM customer_tokens WHERE {_range('token')}"
+)
+_ACCOUNT_WORD = (
+    f"SELECT number FROM accounts WHERE {_range('number_key')}"
+    f" UNION SELECT number FROM accounts WHERE {_range('external_key')}"
+    " UNION SELECT a.number FROM customer_tokens t JOIN accounts a ON a.customer = t.number"
+    f" WHERE {_range('t.token')}"
+)
+
+
+def _search(db: Database, word_sql: str, words: Sequence[str], limit: int | None) -> list[str]:
+    if not words:
         return []
+    parts: list[str] = []
+    params: list[Any] = []
+    for word in words:
+        parts.append(f"SELECT number FROM ({word_sql}) AS w{len(parts)}")
+        params.extend(_prefix_range(word) * 3)
     sql = " INTERSECT ".join(parts) + " ORDER BY number"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
     return [row[0] for row in db.all(sql, params)]
 
 
-def _set_tokens(db: Database, table: str, number: str, tokens: frozenset[str]) -> None:
-    db.run(f"DELETE FROM {table} WHERE number = ?", (number,))
-    db.many(
-        f"INSERT INTO {table} (token, number) VALUES (?, ?)", [(t, number) for t in sorted(tokens)]
-    )
+def _key(number: str | None) -> str | None:
+    return None if number is None else normalise(number)
 
 
 class _Customers:
@@ -133,33 +154,39 @@ class _Customers:
         row = self.db.one("SELECT data FROM customers WHERE number = ?", (number,))
         return None if row is None else from_json(Customer, row[0])
 
+    def _tokens(self, number: str, tokens: frozenset[str]) -> None:
+        self.db.many(
+            "INSERT INTO customer_tokens (token, number) VALUES (?, ?)",
+            [(t, number) for t in sorted(tokens)],
+        )
+
     def add(self, customer: Customer) -> None:
         self.db.run(
-            "INSERT INTO customers (number, external_number, name_key, version, data)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO customers (number, external_number, name_key, number_key, external_key,"
+            " version, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 customer.number,
                 customer.external_number,
                 customer.name.casefold(),
+                normalise(customer.number),
+                _key(customer.external_number),
                 customer.version,
                 to_json(customer),
             ),
         )
-        _set_tokens(
-            self.db,
-            "customer_tokens",
-            customer.number,
-            customer_tokens(customer.number, customer.external_number, customer.name),
-        )
+        self._tokens(customer.number, name_tokens(customer.name))
 
     def update(self, customer: Customer) -> None:
-        old = self.get(customer.number)
+        row = self.db.one(
+            "SELECT name_key, data FROM customers WHERE number = ?", (customer.number,)
+        )
         changed = self.db.run(
-            "UPDATE customers SET external_number = ?, name_key = ?, version = ?, data = ?"
-            " WHERE number = ? AND version = ?",
+            "UPDATE customers SET external_number = ?, name_key = ?, external_key = ?,"
+            " version = ?, data = ? WHERE number = ? AND version = ?",
             (
                 customer.external_number,
                 customer.name.casefold(),
+                _key(customer.external_number),
                 customer.version,
                 to_json(customer),
                 customer.number,
@@ -173,24 +200,14 @@ class _Customers:
             raise ConflictError(
                 customer.number, customer.version - 1, actual[0] if actual else None
             )
-        _set_tokens(
-            self.db,
-            "customer_tokens",
-            customer.number,
-            customer_tokens(customer.number, customer.external_number, customer.name),
-        )
-        if old is not None and old.name != customer.name:
-            for number, ext in self.db.all(
-                "SELECT number, external_number FROM accounts WHERE customer = ?",
-                (customer.number,),
-            ):
-                _set_tokens(
-                    self.db, "account_tokens", number, account_tokens(number, ext, customer.name)
-                )
+        if row is not None and from_json(Customer, row[1]).name != customer.name:
+            self.db.run("DELETE FROM customer_tokens WHERE number = ?", (customer.number,))
+            self._tokens(customer.number, name_tokens(customer.name))
 
     def with_external_number(self, external_number: str) -> str | None:
         row = self.db.one(
-            "SELECT number FROM customers WHERE external_number = ?", (external_number,)
+            "SELECT number FROM customers WHERE external_key = ? AND external_number = ?",
+            (normalise(external_number), external_number),
         )
         return None if row is None else str(row[0])
 
@@ -200,8 +217,8 @@ class _Customers:
         )
         return tuple(r[0] for r in rows)
 
-    def search(self, words: Sequence[str]) -> list[str]:
-        return _search(self.db, "customer_tokens", words)
+    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
+        return _search(self.db, _CUSTOMER_WORD, words, limit)
 
     def all(self) -> Iterator[Customer]:
         rows = self.db.all("SELECT data FROM customers ORDER BY number")
@@ -216,20 +233,11 @@ class _Accounts:
         row = self.db.one("SELECT data FROM accounts WHERE number = ?", (number,))
         return None if row is None else from_json(BillingAccount, row[0])
 
-    def _tokens(self, account: BillingAccount) -> None:
-        row = self.db.one("SELECT data FROM customers WHERE number = ?", (account.customer,))
-        name = from_json(Customer, row[0]).name if row is not None else ""
-        _set_tokens(
-            self.db,
-            "account_tokens",
-            account.number,
-            account_tokens(account.number, account.external_number, name),
-        )
-
     def add(self, account: BillingAccount) -> None:
         self.db.run(
             "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
-            " bill_cycle, version, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " bill_cycle, number_key, external_key, version, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 account.number,
                 account.customer,
@@ -237,16 +245,17 @@ class _Accounts:
                 account.responsible_account,
                 account.parent_account,
                 account.bill_cycle,
+                normalise(account.number),
+                _key(account.external_number),
                 account.version,
                 to_json(account),
             ),
         )
-        self._tokens(account)
 
     def update(self, account: BillingAccount) -> None:
         changed = self.db.run(
             "UPDATE accounts SET customer = ?, external_number = ?, responsible = ?,"
-            " parent = ?, bill_cycle = ?, version = ?, data = ?"
+            " parent = ?, bill_cycle = ?, external_key = ?, version = ?, data = ?"
             " WHERE number = ? AND version = ?",
             (
                 account.customer,
@@ -254,6 +263,7 @@ class _Accounts:
                 account.responsible_account,
                 account.parent_account,
                 account.bill_cycle,
+                _key(account.external_number),
                 account.version,
                 to_json(account),
                 account.number,
@@ -263,11 +273,11 @@ class _Accounts:
         if not changed:
             actual = self.db.one("SELECT version FROM accounts WHERE number = ?", (account.number,))
             raise ConflictError(account.number, account.version - 1, actual[0] if actual else None)
-        self._tokens(account)
 
     def with_external_number(self, external_number: str) -> str | None:
         row = self.db.one(
-            "SELECT number FROM accounts WHERE external_number = ?", (external_number,)
+            "SELECT number FROM accounts WHERE external_key = ? AND external_number = ?",
+            (normalise(external_number), external_number),
         )
         return None if row is None else str(row[0])
 
@@ -302,8 +312,8 @@ class _Accounts:
     def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
         return self._numbers("bill_cycle", bill_cycle)
 
-    def search(self, words: Sequence[str]) -> list[str]:
-        return _search(self.db, "account_tokens", words)
+    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
+        return _search(self.db, _ACCOUNT_WORD, words, limit)
 
     def all(self) -> Iterator[BillingAccount]:
         rows = self.db.all("SELECT data FROM accounts ORDER BY number")
@@ -316,18 +326,31 @@ _KINDS: dict[str, type] = {
 
 
 class _Catalog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cache: dict[tuple[type, str], Any]) -> None:
         self.db = db
+        self.cache = cache  # the store's: catalog entries never change once added
+        self.fields: dict[CustomFieldTarget, tuple[CustomFieldDefinition, ...]] = {}
+        self.wrote = False  # entries added here may still roll back: keep them out of the cache
 
     def get(self, kind: type[T], id: str) -> T | None:
+        found: T | None = self.cache.get((kind, id))
+        if found is not None:
+            return found
         row = self.db.one("SELECT data FROM catalog WHERE kind = ? AND id = ?", (kind.__name__, id))
-        return None if row is None else from_json(kind, row[0])
+        if row is None:
+            return None
+        entry = from_json(kind, row[0])
+        if not self.wrote:
+            self.cache[(kind, id)] = entry
+        return entry
 
     def all(self, kind: type[T]) -> tuple[T, ...]:
         rows = self.db.all("SELECT data FROM catalog WHERE kind = ? ORDER BY id", (kind.__name__,))
         return tuple(from_json(kind, r[0]) for r in rows)
 
     def add(self, entry: CatalogItem | CustomFieldDefinition) -> None:
+        self.fields.clear()
+        self.wrote = True
         if isinstance(entry, CustomFieldDefinition):
             self.db.run(
                 "INSERT INTO custom_fields (target, name, position, data) VALUES (?, ?,"
@@ -341,21 +364,30 @@ class _Catalog:
             )
 
     def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
+        cached = self.fields.get(target)  # for this unit of work only: others may add fields
+        if cached is not None:
+            return cached
         rows = self.db.all(
             "SELECT data FROM custom_fields WHERE target = ? ORDER BY position", (target.value,)
         )
-        return tuple(from_json(CustomFieldDefinition, r[0]) for r in rows)
+        found = tuple(from_json(CustomFieldDefinition, r[0]) for r in rows)
+        self.fields[target] = found
+        return found
 
 
 class _Settings:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.cached: Settings | None = None  # for this unit of work only
 
     def get(self) -> Settings | None:
-        row = self.db.one("SELECT data FROM settings WHERE id = 1")
-        return None if row is None else from_json(Settings, row[0])
+        if self.cached is None:
+            row = self.db.one("SELECT data FROM settings WHERE id = 1")
+            self.cached = None if row is None else from_json(Settings, row[0])
+        return self.cached
 
     def put(self, settings: Settings) -> None:
+        self.cached = settings
         self.db.run("DELETE FROM settings WHERE id = 1")
         self.db.run("INSERT INTO settings (id, data) VALUES (1, ?)", (to_json(settings),))
 
@@ -366,27 +398,27 @@ class _History:
 
     def append(self, changes: Sequence[Change]) -> None:
         self.db.many(
-            "INSERT INTO history (number, field, data) VALUES (?, ?, ?)",
-            [(c.number, c.field, to_json(c)) for c in changes],
+            "INSERT INTO history (number, at, field, old, new) VALUES (?, ?, ?, ?, ?)",
+            [(c.number, c.at.isoformat(), c.field, c.old, c.new) for c in changes],
         )
 
     def of(self, number: str) -> tuple[Change, ...]:
-        rows = self.db.all("SELECT data FROM history WHERE number = ? ORDER BY seq", (number,))
-        return tuple(from_json(Change, r[0]) for r in rows)
+        rows = self.db.all(
+            "SELECT at, field, old, new FROM history WHERE number = ? ORDER BY seq", (number,)
+        )
+        return tuple(
+            Change(at=datetime.fromisoformat(at), number=number, field=field, old=old, new=new)
+            for at, field, old, new in rows
+        )
 
     def redact(self, number: str, fields: frozenset[str], mask: str) -> None:
-        rows = self.db.all("SELECT seq, data FROM history WHERE number = ?", (number,))
-        for seq, data in rows:
-            change = from_json(Change, data)
-            if change.field in fields:
-                redacted = Change(
-                    at=change.at,
-                    number=change.number,
-                    field=change.field,
-                    old=None if change.old is None else mask,
-                    new=None if change.new is None else mask,
-                )
-                self.db.run("UPDATE history SET data = ? WHERE seq = ?", (to_json(redacted), seq))
+        for field in sorted(fields):
+            self.db.run(
+                "UPDATE history SET old = CASE WHEN old IS NULL THEN NULL ELSE ? END,"
+                " new = CASE WHEN new IS NULL THEN NULL ELSE ? END"
+                " WHERE number = ? AND field = ?",
+                (mask, mask, number, field),
+            )
 
 
 class _Ledger:
@@ -473,12 +505,14 @@ class SQLUnitOfWork:
     (and releases the store for other units of work when this one ends).
     """
 
-    def __init__(self, db: Database, transaction: Transaction) -> None:
+    def __init__(
+        self, db: Database, transaction: Transaction, catalog_cache: dict[tuple[type, str], Any]
+    ) -> None:
         self.db = db
         self.transaction = transaction
         self.customers = _Customers(db)
         self.accounts = _Accounts(db)
-        self.catalog = _Catalog(db)
+        self.catalog = _Catalog(db, catalog_cache)
         self.settings = _Settings(db)
         self.history = _History(db)
         self.ledger = _Ledger(db)

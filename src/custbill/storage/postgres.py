@@ -121,6 +121,8 @@ class PostgresStore:
             ) from exc
         self.errors: type[Exception] = psycopg.Error
         self.lock = threading.RLock()
+        #: Catalog entries read so far (they never change once added).
+        self.catalog_cache: dict[tuple[type, str], Any] = {}
         try:
             self.connection = psycopg.connect(dsn, autocommit=True)
         except psycopg.Error as exc:
@@ -156,7 +158,7 @@ class PostgresStore:
     def unit_of_work(self) -> SQLUnitOfWork:
         """A new unit of work: one transaction holding the store's advisory lock."""
         transaction = _Transaction(self)
-        return SQLUnitOfWork(_Database(self, transaction), transaction)
+        return SQLUnitOfWork(_Database(self, transaction), transaction, self.catalog_cache)
 
     def close(self) -> None:
         """Close the connection."""

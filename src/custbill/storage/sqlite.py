@@ -120,6 +120,8 @@ class SQLiteStore:
             raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
         self.path = os.fspath(path)
         self.lock = threading.RLock()
+        #: Catalog entries read so far (they never change once added).
+        self.catalog_cache: dict[tuple[type, str], Any] = {}
         try:
             self.connection = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -157,7 +159,9 @@ class SQLiteStore:
     def unit_of_work(self) -> SQLUnitOfWork:
         """A new unit of work: one ``BEGIN IMMEDIATE`` transaction."""
         transaction = _Transaction(self)
-        return SQLUnitOfWork(_Database(self.connection, transaction), transaction)
+        return SQLUnitOfWork(
+            _Database(self.connection, transaction), transaction, self.catalog_cache
+        )
 
     def close(self) -> None:
         """Close the database connection."""
