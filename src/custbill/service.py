@@ -685,27 +685,33 @@ class CustomerBilling:
             self._account(uow, number)
             return tuple(self._account(uow, n) for n in uow.accounts.children_of(number))
 
-    def search_customers(self, text: str) -> tuple[Customer, ...]:
+    def search_customers(self, text: str, *, limit: int | None = None) -> tuple[Customer, ...]:
         """Customers whose name words or numbers start with every word of *text*.
 
         Case- and accent-insensitive; ordered by number; an empty query finds nothing.
+        With *limit*, only the first *limit* matches (in number order) — what a search box
+        shows — which the stores find without collecting every match; a limit below 1
+        finds nothing.
         """
         _require(text, str, "text")
+        _check_limit(limit)
         words = query_words(text)
-        if not words:
+        if not words or (limit is not None and limit < 1):
             return ()
         with self._unit() as uow:
-            return tuple(self._customer(uow, n) for n in uow.customers.search(words))
+            return tuple(self._customer(uow, n) for n in uow.customers.search(words, limit))
 
-    def search_accounts(self, text: str) -> tuple[BillingAccount, ...]:
+    def search_accounts(self, text: str, *, limit: int | None = None) -> tuple[BillingAccount, ...]:
         """Accounts whose numbers, or whose customer's name words, start with every word of
-        *text*.  Case- and accent-insensitive; ordered by number."""
+        *text*.  Case- and accent-insensitive; ordered by number; *limit* as for
+        :meth:`search_customers`."""
         _require(text, str, "text")
+        _check_limit(limit)
         words = query_words(text)
-        if not words:
+        if not words or (limit is not None and limit < 1):
             return ()
         with self._unit() as uow:
-            return tuple(self._account(uow, n) for n in uow.accounts.search(words))
+            return tuple(self._account(uow, n) for n in uow.accounts.search(words, limit))
 
     def responsible_account_candidates(self, number: str) -> tuple[BillingAccount, ...]:
         """Accounts that could become this account's responsible account: ACTIVE, on the
@@ -1092,6 +1098,11 @@ class CustomerBilling:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _check_limit(limit: object) -> None:
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+        raise TypeError(f"limit must be an int, not {type(limit).__name__}")
 
 
 def _require_date(value: object, name: str) -> None:

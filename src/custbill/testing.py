@@ -447,6 +447,16 @@ class StoreContract:
         assert billing.search_customers("ciété") == ()
         c4, _ = billing.create_customer(new_customer("Ann Annex"), new_account())
         assert billing.search_customers("ann") == (c4,)
+        everyone = billing.search_customers("c")
+        for limit in (1, 2, 3, 10):
+            assert billing.search_customers("c", limit=limit) == everyone[:limit]
+            assert (
+                billing.search_customers("soc", limit=limit)
+                == billing.search_customers("soc")[:limit]
+            )
+            assert billing.search_accounts("c", limit=limit) == billing.search_accounts("c")[:limit]
+        assert billing.search_customers("internat soc", limit=1) == (c3,)
+        assert billing.search_customers("c", limit=0) == ()
         assert billing.search_accounts("société") == (a1, a3)
         assert billing.search_accounts("ext-7") == (a1,)
         billing.edit_customer(c1.number, company_name="Renamed Bank")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import custbill as cb
 from custbill.storage import MemoryStore
@@ -55,3 +57,29 @@ def test_sequences_never_repeat_even_after_rollback() -> None:
         first = uow.next_number("customer")
     with store.unit_of_work() as uow:
         assert uow.next_number("customer") == first + 1
+
+
+@given(
+    names=st.lists(
+        st.text(alphabet="abcé -", min_size=1, max_size=8).filter(str.strip),
+        min_size=1,
+        max_size=25,
+    ),
+    query=st.text(alphabet="abcé c-0", min_size=1, max_size=6),
+    limit=st.integers(1, 5),
+)
+@settings(max_examples=60, deadline=None)
+def test_limited_search_is_the_start_of_the_full_one(
+    names: list[str], query: str, limit: int
+) -> None:
+    """search(words, limit) gives the first matches of search(words), for any data."""
+    from custbill.storage.search import query_words
+    from custbill.testing import facade_for, new_account, new_customer
+
+    store = MemoryStore()
+    billing = facade_for(store)
+    for name in names:
+        billing.create_customer(new_customer(name), new_account())
+    words = query_words(query)
+    with store.unit_of_work() as uow:
+        assert uow.customers.search(words, limit) == uow.customers.search(words)[:limit]

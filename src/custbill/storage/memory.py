@@ -13,9 +13,11 @@ are plain tuples until they are read.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from array import array
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
@@ -83,7 +85,7 @@ class TokenIndex:
     __slots__ = ("_postings", "_tokens")
 
     def __init__(self) -> None:
-        self._postings: dict[str, Any] = {}  # token -> key | set of keys
+        self._postings: dict[str, Any] = {}  # token -> key | sorted list of keys
         self._tokens = SortedList()
 
     def add(self, key: str, tokens: Iterable[str]) -> None:
@@ -95,9 +97,13 @@ class TokenIndex:
                 self._tokens.add(token)
             elif isinstance(current, str):
                 if current != key:
-                    self._postings[token] = {current, key}
+                    self._postings[token] = sorted((current, key))
+            elif key > current[-1]:  # numbers mostly grow: append
+                current.append(key)
             else:
-                current.add(key)
+                i = bisect_left(current, key)
+                if i == len(current) or current[i] != key:
+                    current.insert(i, key)
 
     def discard(self, key: str, tokens: Iterable[str]) -> None:
         """Stop indexing *key* under each of *tokens*."""
@@ -107,9 +113,9 @@ class TokenIndex:
                 del self._postings[token]
                 self._tokens.remove(token)
             else:
-                current.discard(key)
+                current.remove(key)
                 if len(current) == 1:
-                    self._postings[token] = next(iter(current))
+                    self._postings[token] = current[0]
 
     def matching(self, word: str) -> set[str]:
         """Keys with a token that starts with *word*."""
@@ -119,8 +125,15 @@ class TokenIndex:
             if isinstance(current, str):
                 found.add(current)
             else:
-                found |= current
+                found.update(current)
         return found
+
+    def ordered(self, word: str) -> list[list[str]]:
+        """The sorted key lists of every token that starts with *word*."""
+        postings = self._postings
+        return [
+            [p] if isinstance(p := postings[t], str) else p for t in self._tokens.with_prefix(word)
+        ]
 
     def tokens(self) -> list[str]:
         """Every indexed token, in order."""
@@ -393,8 +406,53 @@ class _Customers:
         )
         return found
 
-    def search(self, words: Sequence[str]) -> list[str]:
-        return _intersect(self.matching, words)
+    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
+        if limit is None:
+            return _intersect(self.matching, words)
+        return self._first(words, limit)
+
+    def _first(self, words: Sequence[str], limit: int) -> list[str]:
+        """The first *limit* matches in number order, without finding every match: the
+        sorted key lists of the word with the fewest matches are merged lazily, and each
+        candidate is checked against the other words."""
+        if not words:
+            return []
+        store = self.store
+        tokens = store.names._tokens
+
+        def breadth(word: str) -> int:  # how many name tokens start with it, up to 256
+            return sum(1 for _ in itertools.islice(tokens.with_prefix(word), 256))
+
+        primary = min(words, key=lambda w: (breadth(w), -len(w)))
+        numbers = list(itertools.islice(store.customer_numbers.with_prefix(primary), 1000))
+        externals = list(itertools.islice(store.customer_externals.with_prefix(primary), 1000))
+        if len(numbers) == 1000 or len(externals) == 1000:  # a very broad number prefix
+            return _intersect(self.matching, words)[:limit]
+        streams = store.names.ordered(primary)
+        streams.append(sorted(numbers))
+        streams.append(sorted(store.customer_by_external[e] for e in externals))
+        others = [w for w in words if w != primary]
+        found: list[str] = []
+        previous = None
+        for number in heapq.merge(*streams):
+            if number == previous:
+                continue
+            previous = number
+            if all(self._matches(number, w) for w in others):
+                found.append(number)
+                if len(found) == limit:
+                    break
+        return found
+
+    def _matches(self, number: str, word: str) -> bool:
+        customer = self.store.customers[number]
+        name = normalise(customer.name)
+        if any(part.startswith(word) for part in name.split()):  # the usual way to match
+            return True
+        return (any(t.startswith(word) for t in name_tokens(customer.name))
+                or normalise(number).startswith(word)
+                or (customer.external_number is not None
+                    and normalise(customer.external_number).startswith(word)))
 
     def all(self) -> Iterator[Customer]:
         customers = self.store.customers
@@ -476,8 +534,9 @@ class _Accounts:
                 found.update(accounts)
         return found
 
-    def search(self, words: Sequence[str]) -> list[str]:
-        return _intersect(self.matching, words)
+    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
+        found = _intersect(self.matching, words)
+        return found if limit is None else found[:limit]
 
     def all(self) -> Iterator[BillingAccount]:
         accounts = self.store.accounts

@@ -63,8 +63,9 @@ class CustomerRepository(Protocol):
         """Numbers of the customers whose name equals *name* ignoring case."""
         ...
 
-    def search(self, words: Sequence[str]) -> list[str]:
-        """Numbers, in order, of the customers matching every normalised query word.
+    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
+        """Numbers, in order, of the customers matching every normalised query word (the
+        first *limit* of them when given).
 
         A word matches when it is a prefix of a token from
         :func:`custbill.storage.search.customer_tokens`.
@@ -121,8 +122,9 @@ class AccountRepository(Protocol):
         """Numbers of the accounts on the bill cycle, in order."""
         ...
 
-    def search(self, words: Sequence[str]) -> list[str]:
-        """Numbers, in order, of the accounts matching every normalised query word.
+    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
+        """Numbers, in order, of the accounts matching every normalised query word (the
+        first *limit* of them when given).
 
         Tokens come from :func:`custbill.storage.search.account_tokens`: the account's
         numbers and its customer's name, so renaming a customer re-indexes its accounts.
