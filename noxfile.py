@@ -35,3 +35,10 @@ def docs(session: nox.Session) -> None:
     common = ["-W", "--keep-going", "-n", "-q", "docs"]
     session.run("sphinx-build", "-b", "html", *common, "docs/_build/html")
     session.run("sphinx-build", "-b", "doctest", *common, "docs/_build/doctest")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks (not a default session): ``nox -s bench -- --quick``."""
+    session.install(".")
+    session.run("python", "benchmarks/run.py", *session.posargs)

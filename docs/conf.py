@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from custbill import __version__
@@ -65,4 +66,43 @@ def _write_codes_table() -> None:
         out.write_text(text)
 
 
+def _write_benchmark_table() -> None:
+    """The performance page's table, from the figures the last full benchmark run saved."""
+    here = Path(__file__).parent
+    out = here / "_generated" / "benchmark.rst"
+    out.parent.mkdir(exist_ok=True)
+    source = here / "benchmark_latest.json"
+    if not source.exists():
+        out.write_text("No benchmark figures are recorded yet: run ``benchmarks/run.py``.\n")
+        return
+    figures = json.loads(source.read_text())
+    columns = [
+        ("accounts", "accounts", "{:,.0f}"),
+        ("plan_bill_run.accounts_per_s", "plan_bill_run accounts/s", "{:,.0f}"),
+        ("plan_bill_run.vs_floor", "vs floor", "{:.1f}x"),
+        ("plan_bill_run.vs_naive", "vs naive", "{:.1f}x"),
+        ("create_customer_per_s.memory", "create_customer/s", "{:,.0f}"),
+        ("search_p99_ms", "search p99 ms", "{:.2f}"),
+        ("bytes_per_account", "bytes/account", "{:,.0f}"),
+    ]
+    lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + columns[0][1]]
+    lines += [f"     - {title}" for _, title, _ in columns[1:]]
+    for row in figures["scaling"]:
+        cells = [fmt.format(row[key]) if key in row else "-" for key, _, fmt in columns]
+        lines.append(f"   * - {cells[0]}")
+        lines += [f"     - {cell}" for cell in cells[1:]]
+    lines += ["", "Independent of the number of accounts:", ""]
+    for key in (
+        "bill_dates.vs_rrule",
+        "cycle_check_ms",
+        "create_customer_per_s.sqlite",
+        "create_customer_per_s.sqlite_batch",
+    ):
+        lines.append(f"* ``{key}``: {figures[key]:,.2f}")
+    text = "\n".join(lines) + "\n"
+    if not out.exists() or out.read_text() != text:
+        out.write_text(text)
+
+
 _write_codes_table()
+_write_benchmark_table()

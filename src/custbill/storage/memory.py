@@ -449,10 +449,14 @@ class _Customers:
         name = normalise(customer.name)
         if any(part.startswith(word) for part in name.split()):  # the usual way to match
             return True
-        return (any(t.startswith(word) for t in name_tokens(customer.name))
-                or normalise(number).startswith(word)
-                or (customer.external_number is not None
-                    and normalise(customer.external_number).startswith(word)))
+        return (
+            any(t.startswith(word) for t in name_tokens(customer.name))
+            or normalise(number).startswith(word)
+            or (
+                customer.external_number is not None
+                and normalise(customer.external_number).startswith(word)
+            )
+        )
 
     def all(self) -> Iterator[Customer]:
         customers = self.store.customers
