@@ -38,7 +38,7 @@ nitpick_ignore_regex = [
     (
         "py:class",
         r"(date|datetime|Decimal|Money|Mapping|Iterable|Iterator|Callable|Sequence"
-        r"|Any|TracebackType|T|CustomValue|CatalogItem|optional|Database|Transaction)",
+        r"|Any|TracebackType|T|CustomValue|CatalogItem|optional|Database|Transaction|_\w+)",
     ),
     ("py:class", r"custbill\..*\.(T|_\w+)"),
     ("py:obj", r"custbill\..*\.(T|_\w+)"),
