@@ -424,6 +424,11 @@ class _Customers:
             return sum(1 for _ in itertools.islice(tokens.with_prefix(word), 256))
 
         primary = min(words, key=lambda w: (breadth(w), -len(w)))
+        others = [w for w in words if w != primary]
+        if others:  # several words: the most specific one's matches, checked for the rest
+            return sorted(
+                n for n in self.matching(primary) if all(self._matches(n, w) for w in others)
+            )[:limit]
         numbers = list(itertools.islice(store.customer_numbers.with_prefix(primary), 1000))
         externals = list(itertools.islice(store.customer_externals.with_prefix(primary), 1000))
         if len(numbers) == 1000 or len(externals) == 1000:  # a very broad number prefix
@@ -431,7 +436,6 @@ class _Customers:
         streams = store.names.ordered(primary)
         streams.append(sorted(numbers))
         streams.append(sorted(store.customer_by_external[e] for e in externals))
-        others = [w for w in words if w != primary]
         found: list[str] = []
         previous = None
         for number in heapq.merge(*streams):
@@ -446,16 +450,16 @@ class _Customers:
 
     def _matches(self, number: str, word: str) -> bool:
         customer = self.store.customers[number]
-        name = normalise(customer.name)
-        if any(part.startswith(word) for part in name.split()):  # the usual way to match
+        parts = normalise(customer.name).split()
+        if any(part.startswith(word) for part in parts):  # the usual way to match
             return True
-        return (
-            any(t.startswith(word) for t in name_tokens(customer.name))
-            or normalise(number).startswith(word)
-            or (
-                customer.external_number is not None
-                and normalise(customer.external_number).startswith(word)
-            )
+        if not all(part.isalnum() for part in parts) and any(
+            t.startswith(word) for t in name_tokens(customer.name)
+        ):  # words with punctuation have more tokens than their parts
+            return True
+        return normalise(number).startswith(word) or (
+            customer.external_number is not None
+            and normalise(customer.external_number).startswith(word)
         )
 
     def all(self) -> Iterator[Customer]:
