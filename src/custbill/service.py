@@ -944,9 +944,8 @@ class CustomerBilling:
             uow.commit()
             return tuple(recorded)
 
-    def _ledger_amount(
-        self, uow: UnitOfWork, account: BillingAccount, amount: Money, on: date
-    ) -> None:
+    @staticmethod
+    def _check_amount(account: BillingAccount, amount: Money, on: date) -> None:
         _require(amount, Money, "amount")
         _require_date(on, "on")
         found = []
@@ -980,7 +979,7 @@ class CustomerBilling:
         _require(reference, (str, type(None)), "reference")
         with self._unit() as uow:
             account = self._account(uow, account_number)
-            self._ledger_amount(uow, account, amount, received_on)
+            self._check_amount(account, amount, received_on)
             payment = Payment(
                 number=f"P-{uow.next_number('payment'):06d}",
                 account=account.number,
@@ -1005,7 +1004,7 @@ class CustomerBilling:
         _require(reason, str, "reason")
         with self._unit() as uow:
             account = self._account(uow, account_number)
-            self._ledger_amount(uow, account, amount, on)
+            self._check_amount(account, amount, on)
             adjustment = Adjustment(
                 number=f"J-{uow.next_number('adjustment'):06d}",
                 account=account.number,
