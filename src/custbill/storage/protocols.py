@@ -67,8 +67,9 @@ class CustomerRepository(Protocol):
         """Numbers, in order, of the customers matching every normalised query word (the
         first *limit* of them when given).
 
-        A word matches when it is a prefix of a token from
-        :func:`custbill.storage.search.customer_tokens`.
+        A word matches when it starts a token of the name
+        (:func:`custbill.storage.search.name_tokens`) or the normalised number or external
+        number.
         """
         ...
 
@@ -126,8 +127,8 @@ class AccountRepository(Protocol):
         """Numbers, in order, of the accounts matching every normalised query word (the
         first *limit* of them when given).
 
-        Tokens come from :func:`custbill.storage.search.account_tokens`: the account's
-        numbers and its customer's name, so renaming a customer re-indexes its accounts.
+        A word matches when it starts the account's normalised number or external number,
+        or a token of its customer's name.
         """
         ...
 

@@ -4,7 +4,7 @@ Search is case- and accent-insensitive: text is decomposed (NFKD), combining mar
 dropped, and the rest is case-folded, so ``"Émile"`` and ``"emile"`` meet.  A name gives a
 token for each white-space separated word (with surrounding punctuation stripped) and for
 each run of letters and digits inside it, so ``"O'Brien"`` is found by ``o'b``, ``o`` and
-``brien``.  Numbers and external numbers give one token each, whole.
+``brien``.  Numbers and external numbers are matched whole, from their first character.
 """
 
 from __future__ import annotations
@@ -54,14 +54,3 @@ def query_words(text: str) -> list[str]:
         if stripped:
             words.append(stripped)
     return words
-
-
-def customer_tokens(number: str, external_number: str | None, name: str) -> frozenset[str]:
-    """Search tokens of a customer."""
-    numbers = {normalise(n) for n in (number, external_number) if n}
-    return name_tokens(name) | numbers
-
-
-def account_tokens(number: str, external_number: str | None, customer_name: str) -> frozenset[str]:
-    """Search tokens of an account: its own numbers and its customer's name."""
-    return customer_tokens(number, external_number, customer_name)
