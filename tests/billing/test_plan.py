@@ -410,3 +410,21 @@ def test_every_amount_is_invoiced_or_carried(
     invoiced = sum(i.total.amount for i in billing.invoices(top.number))
     pending = billing.account_summary(top.number).pending_charges.amount
     assert invoiced + pending == charged
+
+
+def test_a_responsible_account_starting_later_still_bills_its_managed_accounts(
+    billing: cb.CustomerBilling,
+) -> None:
+    """Charges of a managed account go to the top of its chain even before the top starts;
+    the top's own charges cannot be billed yet."""
+    customer, top = _customer(billing, start_date=date(2026, 8, 1))
+    managed = billing.add_account(customer.number, new_account(responsible_account=top.number))
+    (invoice,) = billing.plan_bill_run("m1", RUN, {managed.number: usd(5)}).invoices
+    assert (invoice.billed_account, invoice.accounts, invoice.total) == (
+        top.number,
+        (managed.number,),
+        usd(5),
+    )
+    with pytest.raises(cb.RuleViolationError) as info:
+        billing.plan_bill_run("m1", RUN, {top.number: usd(1)})
+    assert info.value.codes == {"billing.charge_not_billable"}

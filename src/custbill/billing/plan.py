@@ -216,7 +216,16 @@ def plan_run(
         top = charged
         if charged.responsible_account is not None:
             found = account(top_of_chain(number, account, memo))
-            assert found is not None
+            if found is None or found.status is deactivated:  # only past the rules
+                problems.append(
+                    violation(
+                        "billing.charge_not_billable",
+                        f"charges[{number}]",
+                        f"{number} is invoiced on an account that cannot be billed",
+                        account=number,
+                    )
+                )
+                continue
             top = found
         money_currency = money.currency
         if money_currency is not checked_currency or top.invoice_currency != checked_code:
@@ -250,7 +259,10 @@ def plan_run(
         if top.status is deactivated:
             skipped.append((number, _DEACTIVATED))
             continue
-        if top.start_date > run_date:
+        if top.start_date > run_date and (
+            top.responsible_account is not None or number not in managed
+        ):
+            # (a responsible account that starts later still bills its managed accounts)
             skipped.append((number, f"starts on {top.start_date.isoformat()}"))
             continue
         if top.responsible_account is not None:
