@@ -7,14 +7,15 @@ with ``?`` placeholders; a store's :class:`Database` adapts them to its driver.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from moneyed import Money
 
-from custbill.errors import ConflictError
+from custbill.errors import ConflictError, StorageError
 from custbill.model import (
     AccountCategory,
     BillCycle,
@@ -542,6 +543,67 @@ class SQLUnitOfWork:
     def commit(self) -> None:
         """Commit everything written so far; later writes start a new transaction."""
         self.transaction.commit()
+
+
+class LockedTransaction:
+    """The transaction of one unit of work on a SQL store.
+
+    It holds the store's lock from :meth:`begin` to :meth:`end`, runs *begin_sql* to start
+    (again, lazily, after a commit), and turns the driver's *errors* into
+    :class:`~custbill.StorageError`.
+    """
+
+    def __init__(
+        self,
+        lock: threading.RLock,
+        execute: Callable[[str], object],
+        begin_sql: Sequence[str],
+        errors: type[Exception],
+    ) -> None:
+        self.lock = lock
+        self.execute = execute
+        self.begin_sql = begin_sql
+        self.errors = errors
+        self.active = False
+
+    def ensure(self) -> None:
+        """Start the transaction unless one is running."""
+        if not self.active:
+            try:
+                for sql in self.begin_sql:
+                    self.execute(sql)
+            except self.errors as exc:
+                raise StorageError(f"cannot start a transaction: {exc}") from exc
+            self.active = True
+
+    def begin(self) -> None:
+        """Take the store's lock and start."""
+        self.lock.acquire()
+        try:
+            self.ensure()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def commit(self) -> None:
+        """Commit; the next statement starts a new transaction."""
+        if self.active:
+            try:
+                self.execute("COMMIT")
+            except self.errors as exc:
+                raise StorageError(f"commit failed: {exc}") from exc
+            self.active = False
+
+    def end(self) -> None:
+        """Roll back what was not committed and release the lock."""
+        try:
+            if self.active:
+                self.execute("ROLLBACK")
+        except self.errors:
+            pass  # nothing to roll back, or the connection is gone (and so is the work)
+        finally:
+            self.active = False
+            self.lock.release()
 
 
 class Transaction(Protocol):

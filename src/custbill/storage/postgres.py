@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from custbill.errors import StorageError
-from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork
+from custbill.storage._sql import MIGRATIONS, LockedTransaction, SQLUnitOfWork
 
 _DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY"}
 #: The advisory lock key units of work take (an arbitrary constant: "custbill").
@@ -27,49 +27,8 @@ def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-class _Transaction:
-    def __init__(self, store: PostgresStore) -> None:
-        self.store = store
-        self.active = False
-
-    def ensure(self) -> None:
-        if not self.active:
-            try:
-                self.store.connection.execute("BEGIN")
-                self.store.connection.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-            except self.store.errors as exc:
-                raise StorageError(f"cannot start a transaction: {exc}") from exc
-            self.active = True
-
-    def begin(self) -> None:
-        self.store.lock.acquire()
-        try:
-            self.ensure()
-        except BaseException:
-            self.store.lock.release()
-            raise
-
-    def commit(self) -> None:
-        if self.active:
-            try:
-                self.store.connection.execute("COMMIT")
-            except self.store.errors as exc:
-                raise StorageError(f"commit failed: {exc}") from exc
-            self.active = False
-
-    def end(self) -> None:
-        try:
-            if self.active:
-                self.store.connection.execute("ROLLBACK")
-        except self.store.errors:
-            pass  # the connection is gone; the server rolled back
-        finally:
-            self.active = False
-            self.store.lock.release()
-
-
 class _Database:
-    def __init__(self, store: PostgresStore, transaction: _Transaction) -> None:
+    def __init__(self, store: PostgresStore, transaction: LockedTransaction) -> None:
         self.store = store
         self.transaction = transaction
 
@@ -130,7 +89,7 @@ class PostgresStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        transaction = _Transaction(self)
+        transaction = self._transaction()
         transaction.begin()
         try:
             conn = self.connection
@@ -148,6 +107,14 @@ class PostgresStore:
         finally:
             transaction.end()
 
+    def _transaction(self) -> LockedTransaction:
+        return LockedTransaction(
+            self.lock,
+            self.connection.execute,
+            ("BEGIN", f"SELECT pg_advisory_xact_lock({LOCK_KEY})"),
+            self.errors,
+        )
+
     @property
     def schema_version(self) -> int:
         """The schema version of the database."""
@@ -157,7 +124,7 @@ class PostgresStore:
 
     def unit_of_work(self) -> SQLUnitOfWork:
         """A new unit of work: one transaction holding the store's advisory lock."""
-        transaction = _Transaction(self)
+        transaction = self._transaction()
         return SQLUnitOfWork(_Database(self, transaction), transaction, self.catalog_cache)
 
     def close(self) -> None:

@@ -20,53 +20,13 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from custbill.errors import StorageError
-from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork
+from custbill.storage._sql import MIGRATIONS, LockedTransaction, SQLUnitOfWork
 
 _DIALECT = {"text": "TEXT", "serial": "INTEGER PRIMARY KEY"}
 
 
-class _Transaction:
-    def __init__(self, store: SQLiteStore) -> None:
-        self.store = store
-        self.active = False
-
-    def ensure(self) -> None:
-        if not self.active:
-            try:
-                self.store.connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StorageError(
-                    f"cannot start a transaction on {self.store.path}: {exc}"
-                ) from exc
-            self.active = True
-
-    def begin(self) -> None:
-        self.store.lock.acquire()
-        try:
-            self.ensure()
-        except BaseException:
-            self.store.lock.release()
-            raise
-
-    def commit(self) -> None:
-        if self.active:
-            try:
-                self.store.connection.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise StorageError(f"commit failed: {exc}") from exc
-            self.active = False
-
-    def end(self) -> None:
-        try:
-            if self.active and self.store.connection.in_transaction:
-                self.store.connection.execute("ROLLBACK")
-        finally:
-            self.active = False
-            self.store.lock.release()
-
-
 class _Database:
-    def __init__(self, connection: sqlite3.Connection, transaction: _Transaction) -> None:
+    def __init__(self, connection: sqlite3.Connection, transaction: LockedTransaction) -> None:
         self.connection = connection
         self.transaction = transaction
 
@@ -133,6 +93,11 @@ class SQLiteStore:
             raise StorageError(f"cannot open {self.path}: {exc}") from exc
         self._migrate()
 
+    def _transaction(self) -> LockedTransaction:
+        return LockedTransaction(
+            self.lock, self.connection.execute, ("BEGIN IMMEDIATE",), sqlite3.Error
+        )
+
     @property
     def schema_version(self) -> int:
         """The schema version of the database file."""
@@ -141,7 +106,7 @@ class SQLiteStore:
             return int(row[0])
 
     def _migrate(self) -> None:
-        transaction = _Transaction(self)
+        transaction = self._transaction()
         transaction.begin()
         try:
             current = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
@@ -158,7 +123,7 @@ class SQLiteStore:
 
     def unit_of_work(self) -> SQLUnitOfWork:
         """A new unit of work: one ``BEGIN IMMEDIATE`` transaction."""
-        transaction = _Transaction(self)
+        transaction = self._transaction()
         return SQLUnitOfWork(
             _Database(self.connection, transaction), transaction, self.catalog_cache
         )
