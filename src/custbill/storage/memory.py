@@ -160,7 +160,7 @@ class MemoryStore:
         self.accounts_by_customer: dict[str, Any] = {}
         self.managed: dict[str, Any] = {}
         self.children: dict[str, Any] = {}
-        # The hierarchies as integer links, for walks that cost nanoseconds per step:
+        # The hierarchies as integer links, for walks of tens of nanoseconds per step:
         # account_ids numbers every account ever seen; up[h][i] is the id above account i in
         # hierarchy h, or -1.
         self.account_ids: dict[str, int] = {}
