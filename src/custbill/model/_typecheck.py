@@ -43,6 +43,13 @@ class FrozenMapping(Mapping[str, Any]):
     def __repr__(self) -> str:
         return repr(self._data)
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMapping):
+            return self._data == other._data
+        if isinstance(other, dict):
+            return self._data == other
+        return super().__eq__(other)
+
     def __hash__(self) -> int:
         return hash(frozenset(self._data.items()))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -89,11 +89,13 @@ def currency_known(code: str) -> bool:
 
 def check_custom_fields(
     values: Mapping[str, object],
-    definitions: Iterable[CustomFieldDefinition],
+    definitions: Sequence[CustomFieldDefinition],
     code: str,
 ) -> list[Violation]:
     """Check custom field *values* against the *definitions* that apply to them."""
     found: list[Violation] = []
+    if not values and not definitions:  # the common case: nothing to check
+        return found
     by_name = {d.name: d for d in definitions}
     for name, value in values.items():
         path = f"custom_fields[{name}]"
