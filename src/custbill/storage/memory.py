@@ -412,12 +412,9 @@ class _Customers:
         return self._first(words, limit)
 
     def _first(self, words: Sequence[str], limit: int) -> list[str]:
-        """The first *limit* matches in number order, without finding every match.
-
-        One word: the sorted key lists of its tokens are merged lazily until *limit* keys
-        came out.  Several: the matches of the most specific word, narrowed by each other
-        word (by its matches while many candidates remain, one by one when few do).
-        """
+        """The first *limit* matches in number order, without finding every match: the
+        sorted key lists of the word with the fewest matches are merged lazily, and each
+        candidate is checked against the other words."""
         if not words:
             return []
         store = self.store
@@ -426,19 +423,12 @@ class _Customers:
         def breadth(word: str) -> int:  # how many name tokens start with it, up to 256
             return sum(1 for _ in itertools.islice(tokens.with_prefix(word), 256))
 
-        breadths = {w: breadth(w) for w in words}
-        primary = min(words, key=lambda w: (breadths[w], -len(w)))
+        primary = min(words, key=lambda w: (breadth(w), -len(w)))
         others = [w for w in words if w != primary]
-        if others:
-            # several words: the most specific one's matches, narrowed by each other word,
-            # through its matches while there are many candidates, one by one when few
-            candidates = self.matching(primary)
-            for word in sorted(others, key=breadths.__getitem__):
-                if len(candidates) < 64:
-                    candidates = {n for n in candidates if self._matches(n, word)}
-                else:
-                    candidates &= self.matching(word)
-            return sorted(candidates)[:limit]
+        if others:  # several words: the most specific one's matches, checked for the rest
+            return sorted(
+                n for n in self.matching(primary) if all(self._matches(n, w) for w in others)
+            )[:limit]
         numbers = list(itertools.islice(store.customer_numbers.with_prefix(primary), 1000))
         externals = list(itertools.islice(store.customer_externals.with_prefix(primary), 1000))
         if len(numbers) == 1000 or len(externals) == 1000:  # a very broad number prefix
