@@ -42,8 +42,10 @@ SPEC_EXPORTS = {
     "ConflictError",
     "CurrencyMismatchError",
     "InvalidDataError",
+    "BillRunPlan",
+    "PlannedInvoice",
+    "SkippedAccount",
 }
-# Bill-run plans (BillRunPlan, PlannedInvoice, SkippedAccount) come with plan_bill_run.
 
 
 def test_exports() -> None:

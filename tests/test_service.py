@@ -3,7 +3,6 @@ summaries, history, erasure, validation, concurrency."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
@@ -581,27 +580,6 @@ def test_card_numbers_are_never_accepted(billing: cb.CustomerBilling, store: Mem
             assert account.payment_methods == (method,)
         else:
             rejected(store, call, "account.payment_method_invalid")
-
-
-def test_facade_calls_are_atomic_under_threads(billing: cb.CustomerBilling) -> None:
-    """Concurrent creations never repeat a number and all land."""
-    errors: list[BaseException] = []
-
-    def work(i: int) -> None:
-        try:
-            for j in range(25):
-                billing.create_customer(new_customer(company_name=f"T{i} {j}"), new_account())
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    customers = billing.search_customers("t")
-    assert len(customers) == 200 == len({c.number for c in customers})
 
 
 def test_context_manager_closes_the_store(store: MemoryStore) -> None:

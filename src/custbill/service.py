@@ -64,7 +64,7 @@ from custbill.rules import (
 )
 from custbill.rules._support import violation
 from custbill.rules.account import check_invoice_currency_locked, check_invoice_delivery
-from custbill.rules.hierarchy import descendants
+from custbill.rules.hierarchy import PARENT_STATUSES, descendants
 from custbill.storage.memory import MemoryStore
 from custbill.storage.protocols import Store, UnitOfWork
 from custbill.storage.search import query_words
@@ -734,8 +734,6 @@ class CustomerBilling:
         """Accounts that could become this account's reporting parent: ACTIVE, SUSPENDED or
         PENDING_COLLECTION (and on the same bill cycle when the settings require it),
         neither the account itself nor one of its descendants.  Ordered by number."""
-        from custbill.rules.hierarchy import PARENT_STATUSES
-
         with self._unit() as uow:
             account = self._account(uow, number)
             same_cycle = self._lookup(uow).settings.require_same_bill_cycle_for_account_hierarchy

@@ -376,9 +376,8 @@ def _run(
         ):
             continue
         amount = Money(charge.amount, account.invoice_currency)
-        charges[account.number] = (
-            charges[account.number] + amount if (account.number in charges) else amount
-        )
+        previous = charges.get(account.number)
+        charges[account.number] = amount if previous is None else previous + amount
     plan = billing.plan_bill_run(cycle, run_date, charges)
     issued = iter(billing.issue_bill_run(plan))
     lines = []

@@ -18,6 +18,7 @@ plain-Python model and checks they never diverge.  Needs pytest and hypothesis
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -514,6 +515,27 @@ class StoreContract:
         first = billing.issue_bill_run(plan)
         assert billing.issue_bill_run(plan) == first
         assert billing.invoices(account.number) == first
+
+    def test_threads_share_one_store(self, store: Store) -> None:
+        """Threads using one store take turns: every creation lands, numbers never repeat."""
+        billing = facade_for(store)
+        errors: list[BaseException] = []
+
+        def work(i: int) -> None:
+            try:
+                for j in range(25):
+                    billing.create_customer(new_customer(f"Thread {i} {j}"), new_account())
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        found = billing.search_customers("thread")
+        assert len(found) == 100 == len({c.number for c in found})
 
     def test_facade_state_machine(self) -> None:
         """Random sequences of facade calls keep the store equal to a plain model."""

@@ -428,3 +428,13 @@ def test_a_responsible_account_starting_later_still_bills_its_managed_accounts(
     with pytest.raises(cb.RuleViolationError) as info:
         billing.plan_bill_run("m1", RUN, {top.number: usd(1)})
     assert info.value.codes == {"billing.charge_not_billable"}
+
+
+def test_an_erased_customer_has_no_recipient_and_says_so(billing: cb.CustomerBilling) -> None:
+    """Email stays a channel, but with no address to send to the invoice notes it."""
+    customer, a = _customer(billing, distribute_invoice=True)
+    billing.erase_customer(customer.number)
+    (invoice,) = billing.plan_bill_run("m1", RUN, {a.number: usd(1)}).invoices
+    assert invoice.channels == {cb.Channel.EMAIL}
+    assert invoice.recipients == ()
+    assert any("no recipient" in note for note in invoice.notes)

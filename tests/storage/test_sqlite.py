@@ -109,27 +109,3 @@ def test_lookups_use_indexes(tmp_path: Path) -> None:
         assert not scans, (sql, details)
         checked += 1
     assert checked >= 20
-
-
-def test_threads_share_one_store(tmp_path: Path) -> None:
-    """Threads using one SQLiteStore take turns: every creation lands, numbers never repeat."""
-    import threading
-
-    billing = facade_for(SQLiteStore(tmp_path / "t.db"))
-    errors: list[BaseException] = []
-
-    def work(i: int) -> None:
-        try:
-            for j in range(25):
-                billing.create_customer(new_customer(f"Thread {i} {j}"), new_account())
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    found = billing.search_customers("thread")
-    assert len(found) == 100 == len({c.number for c in found})

@@ -81,6 +81,45 @@ def top_of_chain(
     return top
 
 
+_NO_RECIPIENT = "email is enabled but no recipient has an email address"
+
+
+def channels_and_notes(
+    billed: BillingAccount, settings: Settings
+) -> tuple[frozenset[Channel], tuple[str, ...]]:
+    """The channels of an invoice billed to *billed*, and why a channel its invoice type asks
+    for is missing (they do not depend on who receives the invoice)."""
+    channels = _CHANNELS[billed.invoice_type]
+    if Channel.EMAIL not in channels:
+        none = billed.invoice_type is InvoiceType.NONE
+        return channels, ("invoice type NONE: nothing is sent",) if none else ()
+    categories = settings.distribute_invoice_contact_categories
+    if not (billed.distribute_invoice or settings.distribute_invoice_all_accounts) and not any(
+        c.category in categories for c in billed.contacts
+    ):
+        return channels - {Channel.EMAIL}, (
+            f"invoice type {billed.invoice_type.value} asks for email, but Distribute "
+            "Invoice is enabled neither for this account, nor for all accounts, nor "
+            "for a category of its contacts",
+        )
+    return channels, ()
+
+
+def recipients_of(
+    billed: BillingAccount, primary_email: str | None, settings: Settings
+) -> tuple[str, ...]:
+    """Who receives the invoice email: the customer's primary email when Distribute Invoice
+    is enabled for the account or all accounts, then contacts of an enabled category."""
+    recipients: list[str] = []
+    if primary_email and (billed.distribute_invoice or settings.distribute_invoice_all_accounts):
+        recipients.append(primary_email)
+    categories = settings.distribute_invoice_contact_categories
+    for contact in billed.contacts:
+        if contact.category in categories and contact.email and contact.email not in recipients:
+            recipients.append(contact.email)
+    return tuple(recipients)
+
+
 def distribution(
     billed: BillingAccount, primary_email: str | None, settings: Settings
 ) -> tuple[frozenset[Channel], tuple[str, ...], tuple[str, ...]]:
@@ -90,31 +129,11 @@ def distribution(
     for a contact category of one of its contacts; the customer's primary email receives it
     in the first two cases, the contacts of an enabled category in every case.
     """
-    channels = _CHANNELS[billed.invoice_type]
-    notes: list[str] = []
+    channels, notes = channels_and_notes(billed, settings)
     if Channel.EMAIL not in channels:
-        if billed.invoice_type is InvoiceType.NONE:
-            notes.append("invoice type NONE: nothing is sent")
-        return channels, (), tuple(notes)
-    for_account = billed.distribute_invoice or settings.distribute_invoice_all_accounts
-    categories = settings.distribute_invoice_contact_categories
-    enabled_contacts = [c for c in billed.contacts if c.category in categories]
-    if not for_account and not enabled_contacts:
-        notes.append(
-            f"invoice type {billed.invoice_type.value} asks for email, but Distribute "
-            "Invoice is enabled neither for this account, nor for all accounts, nor "
-            "for a category of its contacts"
-        )
-        return channels - {Channel.EMAIL}, (), tuple(notes)
-    recipients: list[str] = []
-    if for_account and primary_email:
-        recipients.append(primary_email)
-    for contact in enabled_contacts:
-        if contact.email and contact.email not in recipients:
-            recipients.append(contact.email)
-    if not recipients:
-        notes.append("email is enabled but no recipient has an email address")
-    return channels, tuple(recipients), tuple(notes)
+        return channels, (), notes
+    recipients = recipients_of(billed, primary_email, settings)
+    return channels, recipients, notes if recipients else (*notes, _NO_RECIPIENT)
 
 
 _NO_CHARGES = "no charges"
@@ -295,7 +314,9 @@ def plan_run(
             address = primary_email(top.customer)
             recipients = (address,) if address else ()
         else:
-            recipients = distribution(top, primary_email(top.customer), settings)[1]
+            recipients = recipients_of(top, primary_email(top.customer), settings)
+        if how != _NO_EMAIL and not recipients:
+            notes = (*notes, _NO_RECIPIENT)
         minimum = top.minimum_invoice_amount
         currency = top.invoice_currency
         if members is None and carried is None:  # the common case: one invoice, own charges
@@ -393,7 +414,7 @@ def _profile(
     term = payment_term(top.payment_term)
     due = due_date(run_date, term) if term is not None else run_date
     auto = auto_pay_date(run_date, due, top.auto_pay_offset_days) if top.auto_pay else None
-    channels, _, notes = distribution(top, "-", settings)
+    channels, notes = channels_and_notes(top, settings)
     if Channel.EMAIL not in channels:
         how = _NO_EMAIL
     elif not top.contacts:
