@@ -136,6 +136,46 @@ def distribution(
     return channels, recipients, notes if recipients else (*notes, _NO_RECIPIENT)
 
 
+def profile_key(account: BillingAccount) -> tuple[Any, ...]:
+    """What an invoice billed to *account* shares with every invoice billed to an account
+    with an equal key: payment term, auto-pay, invoice type, distribution, and whether it has
+    contacts and of which categories (its recipients are found per account)."""
+    contacts = account.contacts
+    return (
+        account.payment_term,
+        account.auto_pay,
+        account.auto_pay_offset_days,
+        account.invoice_type,
+        account.distribute_invoice,
+        frozenset(c.category for c in contacts) if contacts else None,
+    )
+
+
+#: A plan row: what planning needs of one account, as a plain tuple a store can keep beside
+#: the account and update on every write — (number, deactivated, start date, responsible
+#: account, invoice currency, minimum invoice amount, profile, customer's primary email
+#: (None once erased), the account itself).  *profile* is any hashable value equal for two
+#: accounts exactly when their :func:`profile_key` is.
+PlanRow = tuple[
+    str, bool, date, "str | None", str, "Money | None", Any, "str | None", BillingAccount
+]
+
+
+def plan_row(account: BillingAccount, email: str | None, profile: Any) -> PlanRow:
+    """The plan row of *account*, whose customer's primary email is *email*."""
+    return (
+        account.number,
+        account.status is AccountStatus.DEACTIVATED,
+        account.start_date,
+        account.responsible_account,
+        account.invoice_currency,
+        account.minimum_invoice_amount,
+        profile,
+        email,
+        account,
+    )
+
+
 _NO_CHARGES = "no charges"
 _DEACTIVATED = "deactivated"
 _NO_EMAIL, _PRIMARY_ONLY, _FULL = 0, 1, 2  # how an invoice profile finds its recipients
@@ -267,7 +307,6 @@ def plan_run(
     if problems:
         raise RuleViolationError(problems)
 
-    aggregated = InvoiceRendering.AGGREGATED
     zero = Decimal(0)
     profiles: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     records: list[tuple[Any, ...]] = []
@@ -296,14 +335,7 @@ def plan_run(
             skipped.append((number, _NO_CHARGES))
             continue
         # what every invoice billed to this account shares, computed once per profile
-        key = (
-            top.payment_term,
-            top.auto_pay,
-            top.auto_pay_offset_days,
-            top.invoice_type,
-            top.distribute_invoice,
-            top.contacts,
-        )
+        key = profile_key(top)
         profile = profiles.get(key)
         if profile is None:
             profile = profiles[key] = _profile(top, run_date, payment_term, settings)
@@ -320,80 +352,33 @@ def plan_run(
         minimum = top.minimum_invoice_amount
         currency = top.invoice_currency
         if members is None and carried is None:  # the common case: one invoice, own charges
-            total = own_amount
-            assert total is not None
-            if minimum is not None and zero <= total < minimum.amount:
-                records.append(
-                    (
-                        number,
-                        (number,),
-                        total,
-                        currency,
-                        due,
-                        auto,
-                        True,
-                        channels,
-                        recipients,
-                        (*notes, _suppression_note(minimum)),
-                    )
-                )
-            else:
-                records.append(
-                    (
-                        number,
-                        (number,),
-                        total,
-                        currency,
-                        due,
-                        auto,
-                        False,
-                        channels,
-                        recipients,
-                        notes,
-                    )
-                )
-            continue
-        parts: list[tuple[tuple[str, ...], Decimal]] = []
-        if members is None:
-            parts.append(((number,), own_amount if own_amount is not None else zero))
-        else:
-            members.sort()
-            if (top.invoice_rendering or aggregated) is aggregated:
-                listed = (number, *members) if own_amount is not None else tuple(members)
-                total = sum((managed_amounts[m] for m in members), own_amount or zero)
-                parts.append((listed, total))
-            else:
-                if own_amount is not None or carried is not None:
-                    parts.append(((number,), own_amount or zero))
-                parts.extend(((m,), managed_amounts[m]) for m in members)
-        for index, (listed, total) in enumerate(parts):
-            part_notes = notes
-            if carried is not None and index == 0:
-                carried_in[number] = carried
-                total += carried.amount
-                part_notes = (
-                    *part_notes,
-                    f"includes {carried.amount} {carried.currency.code}"
-                    " carried forward from suppressed invoices",
-                )
-            suppressed = minimum is not None and zero <= total < minimum.amount
-            if suppressed:
-                assert minimum is not None
-                part_notes = (*part_notes, _suppression_note(minimum))
+            assert own_amount is not None
+            suppressed = minimum is not None and zero <= own_amount < minimum.amount
             records.append(
                 (
                     number,
-                    listed,
-                    total,
+                    (number,),
+                    own_amount,
                     currency,
                     due,
                     auto,
                     suppressed,
                     channels,
                     recipients,
-                    part_notes,
+                    (*notes, _suppression_note(minimum)) if minimum and suppressed else notes,
                 )
             )
+            continue
+        _emit_parts(
+            records,
+            carried_in,
+            top,
+            own_amount,
+            members,
+            managed_amounts,
+            carried,
+            (due, auto, channels, recipients, notes),
+        )
     return BillRunPlan(
         bill_cycle=cycle.id,
         run_date=run_date,
@@ -401,6 +386,64 @@ def plan_run(
         skipped=LazySequence[SkippedAccount](skipped, _skipped),
         carried_in=carried_in,
     )
+
+
+def _emit_parts(
+    records: list[tuple[Any, ...]],
+    carried_in: dict[str, Money],
+    top: BillingAccount,
+    own_amount: Decimal | None,
+    members: list[str] | None,
+    managed_amounts: Mapping[str, Decimal],
+    carried: Money | None,
+    shared: tuple[Any, ...],
+) -> None:
+    """Append the invoices billed to *top* when it has managed accounts' charges or a
+    carried-forward amount (the uncommon case of both planners)."""
+    number, minimum, currency = top.number, top.minimum_invoice_amount, top.invoice_currency
+    due, auto, channels, recipients, notes = shared
+    zero = Decimal(0)
+    parts: list[tuple[tuple[str, ...], Decimal]] = []
+    if members is None:
+        parts.append(((number,), own_amount if own_amount is not None else zero))
+    else:
+        members.sort()
+        if (top.invoice_rendering or InvoiceRendering.AGGREGATED) is InvoiceRendering.AGGREGATED:
+            listed = (number, *members) if own_amount is not None else tuple(members)
+            total = sum((managed_amounts[m] for m in members), own_amount or zero)
+            parts.append((listed, total))
+        else:
+            if own_amount is not None or carried is not None:
+                parts.append(((number,), own_amount or zero))
+            parts.extend(((m,), managed_amounts[m]) for m in members)
+    for index, (listed, total) in enumerate(parts):
+        part_notes = notes
+        if carried is not None and index == 0:
+            carried_in[number] = carried
+            total += carried.amount
+            part_notes = (
+                *part_notes,
+                f"includes {carried.amount} {carried.currency.code}"
+                " carried forward from suppressed invoices",
+            )
+        suppressed = minimum is not None and zero <= total < minimum.amount
+        if suppressed:
+            assert minimum is not None
+            part_notes = (*part_notes, _suppression_note(minimum))
+        records.append(
+            (
+                number,
+                listed,
+                total,
+                currency,
+                due,
+                auto,
+                suppressed,
+                channels,
+                recipients,
+                part_notes,
+            )
+        )
 
 
 def _profile(
