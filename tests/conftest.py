@@ -135,7 +135,7 @@ def lookup_for(
 
 def _copy(value: Any) -> Any:
     """A copy of a store's container deep enough that later writes cannot change it."""
-    from custbill.storage.memory import TokenIndex
+    from custbill.storage.memory import CycleRows, TokenIndex
     from custbill.storage.sortedlist import SortedList
 
     if isinstance(value, dict):
@@ -144,18 +144,20 @@ def _copy(value: Any) -> Any:
         return type(value)(_copy(v) for v in value)
     if isinstance(value, SortedList):
         return ("sorted", list(value))
+    if isinstance(value, CycleRows):
+        return ("rows", dict(value.rows), dict(value.managed))
     if isinstance(value, TokenIndex):
         return ("tokens", _copy(value._postings), value.tokens())
     return value
 
 
 def snapshot(store: MemoryStore) -> dict[str, Any]:
-    """Everything a MemoryStore holds, indexes included, except its lock and sequences
-    (which never go back)."""
+    """Everything a MemoryStore holds, indexes included, except its lock, sequences and
+    plan profile numbers (which never go back)."""
     return {
         name: _copy(value)
         for name, value in vars(store).items()
-        if name not in ("lock", "sequences", "closed")
+        if name not in ("lock", "sequences", "closed", "profiles")
     }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ import attrs
 from moneyed import Money
 
 from custbill.billing.calendar import next_bill_date
-from custbill.billing.plan import plan_run
+from custbill.billing.plan import plan_rows, plan_run
 from custbill.billing.pooling import allocate, subtree
 from custbill.errors import ConflictError, NotFoundError, RuleViolationError, StorageError
 from custbill.model import (
@@ -864,6 +865,9 @@ class CustomerBilling:
             if cycle is None:
                 raise NotFoundError("bill cycle", bill_cycle)
             accounts = uow.accounts
+            terms = partial(uow.catalog.get, PaymentTerm)
+            pending = uow.ledger.pending_amounts()
+            settings = self._lookup(uow).settings
 
             def primary_email(number: str) -> str | None:
                 customer = uow.customers.get(number)
@@ -875,6 +879,22 @@ class CustomerBilling:
             collecting = gc.isenabled()
             gc.disable()
             try:
+                rows = getattr(accounts, "plan_rows", None)  # a store may keep plan rows
+                if rows is not None:
+                    every, managed, row_of = rows(bill_cycle)
+                    plan = plan_rows(
+                        cycle,
+                        run_date,
+                        every,
+                        managed,
+                        row_of,
+                        charges,
+                        payment_term=terms,
+                        pending=pending,
+                        settings=settings,
+                    )
+                    if plan is not None:
+                        return plan
                 return plan_run(
                     cycle,
                     run_date,
@@ -882,9 +902,9 @@ class CustomerBilling:
                     charges,
                     account=accounts.get,
                     primary_email=primary_email,
-                    payment_term=lambda term: uow.catalog.get(PaymentTerm, term),
-                    pending=uow.ledger.pending_amounts(),
-                    settings=self._lookup(uow).settings,
+                    payment_term=terms,
+                    pending=pending,
+                    settings=settings,
                 )
             finally:
                 if collecting:

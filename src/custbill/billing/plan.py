@@ -388,6 +388,179 @@ def plan_run(
     )
 
 
+def plan_rows(
+    cycle: BillCycle,
+    run_date: date,
+    rows: Iterable[PlanRow],
+    managed_rows: Iterable[PlanRow],
+    row_of: Callable[[str], PlanRow | None],
+    charges: Mapping[str, Money],
+    *,
+    payment_term: Callable[[str], PaymentTerm | None],
+    pending: Mapping[str, Money],
+    settings: Settings,
+) -> BillRunPlan | None:
+    """:func:`plan_run` over a store's plan rows, for a run where every charge is billable;
+    None when it is not (the caller then plans with :func:`plan_run`, which finds every
+    problem).
+
+    One pass over the cycle's managed accounts groups their charges under the top of their
+    chain, one pass over all the cycle's rows emits the invoices; each charge is looked up
+    once and counted, so a charge for an account the passes never reached (another cycle's,
+    or no account's) shows as a count that falls short.  The result equals
+    :func:`plan_run`'s whenever it is not None (the tests check it on random stores).
+
+    Args:
+        cycle: the bill cycle.
+        run_date: the run date.
+        rows: the plan rows of every account on the cycle, in number order.
+        managed_rows: the rows of the cycle's accounts that have a responsible account.
+        row_of: a plan row of the cycle by account number (None for other cycles').
+        charges: new charges by account number.
+        payment_term: a payment term by id.
+        pending: the carried-forward (suppressed) amounts by billed account.
+        settings: the tenant's settings.
+    """
+    if not bill_dates(cycle, run_date, run_date):
+        return None
+    charge_of = charges.get
+    # managed accounts' charges, grouped under the top of their responsible chain
+    groups: dict[str, list[str]] = {}
+    managed_amounts: dict[str, Decimal] = {}
+    memo: dict[str, str] = {}
+    consumed = 0
+    for number, deactivated, start, responsible, _, _, _, _, _ in managed_rows:
+        money = charge_of(number)
+        if money is None:
+            continue
+        if deactivated or start > run_date or responsible is None:
+            return None
+        top_row = _top_row(number, responsible, row_of, memo)
+        if top_row is None or top_row[1] or money.currency.code != top_row[4]:
+            return None
+        groups.setdefault(top_row[0], []).append(number)
+        managed_amounts[number] = money.amount
+        consumed += 1
+
+    zero = Decimal(0)
+    profiles: dict[Any, tuple[Any, ...]] = {}
+    records: list[tuple[Any, ...]] = []
+    skipped: list[tuple[str, str]] = []
+    carried_in: dict[str, Money] = {}
+    checked_currency: object = None  # the last currency found right, and its code
+    checked_code = ""
+    for number, deactivated, start, responsible, currency, minimum, key, email, top in rows:
+        if responsible is not None:  # a managed account: its charge went to its top
+            if deactivated:
+                skipped.append((number, _DEACTIVATED))
+            elif start > run_date:
+                skipped.append((number, f"starts on {start.isoformat()}"))
+            elif number not in managed_amounts:
+                skipped.append((number, _NO_CHARGES))
+            continue
+        money = charge_of(number)
+        if deactivated:
+            if money is not None:
+                return None
+            skipped.append((number, _DEACTIVATED))
+            continue
+        members = groups.get(number) if groups else None
+        if start > run_date:
+            if money is not None:
+                return None
+            if members is None:
+                skipped.append((number, f"starts on {start.isoformat()}"))
+                continue
+        carried = pending.get(number) if pending else None
+        if money is None:
+            if members is None and carried is None:
+                skipped.append((number, _NO_CHARGES))
+                continue
+            own_amount = None
+        else:
+            consumed += 1
+            money_currency = money.currency
+            if money_currency is not checked_currency or currency != checked_code:
+                if money_currency.code != currency:
+                    return None
+                checked_currency, checked_code = money_currency, currency
+            own_amount = money.amount
+        profile = profiles.get(key)
+        if profile is None:
+            profile = profiles[key] = _profile(top, run_date, payment_term, settings)
+        due, auto, channels, notes, how = profile
+        if how == _NO_EMAIL:
+            recipients: tuple[str, ...] = ()
+        elif how == _PRIMARY_ONLY:
+            recipients = (email,) if email else ()
+        else:
+            recipients = recipients_of(top, email, settings)
+        if how != _NO_EMAIL and not recipients:
+            notes = (*notes, _NO_RECIPIENT)
+        if members is None and carried is None:  # the common case: one invoice, own charges
+            assert own_amount is not None
+            suppressed = minimum is not None and zero <= own_amount < minimum.amount
+            records.append(
+                (
+                    number,
+                    (number,),
+                    own_amount,
+                    currency,
+                    due,
+                    auto,
+                    suppressed,
+                    channels,
+                    recipients,
+                    (*notes, _suppression_note(minimum)) if minimum and suppressed else notes,
+                )
+            )
+            continue
+        _emit_parts(
+            records,
+            carried_in,
+            top,
+            own_amount,
+            members,
+            managed_amounts,
+            carried,
+            (due, auto, channels, recipients, notes),
+        )
+    if consumed != len(charges):
+        return None
+    return BillRunPlan(
+        bill_cycle=cycle.id,
+        run_date=run_date,
+        invoices=LazySequence[PlannedInvoice](records, partial(_planned_invoice, run_date)),
+        skipped=LazySequence[SkippedAccount](skipped, _skipped),
+        carried_in=carried_in,
+    )
+
+
+def _top_row(
+    number: str, responsible: str, row_of: Callable[[str], PlanRow | None], memo: dict[str, str]
+) -> PlanRow | None:
+    """The row at the top of *number*'s responsible chain, or None when the chain leaves
+    the cycle or loops.  *memo* remembers the top of every account passed."""
+    path = [number]
+    current: str | None = responsible
+    while current is not None:
+        known = memo.get(current)
+        if known is not None:
+            current = known
+            break
+        row = row_of(current)
+        if row is None or current in path:
+            return None
+        path.append(current)
+        if row[3] is None:
+            break
+        current = row[3]
+    assert current is not None
+    for passed in path:
+        memo[passed] = current
+    return row_of(current)
+
+
 def _emit_parts(
     records: list[tuple[Any, ...]],
     carried_in: dict[str, Money],

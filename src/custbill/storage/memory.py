@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from moneyed import Money
 
+from custbill.billing.plan import PlanRow, plan_row, profile_key
 from custbill.errors import ConflictError
 from custbill.model import (
     BillingAccount,
@@ -140,6 +141,49 @@ class TokenIndex:
         return list(self._tokens)
 
 
+class CycleRows:
+    """The plan rows of one bill cycle's accounts, by number, kept in number order.
+
+    Numbers mostly arrive in order, so the rows live in a plain dict (insertion order) and
+    are only re-sorted, once, when a number arrived out of order since the last read.  The
+    rows of managed accounts are also kept apart: planning walks them first.
+    """
+
+    __slots__ = ("last", "managed", "ordered", "rows")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, PlanRow] = {}
+        self.managed: dict[str, PlanRow] = {}
+        self.ordered = True
+        self.last = ""
+
+    def put(self, row: PlanRow) -> None:
+        """Add or replace the row of ``row[0]``."""
+        number = row[0]
+        if number not in self.rows:
+            if number < self.last:
+                self.ordered = False
+            else:
+                self.last = number
+        self.rows[number] = row
+        if row[3] is not None:
+            self.managed[number] = row
+        elif self.managed:
+            self.managed.pop(number, None)
+
+    def drop(self, number: str) -> None:
+        """Forget the row of *number*."""
+        del self.rows[number]
+        self.managed.pop(number, None)
+
+    def in_order(self) -> dict[str, PlanRow]:
+        """The rows by number, the dict in number order."""
+        if not self.ordered:
+            self.rows = dict(sorted(self.rows.items()))
+            self.ordered = True
+        return self.rows
+
+
 class MemoryStore:
     """Keeps everything in memory with the indexes the facade needs.
 
@@ -165,7 +209,9 @@ class MemoryStore:
         # hierarchy h, or -1.
         self.account_ids: dict[str, int] = {}
         self.up: dict[str, array[int]] = {"responsible": array("q"), "parent": array("q")}
-        self.by_bill_cycle: dict[str, SortedList] = {}
+        self.by_bill_cycle: dict[str, CycleRows] = {}
+        #: Plan profiles (see custbill.billing.plan.profile_key) as small integers.
+        self.profiles: dict[tuple[Any, ...], int] = {}
         self.catalog: dict[type, dict[str, Any]] = {}
         self.custom_fields: dict[CustomFieldTarget, dict[str, CustomFieldDefinition]] = {}
         self.settings: Settings | None = None
@@ -223,6 +269,11 @@ class MemoryStore:
             new_tokens = name_tokens(new_name) if new_name else frozenset()
             self.names.discard(number, old_tokens - new_tokens)
             self.names.add(number, new_tokens - old_tokens)
+        if (old is None or old.erased, old and old.primary_email) != (
+            new is None or new.erased,
+            new and new.primary_email,
+        ):
+            self._refresh_rows(number)
 
     def replace_account(self, old: BillingAccount | None, new: BillingAccount | None) -> None:
         """Move the account record and every index from *old* to *new*."""
@@ -248,6 +299,8 @@ class MemoryStore:
             ):
                 self._index_account(old, add=False)
                 self._index_account(new, add=True)
+            else:
+                self.by_bill_cycle[new.bill_cycle].put(self._plan_row(new))
 
     def _account_id(self, number: str) -> int:
         """The integer id of an account number, given on first sight."""
@@ -287,13 +340,28 @@ class MemoryStore:
         cycle = self.by_bill_cycle.get(account.bill_cycle)
         if add:
             if cycle is None:
-                cycle = self.by_bill_cycle[account.bill_cycle] = SortedList()
-            cycle.add(number)
+                cycle = self.by_bill_cycle[account.bill_cycle] = CycleRows()
+            cycle.put(self._plan_row(account))
         else:
             assert cycle is not None
-            cycle.remove(number)
-            if not cycle:
+            cycle.drop(number)
+            if not cycle.rows:
                 del self.by_bill_cycle[account.bill_cycle]
+
+    def _plan_row(self, account: BillingAccount) -> PlanRow:
+        customer = self.customers.get(account.customer)
+        email = None if customer is None or customer.erased else customer.primary_email
+        key = profile_key(account)
+        profile = self.profiles.get(key)
+        if profile is None:
+            profile = self.profiles[key] = len(self.profiles)
+        return plan_row(account, email, profile)
+
+    def _refresh_rows(self, customer: str) -> None:
+        """Renew the plan rows of *customer*'s accounts (its primary email changed)."""
+        for number in _multi_get(self.accounts_by_customer, customer):
+            account = self.accounts[number]
+            self.by_bill_cycle[account.bill_cycle].put(self._plan_row(account))
 
 
 class MemoryUnitOfWork:
@@ -523,8 +591,20 @@ class _Accounts:
         return False
 
     def on_bill_cycle(self, bill_cycle: str) -> Sequence[str]:
-        numbers = self.store.by_bill_cycle.get(bill_cycle)
-        return list(numbers) if numbers is not None else []
+        cycle = self.store.by_bill_cycle.get(bill_cycle)
+        return list(cycle.in_order()) if cycle is not None else []
+
+    def plan_rows(
+        self, bill_cycle: str
+    ) -> tuple[Iterable[PlanRow], Iterable[PlanRow], Callable[[str], PlanRow | None]]:
+        """The plan rows of the cycle's accounts in number order, those of its managed
+        accounts, and a row by number (see :func:`custbill.billing.plan.plan_rows`)."""
+        cycle = self.store.by_bill_cycle.get(bill_cycle)
+        if cycle is None:
+            nothing: dict[str, PlanRow] = {}
+            return (), (), nothing.get
+        rows = cycle.in_order()
+        return rows.values(), cycle.managed.values(), rows.get
 
     def matching(self, word: str) -> set[str]:
         """Accounts whose number or external number, or whose customer's name, matches."""

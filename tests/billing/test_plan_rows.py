@@ -1,0 +1,240 @@
+"""The planner over a store's plan rows against the planner over account objects: on random
+stores built through the facade they plan the same invoices and skip the same accounts, and
+the rows planner declines exactly the runs the other one rejects."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from moneyed import Money
+
+import custbill as cb
+from custbill.billing import plan as planning
+from custbill.billing.plan import plan_rows, plan_run
+from custbill.storage import MemoryStore
+from custbill.storage.memory import CycleRows
+from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
+
+RUN = {"m1": date(2026, 7, 1), "m15": date(2026, 7, 15)}
+CARD = (cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token="tok"),)
+
+
+def both_plans(
+    store: MemoryStore, cycle_id: str, run: date, charges: dict[str, Money]
+) -> tuple[cb.BillRunPlan | None, cb.BillRunPlan | None]:
+    """(rows planner's plan, objects planner's plan), None for a declined or rejected run."""
+    with store.unit_of_work() as uow:
+        cycle = uow.catalog.get(cb.BillCycle, cycle_id)
+        assert cycle is not None
+        tenant = uow.settings.get() or cb.Settings()
+        terms = partial(uow.catalog.get, cb.PaymentTerm)
+        pending = uow.ledger.pending_amounts()
+
+        def primary_email(number: str) -> str | None:
+            customer = uow.customers.get(number)
+            return None if customer is None or customer.erased else customer.primary_email
+
+        try:
+            slow: cb.BillRunPlan | None = plan_run(
+                cycle,
+                run,
+                map(uow.accounts.get, uow.accounts.on_bill_cycle(cycle_id)),  # type: ignore[arg-type]
+                charges,
+                account=uow.accounts.get,
+                primary_email=primary_email,
+                payment_term=terms,
+                pending=pending,
+                settings=tenant,
+            )
+        except cb.RuleViolationError:
+            slow = None
+        every, managed, row_of = uow.accounts.plan_rows(cycle_id)
+        fast = plan_rows(
+            cycle,
+            run,
+            every,
+            managed,
+            row_of,
+            charges,
+            payment_term=terms,
+            pending=pending,
+            settings=tenant,
+        )
+    return fast, slow
+
+
+def _try(operation: Any, *args: Any, **kwargs: Any) -> Any:
+    """The operation's result, or None when the rules refuse it."""
+    try:
+        return operation(*args, **kwargs)
+    except cb.RuleViolationError:
+        return None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
+    store = MemoryStore()
+    billing = cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock)
+    add_catalog(billing)
+    billing.add_payment_term(
+        cb.PaymentTerm(id="eom15", name="EOM + 15", net_days=15, end_of_month=True)
+    )
+    billing.update_settings(
+        distribute_invoice_all_accounts=data.draw(st.booleans()),
+        distribute_invoice_contact_categories=data.draw(
+            st.sampled_from([frozenset(), frozenset({"billing"})])
+        ),
+    )
+    customers: list[cb.Customer] = []
+    accounts: list[cb.BillingAccount] = []
+    for _ in range(data.draw(st.integers(2, 8))):
+        currency = data.draw(st.sampled_from(["USD", "USD", "EUR"]))
+        cycle = data.draw(st.sampled_from(["m1", "m1", "m15"]))
+        candidates = [
+            a.number for a in accounts if (a.bill_cycle, a.invoice_currency) == (cycle, currency)
+        ]
+        auto_pay = data.draw(st.booleans())
+        fields: dict[str, Any] = {
+            "currency": currency,
+            "bill_cycle": cycle,
+            "start_date": data.draw(st.sampled_from([date(2024, 1, 1), date(2026, 7, 10)])),
+            "payment_term": data.draw(st.sampled_from(["net30", "eom15"])),
+            "invoice_type": data.draw(st.sampled_from(list(cb.InvoiceType))),
+            "distribute_invoice": data.draw(st.booleans()),
+            "minimum_invoice_amount": data.draw(
+                st.none() | st.builds(Money, st.integers(0, 40), st.just(currency))
+            ),
+            "auto_pay": auto_pay,
+            "payment_methods": CARD if auto_pay else (),
+            "contacts": data.draw(
+                st.lists(
+                    st.builds(
+                        cb.Contact,
+                        name=st.just("Pat"),
+                        email=st.none() | st.sampled_from(["pat@x.example", "ap@acme.example"]),
+                        category=st.none() | st.sampled_from(["billing", "ops"]),
+                    ),
+                    max_size=2,
+                ).map(tuple)
+            ),
+            "responsible_account": data.draw(st.none() | st.sampled_from(candidates))
+            if candidates
+            else None,
+        }
+        if customers and data.draw(st.booleans()):
+            owner = data.draw(st.sampled_from(customers))
+            account = _try(billing.add_account, owner.number, new_account(**fields))
+        else:
+            made = _try(billing.create_customer, new_customer(), new_account(**fields))
+            account = None if made is None else made[1]
+            if made is not None:
+                customers.append(made[0])
+        if account is not None:
+            accounts.append(account)
+    numbers = [a.number for a in accounts]
+    for number in data.draw(st.lists(st.sampled_from(numbers), max_size=3)) if numbers else ():
+        rendering = data.draw(st.sampled_from(list(cb.InvoiceRendering)))
+        _try(billing.edit_account, number, invoice_rendering=rendering)
+    for number in data.draw(st.lists(st.sampled_from(numbers), max_size=2)) if numbers else ():
+        _try(billing.edit_account, number, status=cb.AccountStatus.DEACTIVATED)
+    if customers and data.draw(st.booleans()):
+        billing.edit_customer(customers[0].number, primary_email="new@acme.example")
+    if customers and data.draw(st.booleans()):
+        billing.erase_customer(data.draw(st.sampled_from(customers)).number)
+
+    def charges_for(cycle_id: str, run: date, fault: bool) -> dict[str, Money]:
+        """Charges for most billable accounts of the cycle, in their own currency; with
+        *fault*, one charge the run cannot bill (or, by chance, one it can)."""
+        current = [billing.get_account(n) for n in numbers]
+        charges = {}
+        for a in current:
+            if (
+                a.bill_cycle == cycle_id
+                and a.start_date <= run
+                and a.status is not cb.AccountStatus.DEACTIVATED
+                and data.draw(st.integers(0, 3)) < 3  # most accounts are charged
+            ):
+                charges[a.number] = Money(data.draw(st.integers(-5, 30)), a.invoice_currency)
+        if fault:
+            a = data.draw(st.sampled_from([*current, None]))
+            if a is None:
+                charges["A-999999"] = Money(1, "USD")
+            else:
+                currency = data.draw(st.sampled_from(["USD", "EUR"]))
+                charges[a.number] = Money(data.draw(st.integers(-5, 30)), currency)
+        return charges
+
+    if accounts and data.draw(st.booleans()):  # small first charges leave amounts pending
+        first_run = date(2026, 6, 1)
+        plan = billing.plan_bill_run("m1", first_run, charges_for("m1", first_run, False))
+        billing.issue_bill_run(plan)
+    for cycle_id, run in RUN.items():
+        fault = data.draw(st.integers(0, 2)) == 2
+        charges = charges_for(cycle_id, run, fault) if accounts else {}
+        fast, slow = both_plans(store, cycle_id, run, charges)
+        assert (fast is None) == (slow is None)
+        event("declined" if fast is None else f"planned, {min(len(fast.invoices), 3)} invoices")
+        if fast is not None and slow is not None:
+            assert list(fast.invoices) == list(slow.invoices)
+            assert list(fast.skipped) == list(slow.skipped)
+            assert fast.carried_in == slow.carried_in
+    assert both_plans(store, "m1", date(2026, 7, 2), {}) == (None, None)  # not a bill date
+
+
+def test_the_facade_plans_a_memory_store_from_its_rows(
+    billing: cb.CustomerBilling, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A regular run never touches the objects planner; a run with a bad charge does."""
+    _, account = billing.create_customer(new_customer(), new_account())
+    calls: list[str] = []
+    original = planning.plan_run
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append("objects")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("custbill.service.plan_run", counted)
+    plan = billing.plan_bill_run("m1", RUN["m1"], {account.number: Money(3, "USD")})
+    assert [i.total for i in plan.invoices] == [Money(3, "USD")]
+    assert calls == []
+    with pytest.raises(cb.RuleViolationError):
+        billing.plan_bill_run("m1", RUN["m1"], {"A-999999": Money(3, "USD")})
+    assert calls == ["objects"]
+
+
+def test_rows_follow_customer_email_and_erasure(billing: cb.CustomerBilling) -> None:
+    """A plan row carries the customer's primary email, renewed when it changes or is erased."""
+    customer, account = billing.create_customer(
+        new_customer(), new_account(distribute_invoice=True)
+    )
+    charges = {account.number: Money(3, "USD")}
+
+    def recipients() -> tuple[str, ...]:
+        return billing.plan_bill_run("m1", RUN["m1"], charges).invoices[0].recipients
+
+    assert recipients() == ("ap@acme.example",)
+    billing.edit_customer(customer.number, primary_email="new@acme.example")
+    assert recipients() == ("new@acme.example",)
+    billing.erase_customer(customer.number)
+    assert recipients() == ()
+
+
+def test_cycle_rows_come_back_in_number_order() -> None:
+    """Rows that arrive out of order are read back sorted; replacing a row keeps its place."""
+    rows = CycleRows()
+    row: Any = ("A-3", False, date(2024, 1, 1), None, "USD", None, 0, None, None)
+    for number in ("A-3", "A-1", "A-2"):
+        rows.put((number, *row[1:]))
+    rows.put(("A-1", *row[1:3], "A-3", *row[4:]))
+    assert list(rows.in_order()) == ["A-1", "A-2", "A-3"]
+    assert list(rows.managed) == ["A-1"]
+    rows.put(("A-1", *row[1:]))
+    rows.drop("A-2")
+    assert list(rows.in_order()) == ["A-1", "A-3"]
+    assert rows.managed == {}
