@@ -9,7 +9,7 @@ Decimals in the billed account's invoice currency and become Money once per invo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -425,7 +425,7 @@ def plan_rows(
         return None
     charge_of = charges.get
     # managed accounts' charges, grouped under the top of their responsible chain
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, Any] = {}  # top -> the number of its only charged member, or a list
     managed_amounts: dict[str, Decimal] = {}
     memo: dict[str, str] = {}
     consumed = 0
@@ -435,21 +435,35 @@ def plan_rows(
             continue
         if deactivated or start > run_date or responsible is None:
             return None
-        top_row = _top_row(number, responsible, row_of, memo)
+        top_row = row_of(responsible)  # usually the top itself
+        if top_row is not None and top_row[3] is not None:
+            top_row = _top_row(number, responsible, row_of, memo)
         if top_row is None or top_row[1] or money.currency.code != top_row[4]:
             return None
-        groups.setdefault(top_row[0], []).append(number)
+        top_number = top_row[0]
+        group = groups.get(top_number)
+        if group is None:  # one member, as a plain string: no list for the usual single one
+            groups[top_number] = number
+        elif type(group) is str:
+            groups[top_number] = [group, number]
+        else:
+            group.append(number)
         managed_amounts[number] = money.amount
         consumed += 1
 
     zero = Decimal(0)
+    aggregated = InvoiceRendering.AGGREGATED
     profiles: dict[Any, tuple[Any, ...]] = {}
-    records: list[tuple[Any, ...]] = []
+    # an invoice of an account's own charges is kept as its plan row and total (nothing is
+    # allocated for it); any other invoice as a whole record, with the total None
+    records: list[Any] = []
+    totals: list[Decimal | None] = []
     skipped: list[tuple[str, str]] = []
     carried_in: dict[str, Money] = {}
     checked_currency: object = None  # the last currency found right, and its code
     checked_code = ""
-    for number, deactivated, start, responsible, currency, minimum, key, email, top in rows:
+    for row in rows:
+        number, deactivated, start, responsible, currency, minimum, key, email, top = row
         if responsible is not None:  # a managed account: its charge went to its top
             if deactivated:
                 skipped.append((number, _DEACTIVATED))
@@ -488,33 +502,64 @@ def plan_rows(
         profile = profiles.get(key)
         if profile is None:
             profile = profiles[key] = _profile(top, run_date, payment_term, settings)
+        if members is None and carried is None:  # the common case: one invoice, own charges
+            records.append(row)
+            totals.append(own_amount)
+            continue
+        if type(members) is str:
+            members = [members]
         due, auto, channels, notes, how = profile
-        if how == _NO_EMAIL:
-            recipients: tuple[str, ...] = ()
-        elif how == _PRIMARY_ONLY:
-            recipients = (email,) if email else ()
-        else:
-            recipients = recipients_of(top, email, settings)
+        recipients = _recipients(how, top, email, settings)
         if how != _NO_EMAIL and not recipients:
             notes = (*notes, _NO_RECIPIENT)
-        if members is None and carried is None:  # the common case: one invoice, own charges
-            assert own_amount is not None
-            suppressed = minimum is not None and zero <= own_amount < minimum.amount
-            records.append(
-                (
-                    number,
-                    (number,),
-                    own_amount,
-                    currency,
-                    due,
-                    auto,
-                    suppressed,
-                    channels,
-                    recipients,
-                    (*notes, _suppression_note(minimum)) if minimum and suppressed else notes,
+        if carried is None and members is not None:  # a responsible account, nothing carried
+            if len(members) > 1:
+                members.sort()
+            if (top.invoice_rendering or aggregated) is aggregated:
+                total = zero if own_amount is None else own_amount
+                for member in members:
+                    total += managed_amounts[member]
+                listed = (number, *members) if own_amount is not None else tuple(members)
+                suppressed = minimum is not None and zero <= total < minimum.amount
+                records.append(
+                    (
+                        number,
+                        listed,
+                        total,
+                        currency,
+                        due,
+                        auto,
+                        suppressed,
+                        channels,
+                        recipients,
+                        (*notes, _suppression_note(minimum)) if suppressed else notes,  # type: ignore[arg-type]
+                    )
                 )
-            )
+                totals.append(None)
+                continue
+            if own_amount is not None:  # its own invoice is like any account's
+                records.append(row)
+                totals.append(own_amount)
+            for member in members:
+                total = managed_amounts[member]
+                suppressed = minimum is not None and zero <= total < minimum.amount
+                records.append(
+                    (
+                        number,
+                        (member,),
+                        total,
+                        currency,
+                        due,
+                        auto,
+                        suppressed,
+                        channels,
+                        recipients,
+                        (*notes, _suppression_note(minimum)) if suppressed else notes,  # type: ignore[arg-type]
+                    )
+                )
+                totals.append(None)
             continue
+        start_at = len(records)
         _emit_parts(
             records,
             carried_in,
@@ -525,14 +570,79 @@ def plan_rows(
             carried,
             (due, auto, channels, recipients, notes),
         )
+        totals.extend(None for _ in range(len(records) - start_at))
     if consumed != len(charges):
         return None
+    build = partial(_row_invoice, run_date, profiles, settings)
     return BillRunPlan(
         bill_cycle=cycle.id,
         run_date=run_date,
-        invoices=LazySequence[PlannedInvoice](records, partial(_planned_invoice, run_date)),
+        invoices=LazySequence[PlannedInvoice](_Pairs(records, totals), build),
         skipped=LazySequence[SkippedAccount](skipped, _skipped),
         carried_in=carried_in,
+    )
+
+
+def _recipients(
+    how: int, account: BillingAccount, email: str | None, settings: Settings
+) -> tuple[str, ...]:
+    if how == _NO_EMAIL:
+        return ()
+    if how == _PRIMARY_ONLY:
+        return (email,) if email else ()
+    return recipients_of(account, email, settings)
+
+
+class _Pairs(Sequence[tuple[Any, Any]]):
+    """Two lists read as one list of pairs (so that neither list holds pairs)."""
+
+    __slots__ = ("_first", "_second")
+
+    def __init__(self, first: list[Any], second: list[Any]) -> None:
+        self._first, self._second = first, second
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(zip(self._first[index], self._second[index], strict=True))
+        return self._first[index], self._second[index]
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        return zip(self._first, self._second, strict=True)
+
+
+def _row_invoice(
+    run_date: date,
+    profiles: Mapping[Any, tuple[Any, ...]],
+    settings: Settings,
+    item: tuple[Any, Decimal | None],
+) -> PlannedInvoice:
+    """The invoice of a plan row's own charges (*item* is the row and the total), or of a
+    whole record (the total None)."""
+    entry, total = item
+    if total is None:
+        return _planned_invoice(run_date, entry)
+    number, _, _, _, currency, minimum, key, email, account = entry
+    due, auto, channels, notes, how = profiles[key]
+    recipients = _recipients(how, account, email, settings)
+    if how != _NO_EMAIL and not recipients:
+        notes = (*notes, _NO_RECIPIENT)
+    suppressed = minimum is not None and Decimal(0) <= total < minimum.amount
+    if suppressed:
+        notes = (*notes, _suppression_note(minimum))
+    return PlannedInvoice(
+        billed_account=number,
+        accounts=(number,),
+        total=Money(total, currency),
+        invoice_date=run_date,
+        due_date=due,
+        auto_pay_date=auto,
+        suppressed=suppressed,
+        channels=channels,
+        recipients=recipients,
+        notes=notes,
     )
 
 

@@ -517,9 +517,11 @@ class SQLUnitOfWork:
         self.settings = _Settings(db)
         self.history = _History(db)
         self.ledger = _Ledger(db)
+        self._sequences: dict[str, int] = {}  # sequence values counted in this transaction
 
     def __enter__(self) -> SQLUnitOfWork:
         self.transaction.begin()
+        self._sequences.clear()
         return self
 
     def __exit__(
@@ -528,20 +530,33 @@ class SQLUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._sequences.clear()
         self.transaction.end()
 
     def next_number(self, kind: str) -> int:
-        """Next value of a sequence (committed with the unit of work's other writes)."""
-        row = self.db.one(
-            "INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name)"
-            " DO UPDATE SET value = sequences.value + 1 RETURNING value",
-            (kind,),
-        )
-        assert row is not None
-        return int(row[0])
+        """Next value of a sequence (committed with the unit of work's other writes).
+
+        A unit of work holds the store's write lock, so nobody else moves a sequence while
+        it runs: the value is read once per transaction, counted here and written back at
+        commit (a batch of creations costs one statement per sequence, not one per number).
+        """
+        value = self._sequences.get(kind)
+        if value is None:
+            row = self.db.one("SELECT value FROM sequences WHERE name = ?", (kind,))
+            value = 0 if row is None else int(row[0])
+        value += 1
+        self._sequences[kind] = value
+        return value
 
     def commit(self) -> None:
         """Commit everything written so far; later writes start a new transaction."""
+        if self._sequences:
+            self.db.many(
+                "INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET value = excluded.value",
+                sorted(self._sequences.items()),
+            )
+            self._sequences.clear()
         self.transaction.commit()
 
 
