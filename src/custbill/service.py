@@ -889,6 +889,7 @@ class CustomerBilling:
                         managed,
                         row_of,
                         charges,
+                        account=accounts.get,
                         payment_term=terms,
                         pending=pending,
                         settings=settings,

@@ -153,26 +153,25 @@ def profile_key(account: BillingAccount) -> tuple[Any, ...]:
 
 #: A plan row: what planning needs of one account, as a plain tuple a store can keep beside
 #: the account and update on every write — (number, deactivated, start date, responsible
-#: account, invoice currency, minimum invoice amount, profile, customer's primary email
-#: (None once erased), the account itself).  *profile* is any hashable value equal for two
-#: accounts exactly when their :func:`profile_key` is.
-PlanRow = tuple[
-    str, bool, date, "str | None", str, "Money | None", Any, "str | None", BillingAccount
-]
+#: account, invoice currency, minimum invoice amount (a Decimal), profile, customer's primary
+#: email (None once erased)).  *profile* is any hashable value equal for two accounts exactly
+#: when their :func:`profile_key` is.  Every item is a plain value, so the garbage collector
+#: stops tracking the tuple: a million rows add nothing to a full collection.
+PlanRow = tuple[str, bool, date, "str | None", str, "Decimal | None", Any, "str | None"]
 
 
 def plan_row(account: BillingAccount, email: str | None, profile: Any) -> PlanRow:
     """The plan row of *account*, whose customer's primary email is *email*."""
+    minimum = account.minimum_invoice_amount
     return (
         account.number,
         account.status is AccountStatus.DEACTIVATED,
         account.start_date,
         account.responsible_account,
         account.invoice_currency,
-        account.minimum_invoice_amount,
+        None if minimum is None else minimum.amount,
         profile,
         email,
-        account,
     )
 
 
@@ -396,6 +395,7 @@ def plan_rows(
     row_of: Callable[[str], PlanRow | None],
     charges: Mapping[str, Money],
     *,
+    account: Callable[[str], BillingAccount | None],
     payment_term: Callable[[str], PaymentTerm | None],
     pending: Mapping[str, Money],
     settings: Settings,
@@ -417,6 +417,8 @@ def plan_rows(
         managed_rows: the rows of the cycle's accounts that have a responsible account.
         row_of: a plan row of the cycle by account number (None for other cycles').
         charges: new charges by account number.
+        account: finds an account by number (for what rows do not hold: contacts,
+            rendering).
         payment_term: a payment term by id.
         pending: the carried-forward (suppressed) amounts by billed account.
         settings: the tenant's settings.
@@ -429,7 +431,7 @@ def plan_rows(
     managed_amounts: dict[str, Decimal] = {}
     memo: dict[str, str] = {}
     consumed = 0
-    for number, deactivated, start, responsible, _, _, _, _, _ in managed_rows:
+    for number, deactivated, start, responsible, _, _, _, _ in managed_rows:
         money = charge_of(number)
         if money is None:
             continue
@@ -463,7 +465,7 @@ def plan_rows(
     checked_currency: object = None  # the last currency found right, and its code
     checked_code = ""
     for row in rows:
-        number, deactivated, start, responsible, currency, minimum, key, email, top = row
+        number, deactivated, start, responsible, currency, minimum, key, email = row
         if responsible is not None:  # a managed account: its charge went to its top
             if deactivated:
                 skipped.append((number, _DEACTIVATED))
@@ -501,14 +503,18 @@ def plan_rows(
             own_amount = money.amount
         profile = profiles.get(key)
         if profile is None:
+            top = account(number)
+            assert top is not None
             profile = profiles[key] = _profile(top, run_date, payment_term, settings)
-        if members is None and carried is None:  # the common case: one invoice, own charges
+        due, auto, channels, notes, how = profile
+        if members is None and carried is None and how != _FULL:  # the common case
             records.append(row)
             totals.append(own_amount)
             continue
         if type(members) is str:
             members = [members]
-        due, auto, channels, notes, how = profile
+        top = account(number)
+        assert top is not None
         recipients = _recipients(how, top, email, settings)
         if how != _NO_EMAIL and not recipients:
             notes = (*notes, _NO_RECIPIENT)
@@ -520,7 +526,7 @@ def plan_rows(
                 for member in members:
                     total += managed_amounts[member]
                 listed = (number, *members) if own_amount is not None else tuple(members)
-                suppressed = minimum is not None and zero <= total < minimum.amount
+                suppressed = minimum is not None and zero <= total < minimum
                 records.append(
                     (
                         number,
@@ -532,7 +538,9 @@ def plan_rows(
                         suppressed,
                         channels,
                         recipients,
-                        (*notes, _suppression_note(minimum)) if suppressed else notes,  # type: ignore[arg-type]
+                        (*notes, _suppression_note(Money(minimum, currency)))
+                        if suppressed
+                        else notes,
                     )
                 )
                 totals.append(None)
@@ -542,7 +550,7 @@ def plan_rows(
                 totals.append(own_amount)
             for member in members:
                 total = managed_amounts[member]
-                suppressed = minimum is not None and zero <= total < minimum.amount
+                suppressed = minimum is not None and zero <= total < minimum
                 records.append(
                     (
                         number,
@@ -554,7 +562,9 @@ def plan_rows(
                         suppressed,
                         channels,
                         recipients,
-                        (*notes, _suppression_note(minimum)) if suppressed else notes,  # type: ignore[arg-type]
+                        (*notes, _suppression_note(Money(minimum, currency)))
+                        if suppressed
+                        else notes,
                     )
                 )
                 totals.append(None)
@@ -624,14 +634,14 @@ def _row_invoice(
     entry, total = item
     if total is None:
         return _planned_invoice(run_date, entry)
-    number, _, _, _, currency, minimum, key, email, account = entry
+    number, _, _, _, currency, minimum, key, email = entry
     due, auto, channels, notes, how = profiles[key]
-    recipients = _recipients(how, account, email, settings)
+    recipients = (email,) if how == _PRIMARY_ONLY and email else ()  # (never _FULL here)
     if how != _NO_EMAIL and not recipients:
         notes = (*notes, _NO_RECIPIENT)
-    suppressed = minimum is not None and Decimal(0) <= total < minimum.amount
+    suppressed = minimum is not None and Decimal(0) <= total < minimum
     if suppressed:
-        notes = (*notes, _suppression_note(minimum))
+        notes = (*notes, _suppression_note(Money(minimum, currency)))
     return PlannedInvoice(
         billed_account=number,
         accounts=(number,),

@@ -491,12 +491,10 @@ class _Customers:
         def breadth(word: str) -> int:  # how many name tokens start with it, up to 256
             return sum(1 for _ in itertools.islice(tokens.with_prefix(word), 256))
 
+        if len(set(words)) > 1:
+            return self._narrowed(words, limit)
         primary = min(words, key=lambda w: (breadth(w), -len(w)))
         others = [w for w in words if w != primary]
-        if others:  # several words: the most specific one's matches, checked for the rest
-            return sorted(
-                n for n in self.matching(primary) if all(self._matches(n, w) for w in others)
-            )[:limit]
         numbers = list(itertools.islice(store.customer_numbers.with_prefix(primary), 1000))
         externals = list(itertools.islice(store.customer_externals.with_prefix(primary), 1000))
         if len(numbers) == 1000 or len(externals) == 1000:  # a very broad number prefix
@@ -515,6 +513,41 @@ class _Customers:
                 if len(found) == limit:
                     break
         return found
+
+    def _size(self, word: str) -> int:
+        """About how many customers *word* matches: its tokens' postings and numbers, counted
+        up to a point (past it, the word is broad whatever the exact count)."""
+        store = self.store
+        postings = store.names._postings
+        size = 0
+        for token in itertools.islice(store.names._tokens.with_prefix(word), 2000):
+            found = postings[token]
+            size += 1 if isinstance(found, str) else len(found)
+        for keys in (store.customer_numbers, store.customer_externals):
+            size += sum(1 for _ in itertools.islice(keys.with_prefix(word), 1000))
+        return size
+
+    def _narrowed(self, words: Sequence[str], limit: int) -> list[str]:
+        """Several words: every match of the word with the fewest, narrowed by each other
+        word — through that word's own index entries while they are not many more than the
+        candidates left, else by checking each candidate's name and numbers."""
+        store = self.store
+        (_, first), *rest = sorted((self._size(w), w) for w in set(words))
+        found = self.matching(first)
+        for size, word in rest:
+            if not found:
+                break
+            numbers = list(itertools.islice(store.customer_numbers.with_prefix(word), 1000))
+            externals = list(itertools.islice(store.customer_externals.with_prefix(word), 1000))
+            if size > 16 * len(found) or 1000 in (len(numbers), len(externals)):
+                found = {n for n in found if self._matches(n, word)}
+                continue
+            narrowed = found.intersection(numbers)
+            narrowed.update(n for e in externals if (n := store.customer_by_external[e]) in found)
+            for keys in store.names.ordered(word):
+                narrowed.update(found.intersection(keys))
+            found = narrowed
+        return sorted(found)[:limit]
 
     def _matches(self, number: str, word: str) -> bool:
         customer = self.store.customers[number]
