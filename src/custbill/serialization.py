@@ -234,14 +234,14 @@ def to_dict(obj: Any) -> Any:
 compact_converter = converter.copy(omit_if_default=True)
 
 
+#: One encoder for every compact document (json.dumps with options builds one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def to_compact_json(obj: Any) -> str:
     """JSON for a custbill object without the fields that hold their default value;
     :func:`from_json` reads it back exactly.  The SQL stores keep records this way."""
-    return json.dumps(
-        compact_converter.unstructure(obj, unstructure_as=type(obj)),
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return _COMPACT.encode(compact_converter.unstructure(obj, unstructure_as=type(obj)))
 
 
 def from_dict(cls: type[T], data: Any) -> T:

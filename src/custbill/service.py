@@ -174,9 +174,8 @@ class _BatchUnit:
         self.history = uow.history
         self.ledger = uow.ledger
         self.failed: BaseException | None = None
-
-    def next_number(self, kind: str) -> int:
-        return self.uow.next_number(kind)
+        self.next_number = uow.next_number
+        self.number_taken = uow.number_taken
 
     def commit(self) -> None:
         """Nothing: the batch commits when it ends."""
@@ -321,7 +320,7 @@ class CustomerBilling:
     def _new_number(self, uow: UnitOfWork, kind: str, prefix: str) -> str:
         while True:
             number = f"{prefix}-{uow.next_number(kind):06d}"
-            if uow.customers.get(number) is None and uow.accounts.get(number) is None:
+            if not uow.number_taken(number):  # a number given by hand may have this shape
                 return number
 
     def _record(self, uow: UnitOfWork, number: str, before: Any, after: Any) -> None:

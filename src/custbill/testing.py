@@ -386,6 +386,20 @@ class StoreContract:
         assert first == sorted(set(first))
         assert other >= 1
 
+    def test_number_taken(self, store: Store) -> None:
+        """A number is taken by a customer or an account, committed or not yet."""
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer())
+            uow.accounts.add(_account())
+            assert uow.number_taken("C-1")
+            assert uow.number_taken("A-1")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.number_taken("C-1")
+            assert uow.number_taken("A-1")
+            assert not uow.number_taken("A-2")
+            assert not uow.number_taken("c-1")
+
     # -- units of work -----------------------------------------------------------------------
 
     def test_an_exception_leaves_nothing(self, store: Store) -> None:

@@ -38,7 +38,8 @@ R = TypeVar("R", Invoice, Payment, Adjustment)
 
 #: The schema, as numbered migrations.  ``{text}`` is the dialect's text type (with a
 #: byte-wise collation, so that ordering and prefix ranges follow code points) and
-#: ``{serial}`` its auto-incrementing integer key.
+#: ``{serial}`` its auto-incrementing integer key; ``{without_rowid}`` keeps a table of
+#: short rows in its primary key alone where the dialect can.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "CREATE TABLE customers (number {text} PRIMARY KEY, external_number {text},"
@@ -61,7 +62,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX accounts_parent ON accounts (parent, number) WHERE parent IS NOT NULL",
         "CREATE INDEX accounts_bill_cycle ON accounts (bill_cycle, number)",
         "CREATE TABLE customer_tokens (token {text} NOT NULL, number {text} NOT NULL,"
-        " PRIMARY KEY (token, number))",
+        " PRIMARY KEY (token, number)){without_rowid}",
         "CREATE INDEX customer_tokens_number ON customer_tokens (number)",
         "CREATE TABLE catalog (kind {text} NOT NULL, id {text} NOT NULL, data TEXT NOT NULL,"
         " PRIMARY KEY (kind, id))",
@@ -547,6 +548,15 @@ class SQLUnitOfWork:
         value += 1
         self._sequences[kind] = value
         return value
+
+    def number_taken(self, number: str) -> bool:
+        """True when a customer or an account has this number."""
+        row = self.db.one(
+            "SELECT EXISTS (SELECT 1 FROM customers WHERE number = ?)"
+            " OR EXISTS (SELECT 1 FROM accounts WHERE number = ?)",
+            (number, number),
+        )
+        return bool(row and row[0])
 
     def commit(self) -> None:
         """Commit everything written so far; later writes start a new transaction."""

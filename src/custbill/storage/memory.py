@@ -415,6 +415,10 @@ class MemoryUnitOfWork:
         self.store.sequences[kind] = value
         return value
 
+    def number_taken(self, number: str) -> bool:
+        """True when a customer or an account has this number."""
+        return number in self.store.customers or number in self.store.accounts
+
     def commit(self) -> None:
         """Keep every write made so far."""
         self.undo.clear()

@@ -18,7 +18,7 @@ from typing import Any
 from custbill.errors import StorageError
 from custbill.storage._sql import MIGRATIONS, LockedTransaction, SQLUnitOfWork
 
-_DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY"}
+_DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY", "without_rowid": ""}
 #: The advisory lock key units of work take (an arbitrary constant: "custbill").
 LOCK_KEY = 0x637573746269
 

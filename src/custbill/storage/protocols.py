@@ -275,8 +275,14 @@ class UnitOfWork(Protocol):
     def next_number(self, kind: str) -> int:
         """The next value of the named sequence (``"customer"``, ``"account"``).
 
-        Values never repeat, even when the unit of work rolls back.
+        Committed values never repeat (a value handed out by a unit of work that rolled
+        back may be handed out again).
         """
+        ...
+
+    def number_taken(self, number: str) -> bool:
+        """True when a customer or an account has this number (one question, where a store
+        would otherwise answer two)."""
         ...
 
     def commit(self) -> None:
