@@ -540,16 +540,18 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     rng = random.Random(20261122)
     words = vocabulary(rng)
-    rows = []
-    for size in sizes:
-        print(f"measuring {size:,} accounts...", file=sys.stderr, flush=True)
-        # the quick run traces memory on its small size only, to stay within a minute
-        rows.append(measure_size(size, rng, words, traced=not args.quick or size == sizes[0]))
+    # the figures that do not depend on the store's size first, in a process that has not
+    # yet built (and freed) a large store
     print("measuring the calendar, the cycle check and SQLite...", file=sys.stderr, flush=True)
     fixed: dict[str, float] = {}
     fixed.update(measure_calendar())
     fixed.update(measure_cycle_check())
     fixed.update(measure_sqlite(1_000, 10_000))
+    rows = []
+    for size in sizes:
+        print(f"measuring {size:,} accounts...", file=sys.stderr, flush=True)
+        # the quick run traces memory on its small size only, to stay within a minute
+        rows.append(measure_size(size, rng, words, traced=not args.quick or size == sizes[0]))
     traced = [row for row in rows if "bytes_per_account" in row]
     figures = {
         **rows[-1],

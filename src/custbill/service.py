@@ -854,10 +854,12 @@ class CustomerBilling:
         _require(bill_cycle, str, "bill_cycle")
         _require_date(run_date, "run_date")
         _require(charges, Mapping, "charges")
-        for number, amount in charges.items():
-            if type(amount) is not Money and not isinstance(amount, Money):
-                raise TypeError(f"charges[{number!r}] must be Money, not {type(amount).__name__}")
-            if type(number) is not str:
+        if set(map(type, charges.values())) - {Money} or set(map(type, charges)) - {str}:
+            for number, amount in charges.items():  # (the usual case is checked above, in C)
+                if not isinstance(amount, Money):
+                    raise TypeError(
+                        f"charges[{number!r}] must be Money, not {type(amount).__name__}"
+                    )
                 _require(number, str, "a charge's account number")
         with self._unit() as uow:
             cycle = uow.catalog.get(BillCycle, bill_cycle)

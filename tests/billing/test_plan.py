@@ -265,8 +265,16 @@ def test_bad_charges_are_all_reported(billing: cb.CustomerBilling, store: Memory
 def test_plan_argument_types(billing: cb.CustomerBilling) -> None:
     """Wrong Python types are TypeErrors; an unknown cycle is NotFoundError."""
     _, a = _customer(billing)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"charges\['A-"):
         billing.plan_bill_run("m1", RUN, {a.number: Decimal(1)})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="account number"):
+        billing.plan_bill_run("m1", RUN, {1: usd(1)})  # type: ignore[dict-item]
+
+    class Cents(Money):
+        """A Money subclass is Money."""
+
+    (invoice,) = billing.plan_bill_run("m1", RUN, {a.number: Cents(1, "USD")}).invoices
+    assert invoice.total == usd(1)
     with pytest.raises(TypeError):
         billing.plan_bill_run("m1", "2026-07-01", {})  # type: ignore[arg-type]
     with pytest.raises(cb.NotFoundError):

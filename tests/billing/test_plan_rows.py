@@ -229,7 +229,7 @@ def test_rows_follow_customer_email_and_erasure(billing: cb.CustomerBilling) -> 
 def test_cycle_rows_come_back_in_number_order() -> None:
     """Rows that arrive out of order are read back sorted; replacing a row keeps its place."""
     rows = CycleRows()
-    row: Any = ("A-3", False, date(2024, 1, 1), None, "USD", None, 0, None)
+    row: Any = ("A-3", False, date(2024, 1, 1), None, "USD", None, 0, None, False)
     for number in ("A-3", "A-1", "A-2"):
         rows.put((number, *row[1:]))
     rows.put(("A-1", *row[1:3], "A-3", *row[4:]))

@@ -154,14 +154,16 @@ def profile_key(account: BillingAccount) -> tuple[Any, ...]:
 #: A plan row: what planning needs of one account, as a plain tuple a store can keep beside
 #: the account and update on every write — (number, deactivated, start date, responsible
 #: account, invoice currency, minimum invoice amount (a Decimal), profile, customer's primary
-#: email (None once erased)).  *profile* is any hashable value equal for two accounts exactly
-#: when their :func:`profile_key` is.  Every item is a plain value, so the garbage collector
-#: stops tracking the tuple: a million rows add nothing to a full collection.
-PlanRow = tuple[str, bool, date, "str | None", str, "Decimal | None", Any, "str | None"]
+#: email (None once erased), whether it is the responsible account of any account).
+#: *profile* is any hashable value equal for two accounts exactly when their
+#: :func:`profile_key` is.  Every item is a plain value, so the garbage collector stops
+#: tracking the tuple: a million rows add nothing to a full collection.
+PlanRow = tuple[str, bool, date, "str | None", str, "Decimal | None", Any, "str | None", bool]
 
 
-def plan_row(account: BillingAccount, email: str | None, profile: Any) -> PlanRow:
-    """The plan row of *account*, whose customer's primary email is *email*."""
+def plan_row(account: BillingAccount, email: str | None, profile: Any, managing: bool) -> PlanRow:
+    """The plan row of *account*, whose customer's primary email is *email*; *managing*
+    when some account has it as responsible account."""
     minimum = account.minimum_invoice_amount
     return (
         account.number,
@@ -172,6 +174,7 @@ def plan_row(account: BillingAccount, email: str | None, profile: Any) -> PlanRo
         None if minimum is None else minimum.amount,
         profile,
         email,
+        managing,
     )
 
 
@@ -431,7 +434,7 @@ def plan_rows(
     managed_amounts: dict[str, Decimal] = {}
     memo: dict[str, str] = {}
     consumed = 0
-    for number, deactivated, start, responsible, _, _, _, _ in managed_rows:
+    for number, deactivated, start, responsible, _, _, _, _, _ in managed_rows:
         money = charge_of(number)
         if money is None:
             continue
@@ -465,7 +468,7 @@ def plan_rows(
     checked_currency: object = None  # the last currency found right, and its code
     checked_code = ""
     for row in rows:
-        number, deactivated, start, responsible, currency, minimum, key, email = row
+        number, deactivated, start, responsible, currency, minimum, key, email, managing = row
         if responsible is not None:  # a managed account: its charge went to its top
             if deactivated:
                 skipped.append((number, _DEACTIVATED))
@@ -480,7 +483,7 @@ def plan_rows(
                 return None
             skipped.append((number, _DEACTIVATED))
             continue
-        members = groups.get(number) if groups else None
+        members = groups.get(number) if managing else None
         if start > run_date:
             if money is not None:
                 return None
@@ -634,7 +637,7 @@ def _row_invoice(
     entry, total = item
     if total is None:
         return _planned_invoice(run_date, entry)
-    number, _, _, _, currency, minimum, key, email = entry
+    number, _, _, _, currency, minimum, key, email, _ = entry
     due, auto, channels, notes, how = profiles[key]
     recipients = (email,) if how == _PRIMARY_ONLY and email else ()  # (never _FULL here)
     if how != _NO_EMAIL and not recipients:

@@ -337,6 +337,10 @@ class MemoryStore:
             if target is not None:
                 index(tree, target, number)
                 up[self._account_id(number)] = self._account_id(target) if add else -1
+        responsible = self.accounts.get(account.responsible_account or "")
+        rows = self.by_bill_cycle.get(responsible.bill_cycle) if responsible else None
+        if responsible is not None and rows is not None and responsible.number != number:
+            rows.put(self._plan_row(responsible))  # its row says whether it manages accounts
         cycle = self.by_bill_cycle.get(account.bill_cycle)
         if add:
             if cycle is None:
@@ -355,7 +359,7 @@ class MemoryStore:
         profile = self.profiles.get(key)
         if profile is None:
             profile = self.profiles[key] = len(self.profiles)
-        return plan_row(account, email, profile)
+        return plan_row(account, email, profile, account.number in self.managed)
 
     def _refresh_rows(self, customer: str) -> None:
         """Renew the plan rows of *customer*'s accounts (its primary email changed)."""
@@ -484,38 +488,29 @@ class _Customers:
         return self._first(words, limit)
 
     def _first(self, words: Sequence[str], limit: int) -> list[str]:
-        """The first *limit* matches in number order, without finding every match: the
-        sorted key lists of the word with the fewest matches are merged lazily, and each
-        candidate is checked against the other words."""
+        """The first *limit* matches in number order, without finding every match when the
+        query is one word: its sorted key lists are merged lazily."""
         if not words:
             return []
-        store = self.store
-        tokens = store.names._tokens
-
-        def breadth(word: str) -> int:  # how many name tokens start with it, up to 256
-            return sum(1 for _ in itertools.islice(tokens.with_prefix(word), 256))
-
         if len(set(words)) > 1:
             return self._narrowed(words, limit)
-        primary = min(words, key=lambda w: (breadth(w), -len(w)))
-        others = [w for w in words if w != primary]
-        numbers = list(itertools.islice(store.customer_numbers.with_prefix(primary), 1000))
-        externals = list(itertools.islice(store.customer_externals.with_prefix(primary), 1000))
+        store = self.store
+        word = words[0]
+        numbers = list(itertools.islice(store.customer_numbers.with_prefix(word), 1000))
+        externals = list(itertools.islice(store.customer_externals.with_prefix(word), 1000))
         if len(numbers) == 1000 or len(externals) == 1000:  # a very broad number prefix
-            return _intersect(self.matching, words)[:limit]
-        streams = store.names.ordered(primary)
+            return sorted(self.matching(word))[:limit]
+        streams = store.names.ordered(word)
         streams.append(sorted(numbers))
         streams.append(sorted(store.customer_by_external[e] for e in externals))
         found: list[str] = []
         previous = None
         for number in heapq.merge(*streams):
-            if number == previous:
-                continue
-            previous = number
-            if all(self._matches(number, w) for w in others):
+            if number != previous:
                 found.append(number)
                 if len(found) == limit:
                     break
+                previous = number
         return found
 
     def _size(self, word: str) -> int:
