@@ -151,19 +151,22 @@ def profile_key(account: BillingAccount) -> tuple[Any, ...]:
     )
 
 
-#: A plan row: what planning needs of one account, as a plain tuple a store can keep beside
-#: the account and update on every write — (number, deactivated, start date, responsible
-#: account, invoice currency, minimum invoice amount (a Decimal), profile, customer's primary
-#: email (None once erased), whether it is the responsible account of any account).
-#: *profile* is any hashable value equal for two accounts exactly when their
-#: :func:`profile_key` is.  Every item is a plain value, so the garbage collector stops
-#: tracking the tuple: a million rows add nothing to a full collection.
+# A plan row (see plan_row).
 PlanRow = tuple[str, bool, date, "str | None", str, "Decimal | None", Any, "str | None", bool]
 
 
 def plan_row(account: BillingAccount, email: str | None, profile: Any, managing: bool) -> PlanRow:
     """The plan row of *account*, whose customer's primary email is *email*; *managing*
-    when some account has it as responsible account."""
+    when some account has it as responsible account.
+
+    A plan row is what planning needs of one account, as a plain tuple a store can keep
+    beside the account and renew on every write that changes it: (number, deactivated,
+    start date, responsible account, invoice currency, minimum invoice amount as a Decimal,
+    profile, the customer's primary email — None once erased —, managing).  *profile* is
+    any hashable value equal for two accounts exactly when their :func:`profile_key` is.
+    Every item is a plain value, so the garbage collector stops tracking the tuple: a
+    million rows add nothing to a full collection.
+    """
     minimum = account.minimum_invoice_amount
     return (
         account.number,
