@@ -143,6 +143,19 @@ def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
         rendering = data.draw(st.sampled_from(list(cb.InvoiceRendering)))
         _try(billing.edit_account, number, invoice_rendering=rendering)
     for number in data.draw(st.lists(st.sampled_from(numbers), max_size=2)) if numbers else ():
+        # relinking, moving to another cycle: the rows of both ends must follow
+        change = data.draw(st.sampled_from(["unlink", "relink", "cycle"]))
+        if change == "unlink":
+            _try(billing.edit_account, number, responsible_account=None)
+        elif change == "relink":
+            _try(
+                billing.edit_account,
+                number,
+                responsible_account=data.draw(st.sampled_from(numbers)),
+            )
+        else:
+            _try(billing.edit_account, number, bill_cycle=data.draw(st.sampled_from(["m1", "m15"])))
+    for number in data.draw(st.lists(st.sampled_from(numbers), max_size=2)) if numbers else ():
         _try(billing.edit_account, number, status=cb.AccountStatus.DEACTIVATED)
     if customers and data.draw(st.booleans()):
         billing.edit_customer(customers[0].number, primary_email="new@acme.example")
