@@ -431,17 +431,22 @@ def measure_sqlite(operations: int, batch: int) -> dict[str, float]:
     for account in accounts[:operations]:
         billing.create_customer(new, account)
     single = operations / (time.perf_counter() - started)
-    batched = cb.CustomerBilling(
-        store=SQLiteStore(os.path.join(directory, "batch.db")), settings=SETTINGS
-    )
-    catalog(batched)
-    started = time.perf_counter()
-    with batched.batch():
-        for account in accounts[:batch]:
-            batched.create_customer(new, account)
+
+    times = []
+    for attempt in range(3):  # best of three, as for plans; a new file each time
+        batched = cb.CustomerBilling(
+            store=SQLiteStore(os.path.join(directory, f"batch{attempt}.db")), settings=SETTINGS
+        )
+        catalog(batched)
+        started = time.perf_counter()
+        with batched.batch():
+            for account in accounts[:batch]:
+                batched.create_customer(new, account)
+        times.append(time.perf_counter() - started)
+    batch_s = min(times)
     return {
         "create_customer_per_s.sqlite": single,
-        "create_customer_per_s.sqlite_batch": batch / (time.perf_counter() - started),
+        "create_customer_per_s.sqlite_batch": batch / batch_s,
     }
 
 
