@@ -532,35 +532,18 @@ def plan_rows(
                 for member in members:
                     total += managed_amounts[member]
                 listed = (number, *members) if own_amount is not None else tuple(members)
+                parts = [(listed, total)]
+            else:
+                if own_amount is not None:  # its own invoice is like any account's
+                    records.append(row)
+                    totals.append(own_amount)
+                parts = [((member,), managed_amounts[member]) for member in members]
+            for listed, total in parts:
                 suppressed = minimum is not None and zero <= total < minimum
                 records.append(
                     (
                         number,
                         listed,
-                        total,
-                        currency,
-                        due,
-                        auto,
-                        suppressed,
-                        channels,
-                        recipients,
-                        (*notes, _suppression_note(Money(minimum, currency)))
-                        if suppressed
-                        else notes,
-                    )
-                )
-                totals.append(None)
-                continue
-            if own_amount is not None:  # its own invoice is like any account's
-                records.append(row)
-                totals.append(own_amount)
-            for member in members:
-                total = managed_amounts[member]
-                suppressed = minimum is not None and zero <= total < minimum
-                records.append(
-                    (
-                        number,
-                        (member,),
                         total,
                         currency,
                         due,
