@@ -459,8 +459,6 @@ def plan_rows(
         managed_amounts[number] = money.amount
         consumed += 1
 
-    zero = Decimal(0)
-    aggregated = InvoiceRendering.AGGREGATED
     profiles: dict[Any, tuple[Any, ...]] = {}
     # an invoice of an account's own charges is kept as its plan row and total (nothing is
     # allocated for it); any other invoice as a whole record, with the total None
@@ -471,7 +469,7 @@ def plan_rows(
     checked_currency: object = None  # the last currency found right, and its code
     checked_code = ""
     for row in rows:
-        number, deactivated, start, responsible, currency, minimum, key, email, managing = row
+        number, deactivated, start, responsible, currency, _, key, email, managing = row
         if responsible is not None:  # a managed account: its charge went to its top
             if deactivated:
                 skipped.append((number, _DEACTIVATED))
@@ -524,42 +522,7 @@ def plan_rows(
         recipients = _recipients(how, top, email, settings)
         if how != _NO_EMAIL and not recipients:
             notes = (*notes, _NO_RECIPIENT)
-        if carried is None and members is not None:  # a responsible account, nothing carried
-            if len(members) > 1:
-                members.sort()
-            if (top.invoice_rendering or aggregated) is aggregated:
-                total = zero if own_amount is None else own_amount
-                for member in members:
-                    total += managed_amounts[member]
-                listed = (number, *members) if own_amount is not None else tuple(members)
-                parts = [(listed, total)]
-            else:
-                if own_amount is not None:  # its own invoice is like any account's
-                    records.append(row)
-                    totals.append(own_amount)
-                parts = [((member,), managed_amounts[member]) for member in members]
-            for listed, total in parts:
-                suppressed = minimum is not None and zero <= total < minimum
-                records.append(
-                    (
-                        number,
-                        listed,
-                        total,
-                        currency,
-                        due,
-                        auto,
-                        suppressed,
-                        channels,
-                        recipients,
-                        (*notes, _suppression_note(Money(minimum, currency)))
-                        if suppressed
-                        else notes,
-                    )
-                )
-                totals.append(None)
-            continue
-        start_at = len(records)
-        _emit_parts(
+        emitted = _emit_parts(
             records,
             carried_in,
             top,
@@ -569,7 +532,7 @@ def plan_rows(
             carried,
             (due, auto, channels, recipients, notes),
         )
-        totals.extend(None for _ in range(len(records) - start_at))
+        totals.extend([None] * emitted)
     if consumed != len(charges):
         return None
     build = partial(_row_invoice, run_date, profiles, settings)
@@ -679,24 +642,29 @@ def _emit_parts(
     managed_amounts: Mapping[str, Decimal],
     carried: Money | None,
     shared: tuple[Any, ...],
-) -> None:
+) -> int:
     """Append the invoices billed to *top* when it has managed accounts' charges or a
-    carried-forward amount (the uncommon case of both planners)."""
-    number, minimum, currency = top.number, top.minimum_invoice_amount, top.invoice_currency
+    carried-forward amount (the uncommon case of both planners); return how many."""
+    number, currency = top.number, top.invoice_currency
+    minimum = top.minimum_invoice_amount
+    floor = None if minimum is None else minimum.amount
     due, auto, channels, recipients, notes = shared
     zero = Decimal(0)
-    parts: list[tuple[tuple[str, ...], Decimal]] = []
+    parts: list[tuple[tuple[str, ...], Decimal]]
     if members is None:
-        parts.append(((number,), own_amount if own_amount is not None else zero))
+        parts = [((number,), zero if own_amount is None else own_amount)]
     else:
-        members.sort()
+        if len(members) > 1:
+            members.sort()
         if (top.invoice_rendering or InvoiceRendering.AGGREGATED) is InvoiceRendering.AGGREGATED:
+            total = zero if own_amount is None else own_amount
+            for member in members:
+                total += managed_amounts[member]
             listed = (number, *members) if own_amount is not None else tuple(members)
-            total = sum((managed_amounts[m] for m in members), own_amount or zero)
-            parts.append((listed, total))
+            parts = [(listed, total)]
         else:
-            if own_amount is not None or carried is not None:
-                parts.append(((number,), own_amount or zero))
+            own = own_amount is not None or carried is not None
+            parts = [((number,), own_amount or zero)] if own else []
             parts.extend(((m,), managed_amounts[m]) for m in members)
     for index, (listed, total) in enumerate(parts):
         part_notes = notes
@@ -708,10 +676,9 @@ def _emit_parts(
                 f"includes {carried.amount} {carried.currency.code}"
                 " carried forward from suppressed invoices",
             )
-        suppressed = minimum is not None and zero <= total < minimum.amount
+        suppressed = floor is not None and zero <= total < floor
         if suppressed:
-            assert minimum is not None
-            part_notes = (*part_notes, _suppression_note(minimum))
+            part_notes = (*part_notes, _suppression_note(minimum))  # type: ignore[arg-type]
         records.append(
             (
                 number,
@@ -726,6 +693,7 @@ def _emit_parts(
                 part_notes,
             )
         )
+    return len(parts)
 
 
 def _profile(
