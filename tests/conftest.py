@@ -135,6 +135,8 @@ def lookup_for(
 
 def _copy(value: Any) -> Any:
     """A copy of a store's container deep enough that later writes cannot change it."""
+    from array import array
+
     from custbill.storage.memory import CycleRows, TokenIndex
     from custbill.storage.sortedlist import SortedList
 
@@ -142,12 +144,20 @@ def _copy(value: Any) -> Any:
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list | set):
         return type(value)(_copy(v) for v in value)
+    if isinstance(value, array):
+        return ("array", value.typecode, value.tolist())
     if isinstance(value, SortedList):
         return ("sorted", list(value))
     if isinstance(value, CycleRows):
         return ("rows", dict(value.rows), dict(value.managed))
     if isinstance(value, TokenIndex):
-        return ("tokens", _copy(value._postings), value.tokens())
+        return (
+            "tokens",
+            _copy(value._postings),
+            _copy(value._signatures),
+            _copy(value._bits),
+            value.tokens(),
+        )
     return value
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+import custbill as cb
 from custbill.storage import MemoryStore
 from custbill.storage.memory import TokenIndex
-from custbill.storage.search import name_tokens, normalise, query_words
+from custbill.storage.search import name_tokens, normalise, prefix_bits, query_words
 
 
 def test_normalise_drops_case_and_accents() -> None:
@@ -61,11 +62,110 @@ def test_reindexing_leaves_no_stale_tokens(updates: list[tuple[str, str]]) -> No
     current: dict[str, frozenset[str]] = {}
     for key, name in updates:
         new = name_tokens(name)
-        old = current.get(key, frozenset())
-        index.discard(key, old - new)
-        index.add(key, new - old)
+        index.discard(key, current.get(key, frozenset()))
+        index.add(key, new)
         current[key] = new
     live = {t for tokens in current.values() for t in tokens}
     assert index.tokens() == sorted(live)
     for token in live:
         assert index.matching(token) >= {k for k, t in current.items() if token in t}
+        # beside each key, the signature of its other tokens
+        keys = index.ordered(token)[0]
+        summaries = index._signatures[token]
+        summaries = [summaries] if isinstance(summaries, int) else list(summaries)
+        expected = []
+        for key in keys:
+            bits = 0
+            for other in current[key] - {token}:
+                bits |= prefix_bits(other)
+            expected.append(bits)
+        assert summaries == expected
+
+
+words = st.sampled_from(["brick", "bridge", "brie", "co", "cobalt", "b", "ltd", "o'brien"])
+
+
+@given(
+    st.dictionaries(
+        st.text(alphabet="0123456789", min_size=1, max_size=4),
+        st.lists(words, min_size=1, max_size=4).map(" ".join),
+        max_size=25,
+    ),
+    st.text(alphabet="bcrio'", min_size=1, max_size=4),
+    st.lists(st.text(alphabet="bcdilort'", min_size=1, max_size=5), min_size=1, max_size=3),
+)
+def test_filtered_keeps_every_key_matching_every_word(
+    entries: dict[str, str], word: str, others: list[str]
+) -> None:
+    """Narrowing by signatures never loses a key that matches all the words, keeps only
+    keys of the first word, and keeps each token's keys in order."""
+    index = TokenIndex()
+    for key, name in entries.items():
+        index.add(key, name_tokens(name))
+
+    def has(key: str, w: str) -> bool:
+        return any(t.startswith(w) for t in name_tokens(entries[key]))
+
+    streams = index.filtered(word, others)
+    kept = {k for keys in streams for k in keys}
+    assert kept <= index.matching(word)
+    assert {k for k in entries if has(k, word) and all(has(k, o) for o in others)} <= kept
+    assert all(keys == sorted(keys) for keys in streams)
+
+
+def test_signatures_rule_out_most_misses() -> None:
+    """The filter does narrow: of many keys with a word, those whose other tokens
+    cannot match go (which ones remain by chance depends on string hashes)."""
+    index = TokenIndex()
+    for i in range(200):
+        index.add(f"{i:03d}", name_tokens(f"Brick {'Cobalt' if i % 10 == 0 else 'Ltd'}"))
+    kept = {k for keys in index.filtered("bri", ["cob"]) for k in keys}
+    assert {f"{i:03d}" for i in range(0, 200, 10)} <= kept
+    assert len(kept) in (20, 200)  # all 180 misses go, unless "cob" collides with "ltd"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(words, min_size=1, max_size=3).map(" ".join),
+            st.none() | st.sampled_from(["BR-1", "br-2", "CO/3", "ltd9"]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.lists(st.sampled_from(["br", "bri", "co", "c-0", "ltd", "o'b", "b", "brie"]), max_size=3),
+    st.integers(1, 6),
+)
+def test_several_words_find_what_a_scan_finds(
+    customers: list[tuple[str, str | None]], query: list[str], limit: int
+) -> None:
+    """A search with several words returns the first matches in number order that a scan
+    over every customer's name tokens, number and external number finds."""
+    from custbill.testing import facade_for, new_account, new_customer
+
+    billing = facade_for(MemoryStore())
+    created = []
+    used: set[str] = set()
+    for name, external in customers:
+        if external in used:  # external numbers are unique
+            external = None
+        if external is not None:
+            used.add(external)
+        created.append(
+            billing.create_customer(new_customer(name, external_number=external), new_account())[0]
+        )
+
+    def has(customer: cb.Customer, word: str) -> bool:
+        return (
+            any(t.startswith(word) for t in name_tokens(customer.name))
+            or normalise(customer.number).startswith(word)
+            or (
+                customer.external_number is not None
+                and normalise(customer.external_number).startswith(word)
+            )
+        )
+
+    words = query_words(" ".join(query))
+    expected = sorted(c.number for c in created if words and all(has(c, w) for w in words))
+    found = [c.number for c in billing.search_customers(" ".join(query), limit=limit)]
+    assert found == expected[:limit]

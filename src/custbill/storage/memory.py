@@ -37,7 +37,7 @@ from custbill.model import (
 )
 from custbill.model.billing import Adjustment, Invoice, Payment
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
-from custbill.storage.search import name_tokens, normalise
+from custbill.storage.search import name_tokens, normalise, prefix_bits
 from custbill.storage.sortedlist import SortedList
 
 _Undo = Callable[[], None]
@@ -81,42 +81,82 @@ def _multi_get(index: dict[str, Any], key: str) -> tuple[str, ...]:
 
 
 class TokenIndex:
-    """Word-prefix index: token → the keys having it, with the tokens in a SortedList."""
+    """Word-prefix index: token → the keys having it, with the tokens in a SortedList.
 
-    __slots__ = ("_postings", "_tokens")
+    Beside each key, in a parallel ``array``, a 64-bit signature of the key's other tokens
+    (the union of their :func:`~custbill.storage.search.prefix_bits`): :meth:`filtered`
+    narrows a word's keys by other words reading only those contiguous integers, not the
+    keys' names.
+    """
+
+    __slots__ = ("_bits", "_postings", "_signatures", "_tokens")
 
     def __init__(self) -> None:
         self._postings: dict[str, Any] = {}  # token -> key | sorted list of keys
+        self._signatures: dict[str, Any] = {}  # token -> signature | array of them
+        self._bits: dict[str, int] = {}  # token -> its prefix bits
         self._tokens = SortedList()
 
-    def add(self, key: str, tokens: Iterable[str]) -> None:
-        """Index *key* under each of *tokens*."""
-        for token in tokens:
-            current = self._postings.get(token)
+    def add(self, key: str, tokens: frozenset[str]) -> None:
+        """Index *key* under each of *tokens* — all of its tokens: beside each entry goes
+        the signature of the key's other tokens."""
+        bits = self._bits
+        signed = [(token, bits.get(token) or prefix_bits(token)) for token in tokens]
+        postings, signatures = self._postings, self._signatures
+        for token, own in signed:
+            summary = 0
+            for other, other_bits in signed:
+                if other is not token:
+                    summary |= other_bits
+            current = postings.get(token)
             if current is None:
-                self._postings[token] = key
+                postings[token] = key
+                signatures[token] = summary
+                bits[token] = own
                 self._tokens.add(token)
             elif isinstance(current, str):
-                if current != key:
-                    self._postings[token] = sorted((current, key))
+                if current == key:
+                    signatures[token] = summary
+                else:
+                    pair = ((current, signatures[token]), (key, summary))
+                    (k1, s1), (k2, s2) = sorted(pair)
+                    postings[token] = [k1, k2]
+                    signatures[token] = array("Q", (s1, s2))
             elif key > current[-1]:  # numbers mostly grow: append
                 current.append(key)
+                signatures[token].append(summary)
+            else:
+                i = bisect_left(current, key)
+                if i < len(current) and current[i] == key:
+                    signatures[token][i] = summary
+                else:
+                    current.insert(i, key)
+                    signatures[token].insert(i, summary)
+
+    def discard(self, key: str, tokens: Iterable[str]) -> None:
+        """Stop indexing *key* under each of *tokens*.
+
+        Raises:
+            KeyError: when *key* is not indexed under one of them.
+        """
+        postings, signatures = self._postings, self._signatures
+        for token in tokens:
+            current = postings[token]
+            if isinstance(current, str):
+                if current != key:
+                    raise KeyError(key)
+                del postings[token], signatures[token], self._bits[token]
+                self._tokens.remove(token)
             else:
                 i = bisect_left(current, key)
                 if i == len(current) or current[i] != key:
-                    current.insert(i, key)
-
-    def discard(self, key: str, tokens: Iterable[str]) -> None:
-        """Stop indexing *key* under each of *tokens*."""
-        for token in tokens:
-            current = self._postings[token]
-            if isinstance(current, str):
-                del self._postings[token]
-                self._tokens.remove(token)
-            else:
-                current.remove(key)
+                    raise KeyError(key)
+                del current[i]
+                summaries = signatures[token]
+                del summaries[i]
                 if len(current) == 1:
-                    self._postings[token] = current[0]
+                    postings[token] = current[0]
+                    signatures[token] = summaries[0]
 
     def matching(self, word: str) -> set[str]:
         """Keys with a token that starts with *word*."""
@@ -135,6 +175,30 @@ class TokenIndex:
         return [
             [p] if isinstance(p := postings[t], str) else p for t in self._tokens.with_prefix(word)
         ]
+
+    def filtered(self, word: str, others: Sequence[str]) -> list[list[str]]:
+        """Like :meth:`ordered`, less the keys that surely miss one of the *others* words:
+        under each token, those whose other tokens' signature lacks a bit of a word's
+        :func:`~custbill.storage.search.prefix_bits` (when the token itself does not start
+        with the word)."""
+        postings, signatures = self._postings, self._signatures
+        wanted = [(other, prefix_bits(other)) for other in others]
+        found = []
+        for token in self._tokens.with_prefix(word):
+            mask = 0
+            for other, other_bits in wanted:
+                if not token.startswith(other):
+                    mask |= other_bits
+            keys = postings[token]
+            summaries = signatures[token]
+            if isinstance(keys, str):
+                if summaries & mask == mask:
+                    found.append([keys])
+            elif mask:  # by position: a key is read (and its memory touched) only if kept
+                found.append([keys[i] for i, s in enumerate(summaries) if s & mask == mask])
+            else:
+                found.append(keys)
+        return found
 
     def tokens(self) -> list[str]:
         """Every indexed token, in order."""
@@ -264,11 +328,11 @@ class MemoryStore:
                 self.customer_externals.add(new_ext)
         old_name = old.name if old is not None else None
         new_name = new.name if new is not None else None
-        if old_name != new_name:
-            old_tokens = name_tokens(old_name) if old_name else frozenset()
-            new_tokens = name_tokens(new_name) if new_name else frozenset()
-            self.names.discard(number, old_tokens - new_tokens)
-            self.names.add(number, new_tokens - old_tokens)
+        if old_name != new_name:  # every token again: the signature beside each is new
+            if old_name:
+                self.names.discard(number, name_tokens(old_name))
+            if new_name:
+                self.names.add(number, name_tokens(new_name))
         if (old is None or old.erased, old and old.primary_email) != (
             new is None or new.erased,
             new and new.primary_email,
@@ -513,40 +577,71 @@ class _Customers:
                 previous = number
         return found
 
-    def _size(self, word: str) -> int:
-        """About how many customers *word* matches: its tokens' postings and numbers, counted
-        up to a point (past it, the word is broad whatever the exact count)."""
+    def _size(self, word: str, most: int = 1_000_000) -> int:
+        """About how many customers *word* matches: its tokens' postings and numbers,
+        counted up to *most* or a point past which the word is broad whatever the count."""
         store = self.store
         postings = store.names._postings
         size = 0
         for token in itertools.islice(store.names._tokens.with_prefix(word), 2000):
             found = postings[token]
             size += 1 if isinstance(found, str) else len(found)
+            if size > most:
+                return size
         for keys in (store.customer_numbers, store.customer_externals):
             size += sum(1 for _ in itertools.islice(keys.with_prefix(word), 1000))
         return size
 
+    def _narrowest(self, words: Sequence[str]) -> tuple[str, list[str]]:
+        """The word matching fewest customers, and the others (longer words first: they
+        tend to match fewer, and a word is counted only until it has more than the best)."""
+        ranked = sorted(set(words), key=len, reverse=True)
+        best, fewest = ranked[0], self._size(ranked[0])
+        for word in ranked[1:]:
+            size = self._size(word, fewest)
+            if size < fewest:
+                best, fewest = word, size
+        return best, [w for w in ranked if w != best]
+
     def _narrowed(self, words: Sequence[str], limit: int) -> list[str]:
-        """Several words: every match of the word with the fewest, narrowed by each other
-        word — through that word's own index entries while they are not many more than the
-        candidates left, else by checking each candidate's name and numbers."""
+        """Several words: the matches of the word with the fewest, in number order, each
+        checked against the other words until *limit* are found.
+
+        Candidates found by name are first narrowed by the index's signatures, without
+        reading a name, to those that may match every other word that matches no number
+        (of the others, a word matching numbers, or one too short to have prefix bits, is
+        left to the check).
+        """
         store = self.store
-        (_, first), *rest = sorted((self._size(w), w) for w in set(words))
-        found = self.matching(first)
-        for size, word in rest:
-            if not found:
-                break
-            numbers = list(itertools.islice(store.customer_numbers.with_prefix(word), 1000))
-            externals = list(itertools.islice(store.customer_externals.with_prefix(word), 1000))
-            if size > 16 * len(found) or 1000 in (len(numbers), len(externals)):
-                found = {n for n in found if self._matches(n, word)}
-                continue
-            narrowed = found.intersection(numbers)
-            narrowed.update(n for e in externals if (n := store.customer_by_external[e]) in found)
-            for keys in store.names.ordered(word):
-                narrowed.update(found.intersection(keys))
-            found = narrowed
-        return sorted(found)[:limit]
+        first, others = self._narrowest(words)
+        names_only = [w for w in others if self._by_number(w, 1) == set()]
+        numbers = self._by_number(first, 1000)
+        if numbers is None:  # a very broad number prefix: every match, then the check
+            streams = [sorted(self.matching(first))]
+        else:
+            streams = store.names.filtered(first, names_only)
+            streams.append(sorted(numbers))
+        found: list[str] = []
+        previous = None
+        for number in heapq.merge(*streams):
+            if number != previous:
+                previous = number
+                if all(self._matches(number, w) for w in others):
+                    found.append(number)
+                    if len(found) == limit:
+                        break
+        return found
+
+    def _by_number(self, word: str, most: int) -> set[str] | None:
+        """Customers whose number or external number starts with *word*, if fewer than
+        *most* (else None)."""
+        store = self.store
+        numbers = set(itertools.islice(store.customer_numbers.with_prefix(word), most))
+        externals = list(itertools.islice(store.customer_externals.with_prefix(word), most))
+        if len(numbers) == most or len(externals) == most:
+            return None
+        numbers.update(store.customer_by_external[e] for e in externals)
+        return numbers
 
     def _matches(self, number: str, word: str) -> bool:
         customer = self.store.customers[number]

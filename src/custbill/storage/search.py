@@ -5,6 +5,9 @@ dropped, and the rest is case-folded, so ``"Émile"`` and ``"emile"`` meet.  A n
 token for each white-space separated word (with surrounding punctuation stripped) and for
 each run of letters and digits inside it, so ``"O'Brien"`` is found by ``o'b``, ``o`` and
 ``brien``.  Numbers and external numbers are matched whole, from their first character.
+
+A key's tokens are also summarised in 64 bits (see :func:`prefix_bits`), which lets a search
+with several words discard most candidates of its narrowest word without reading names.
 """
 
 from __future__ import annotations
@@ -54,3 +57,29 @@ def query_words(text: str) -> list[str]:
         if stripped:
             words.append(stripped)
     return words
+
+
+#: The prefix lengths a signature records.
+_SIGNED = (2, 3, 4)
+
+
+def prefix_bits(text: str) -> int:
+    """Two bits (of 64, by hash) for each of the 2-, 3- and 4-character prefixes *text* has.
+
+    A key's signature is the union of its tokens' prefix bits: a key with a token starting
+    with a word has every bit of the word's prefix bits (the converse is usually true, never
+    certain), so a signature lacking one of them rules the key out.  Hashes of strings
+    differ between processes, so signatures are only ever kept in memory.
+
+    >>> from custbill.storage.search import prefix_bits
+    >>> brick, bri = prefix_bits("brick"), prefix_bits("bri")
+    >>> brick & bri == bri
+    True
+    """
+    bits = 0
+    for length in _SIGNED:
+        if len(text) < length:
+            break
+        h = hash(text[:length])
+        bits |= 1 << (h & 63) | 1 << (h >> 6 & 63)
+    return bits
