@@ -83,45 +83,52 @@ def _multi_get(index: dict[str, Any], key: str) -> tuple[str, ...]:
 class TokenIndex:
     """Word-prefix index: token → the keys having it, with the tokens in a SortedList.
 
-    Beside each key, in a parallel ``array``, a 64-bit signature of the key's other tokens
-    (the union of their :func:`~custbill.storage.search.prefix_bits`): :meth:`filtered`
-    narrows a word's keys by other words reading only those contiguous integers, not the
-    keys' names.
+    A token of several keys also keeps, beside each key in a parallel ``array``, a 64-bit
+    signature of the key's other tokens (the union of their
+    :func:`~custbill.storage.search.prefix_bits`): :meth:`filtered` narrows a word's keys by
+    other words reading only those contiguous integers, not the keys' names.  A token of
+    one key keeps just the key (most tokens of a large vocabulary are rare); its signature
+    is worked out, from *tokens_of*, when a second key comes.
     """
 
-    __slots__ = ("_bits", "_postings", "_signatures", "_tokens")
+    __slots__ = ("_bits", "_postings", "_signatures", "_tokens", "_tokens_of")
 
-    def __init__(self) -> None:
+    def __init__(self, tokens_of: Callable[[str], frozenset[str]]) -> None:
+        self._tokens_of = tokens_of  # key -> every token it is indexed under
         self._postings: dict[str, Any] = {}  # token -> key | sorted list of keys
-        self._signatures: dict[str, Any] = {}  # token -> signature | array of them
-        self._bits: dict[str, int] = {}  # token -> its prefix bits
+        self._signatures: dict[str, array[int]] = {}  # token of several keys -> signatures
+        self._bits: dict[str, int] = {}  # token of several keys -> its prefix bits
         self._tokens = SortedList()
 
-    def add(self, key: str, tokens: frozenset[str]) -> None:
-        """Index *key* under each of *tokens* — all of its tokens: beside each entry goes
-        the signature of the key's other tokens."""
+    def _summary(self, tokens: Iterable[str], token: str) -> int:
+        """The signature of *tokens* other than *token*."""
         bits = self._bits
-        signed = [(token, bits.get(token) or prefix_bits(token)) for token in tokens]
+        summary = 0
+        for other in tokens:
+            if other != token:
+                found = bits.get(other)
+                summary |= prefix_bits(other) if found is None else found
+        return summary
+
+    def add(self, key: str, tokens: frozenset[str]) -> None:
+        """Index *key* under each of *tokens*, which must be all of its tokens."""
         postings, signatures = self._postings, self._signatures
-        for token, own in signed:
-            summary = 0
-            for other, other_bits in signed:
-                if other is not token:
-                    summary |= other_bits
+        for token in tokens:
             current = postings.get(token)
             if current is None:
                 postings[token] = key
-                signatures[token] = summary
-                bits[token] = own
                 self._tokens.add(token)
-            elif isinstance(current, str):
-                if current == key:
-                    signatures[token] = summary
-                else:
-                    pair = ((current, signatures[token]), (key, summary))
-                    (k1, s1), (k2, s2) = sorted(pair)
-                    postings[token] = [k1, k2]
-                    signatures[token] = array("Q", (s1, s2))
+                continue
+            if isinstance(current, str) and current == key:
+                continue
+            summary = self._summary(tokens, token)
+            if isinstance(current, str):  # a second key: both get signatures
+                pair = sorted(
+                    ((current, self._summary(self._tokens_of(current), token)), (key, summary))
+                )
+                postings[token] = [pair[0][0], pair[1][0]]
+                signatures[token] = array("Q", (pair[0][1], pair[1][1]))
+                self._bits[token] = prefix_bits(token)
             elif key > current[-1]:  # numbers mostly grow: append
                 current.append(key)
                 signatures[token].append(summary)
@@ -145,18 +152,17 @@ class TokenIndex:
             if isinstance(current, str):
                 if current != key:
                     raise KeyError(key)
-                del postings[token], signatures[token], self._bits[token]
+                del postings[token]
                 self._tokens.remove(token)
-            else:
-                i = bisect_left(current, key)
-                if i == len(current) or current[i] != key:
-                    raise KeyError(key)
-                del current[i]
-                summaries = signatures[token]
-                del summaries[i]
-                if len(current) == 1:
-                    postings[token] = current[0]
-                    signatures[token] = summaries[0]
+                continue
+            i = bisect_left(current, key)
+            if i == len(current) or current[i] != key:
+                raise KeyError(key)
+            del current[i]
+            del signatures[token][i]
+            if len(current) == 1:
+                postings[token] = current[0]
+                del signatures[token], self._bits[token]
 
     def matching(self, word: str) -> set[str]:
         """Keys with a token that starts with *word*."""
@@ -177,24 +183,24 @@ class TokenIndex:
         ]
 
     def filtered(self, word: str, others: Sequence[str]) -> list[list[str]]:
-        """Like :meth:`ordered`, less the keys that surely miss one of the *others* words:
-        under each token, those whose other tokens' signature lacks a bit of a word's
-        :func:`~custbill.storage.search.prefix_bits` (when the token itself does not start
-        with the word)."""
+        """Like :meth:`ordered`, less keys that surely miss one of the *others* words: under
+        a token of several keys, those whose other tokens' signature lacks a bit of a word's
+        :func:`~custbill.storage.search.prefix_bits` (unless the token itself starts with
+        the word).  A token's only key is kept: it has no signature."""
         postings, signatures = self._postings, self._signatures
         wanted = [(other, prefix_bits(other)) for other in others]
         found = []
         for token in self._tokens.with_prefix(word):
+            keys = postings[token]
+            if isinstance(keys, str):
+                found.append([keys])
+                continue
             mask = 0
             for other, other_bits in wanted:
                 if not token.startswith(other):
                     mask |= other_bits
-            keys = postings[token]
-            summaries = signatures[token]
-            if isinstance(keys, str):
-                if summaries & mask == mask:
-                    found.append([keys])
-            elif mask:  # by position: a key is read (and its memory touched) only if kept
+            if mask:  # by position: a key is read (its memory touched) only when kept
+                summaries = signatures[token]
                 found.append([keys[i] for i, s in enumerate(summaries) if s & mask == mask])
             else:
                 found.append(keys)
@@ -264,7 +270,7 @@ class MemoryStore:
         self.account_numbers = SortedList(normalise)
         self.customer_externals = SortedList(normalise)
         self.account_externals = SortedList(normalise)
-        self.names = TokenIndex()
+        self.names = TokenIndex(self._name_tokens)
         self.accounts_by_customer: dict[str, Any] = {}
         self.managed: dict[str, Any] = {}
         self.children: dict[str, Any] = {}
@@ -365,6 +371,10 @@ class MemoryStore:
                 self._index_account(new, add=True)
             else:
                 self.by_bill_cycle[new.bill_cycle].put(self._plan_row(new))
+
+    def _name_tokens(self, number: str) -> frozenset[str]:
+        name = self.customers[number].name
+        return name_tokens(name) if name else frozenset()
 
     def _account_id(self, number: str) -> int:
         """The integer id of an account number, given on first sight."""
