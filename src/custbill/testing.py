@@ -400,6 +400,33 @@ class StoreContract:
             assert not uow.number_taken("A-2")
             assert not uow.number_taken("c-1")
 
+    def test_number_taken_as_numbers_are_given(self, store: Store) -> None:
+        """Asking about generated-looking numbers while numbers of the same shape are
+        given, by hand or not, in one unit of work and across units."""
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer("C-000010"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert not uow.number_taken("C-000003")  # free, with a number above it
+            assert uow.number_taken("C-000010")
+            assert not uow.number_taken("C-000011")  # free, and nothing above
+            uow.accounts.add(_account("C-000012"))  # then given in the same unit
+            uow.customers.add(_customer("C-000020"))
+            assert uow.number_taken("C-000012")
+            assert not uow.number_taken("C-000013")
+            assert uow.number_taken("C-000020")
+            assert not uow.number_taken("C-0000200")  # another shape
+            uow.commit()
+            uow.accounts.add(_account("C-000030", customer="C-000010"))  # after a commit
+            assert uow.number_taken("C-000030")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert not uow.number_taken("C-000021")
+            uow.customers.add(_customer("C-000022"))
+        with store.unit_of_work() as uow:  # the last unit rolled back
+            assert not uow.number_taken("C-000022")
+            assert uow.number_taken("C-000030")
+
     # -- units of work -----------------------------------------------------------------------
 
     def test_an_exception_leaves_nothing(self, store: Store) -> None:

@@ -149,8 +149,9 @@ def _key(number: str | None) -> str | None:
 
 
 class _Customers:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, added: set[str]) -> None:
         self.db = db
+        self.added = added  # numbers given in this transaction (see number_taken)
 
     def get(self, number: str) -> Customer | None:
         row = self.db.one("SELECT data FROM customers WHERE number = ?", (number,))
@@ -163,6 +164,7 @@ class _Customers:
         )
 
     def add(self, customer: Customer) -> None:
+        self.added.add(customer.number)
         self.db.run(
             "INSERT INTO customers (number, external_number, name_key, number_key, external_key,"
             " version, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -228,14 +230,16 @@ class _Customers:
 
 
 class _Accounts:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, added: set[str]) -> None:
         self.db = db
+        self.added = added  # numbers given in this transaction (see number_taken)
 
     def get(self, number: str) -> BillingAccount | None:
         row = self.db.one("SELECT data FROM accounts WHERE number = ?", (number,))
         return None if row is None else from_json(BillingAccount, row[0])
 
     def add(self, account: BillingAccount) -> None:
+        self.added.add(account.number)
         self.db.run(
             "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
             " bill_cycle, number_key, external_key, version, data)"
@@ -512,8 +516,12 @@ class SQLUnitOfWork:
     ) -> None:
         self.db = db
         self.transaction = transaction
-        self.customers = _Customers(db)
-        self.accounts = _Accounts(db)
+        # number_taken's memory for this transaction: numbers given to customers or
+        # accounts, and per number shape the number above which the shape was found free
+        self._added: set[str] = set()
+        self._free: dict[tuple[str, int], str] = {}
+        self.customers = _Customers(db, self._added)
+        self.accounts = _Accounts(db, self._added)
         self.catalog = _Catalog(db, catalog_cache)
         self.settings = _Settings(db)
         self.history = _History(db)
@@ -522,8 +530,14 @@ class SQLUnitOfWork:
 
     def __enter__(self) -> SQLUnitOfWork:
         self.transaction.begin()
-        self._sequences.clear()
+        self._forget()
         return self
+
+    def _forget(self) -> None:
+        """Drop what this transaction counted and learnt (other writers may follow)."""
+        self._sequences.clear()
+        self._added.clear()
+        self._free.clear()
 
     def __exit__(
         self,
@@ -531,7 +545,7 @@ class SQLUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._sequences.clear()
+        self._forget()
         self.transaction.end()
 
     def next_number(self, kind: str) -> int:
@@ -550,13 +564,37 @@ class SQLUnitOfWork:
         return value
 
     def number_taken(self, number: str) -> bool:
-        """True when a customer or an account has this number."""
+        """True when a customer or an account has this number.
+
+        Generated numbers come in shapes (``C-000042``: a prefix, then a fixed count of
+        digits) and grow.  Asking about a number also asks whether any number of its shape
+        lies above it; when none does, later numbers of that shape in this transaction are
+        known free without a query, unless this transaction gave them itself — a batch
+        of creations asks once per shape, not once per number.
+        """
+        prefix = number.rstrip("0123456789")
+        if prefix == number:  # no digits to count up: ask
+            row = self.db.one(
+                "SELECT EXISTS (SELECT 1 FROM customers WHERE number = ?)"
+                " OR EXISTS (SELECT 1 FROM accounts WHERE number = ?)",
+                (number, number),
+            )
+            return bool(row and row[0])
+        shape = (prefix, len(number))
+        free = self._free.get(shape)
+        if free is not None and number > free and number not in self._added:
+            return False
+        top = prefix + "9" * (len(number) - len(prefix))  # the last number of the shape
         row = self.db.one(
-            "SELECT EXISTS (SELECT 1 FROM customers WHERE number = ?)"
-            " OR EXISTS (SELECT 1 FROM accounts WHERE number = ?)",
-            (number, number),
+            "SELECT min(n) FROM (SELECT min(number) AS n FROM customers"
+            " WHERE number >= ? AND number <= ? UNION ALL SELECT min(number) AS n"
+            " FROM accounts WHERE number >= ? AND number <= ?) AS found",
+            (number, top, number, top),
         )
-        return bool(row and row[0])
+        first = row[0] if row else None
+        if first is None:  # neither this number nor any above it: remember
+            self._free[shape] = number
+        return bool(first == number)
 
     def commit(self) -> None:
         """Commit everything written so far; later writes start a new transaction."""
@@ -566,7 +604,7 @@ class SQLUnitOfWork:
                 " DO UPDATE SET value = excluded.value",
                 sorted(self._sequences.items()),
             )
-            self._sequences.clear()
+        self._forget()
         self.transaction.commit()
 
 
