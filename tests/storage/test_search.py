@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import custbill as cb
 from custbill.storage import MemoryStore
-from custbill.storage.memory import TokenIndex
+from custbill.storage.memory import SIGNED_FROM, TokenIndex
 from custbill.storage.search import name_tokens, normalise, prefix_bits, query_words
 
 
@@ -55,9 +55,8 @@ def test_index_matches_brute_force(entries: dict[str, str], word: str) -> None:
     assert index.matching(w) == expected
 
 
-@given(st.lists(st.tuples(st.sampled_from("abcdef"), names), max_size=30))
-def test_reindexing_leaves_no_stale_tokens(updates: list[tuple[str, str]]) -> None:
-    """After any sequence of re-indexing, the index holds only current tokens."""
+def _reindex(updates: list[tuple[str, str]]) -> tuple[TokenIndex, dict[str, frozenset[str]]]:
+    """An index after re-indexing keys as their names change, and each key's tokens."""
     current: dict[str, frozenset[str]] = {}
     index = TokenIndex(current.__getitem__)
     for key, name in updates:
@@ -65,23 +64,41 @@ def test_reindexing_leaves_no_stale_tokens(updates: list[tuple[str, str]]) -> No
         index.discard(key, current.get(key, frozenset()))
         index.add(key, new)
         current[key] = new
+    return index, current
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), names), max_size=30))
+def test_reindexing_leaves_no_stale_tokens(updates: list[tuple[str, str]]) -> None:
+    """After any sequence of re-indexing, the index holds only current tokens."""
+    index, current = _reindex(updates)
     live = {t for tokens in current.values() for t in tokens}
     assert index.tokens() == sorted(live)
     for token in live:
         assert index.matching(token) >= {k for k, t in current.items() if token in t}
-        # a token of several keys keeps, beside each, the signature of its other tokens
+
+
+common = st.lists(st.sampled_from(["brick", "co", "bridge", "o'brien", "ltd"]), max_size=3)
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdefghijkl"), common.map(" ".join)), max_size=40))
+def test_signatures_follow_every_change(updates: list[tuple[str, str]]) -> None:
+    """A token of enough keys keeps beside each the signature of the key's other tokens,
+    through additions, renames and removals (crossing the threshold both ways); a rarer
+    token keeps none."""
+    start = [(key, "Brick Co Ltd") for key in "abcdefghij"]  # over the threshold
+    index, current = _reindex(start + updates)
+    for token in {t for tokens in current.values() for t in tokens}:
         keys = index.ordered(token)[0]
-        if len(keys) == 1:
+        if len(keys) < SIGNED_FROM:
             assert token not in index._signatures
             continue
-        summaries = list(index._signatures[token])
         expected = []
         for key in keys:
             bits = 0
             for other in current[key] - {token}:
                 bits |= prefix_bits(other)
             expected.append(bits)
-        assert summaries == expected
+        assert list(index._signatures[token]) == expected
 
 
 words = st.sampled_from(["brick", "bridge", "brie", "co", "cobalt", "b", "ltd", "o'brien"])

@@ -80,15 +80,20 @@ def _multi_get(index: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(current)
 
 
+#: Keys a token needs before the index keeps signatures beside them: below this, checking
+#: a token's few keys costs less than the memory their signatures would take.
+SIGNED_FROM = 8
+
+
 class TokenIndex:
     """Word-prefix index: token → the keys having it, with the tokens in a SortedList.
 
-    A token of several keys also keeps, beside each key in a parallel ``array``, a 64-bit
-    signature of the key's other tokens (the union of their
+    A token of at least :data:`SIGNED_FROM` keys also keeps, beside each key in a parallel
+    ``array``, a 64-bit signature of the key's other tokens (the union of their
     :func:`~custbill.storage.search.prefix_bits`): :meth:`filtered` narrows a word's keys by
-    other words reading only those contiguous integers, not the keys' names.  A token of
-    one key keeps just the key (most tokens of a large vocabulary are rare); its signature
-    is worked out, from *tokens_of*, when a second key comes.
+    other words reading only those contiguous integers, not the keys' names.  Rarer tokens
+    (most of a large vocabulary) keep just their keys; when a token reaches the threshold,
+    its keys' signatures are worked out from *tokens_of*.
     """
 
     __slots__ = ("_bits", "_postings", "_signatures", "_tokens", "_tokens_of")
@@ -96,8 +101,8 @@ class TokenIndex:
     def __init__(self, tokens_of: Callable[[str], frozenset[str]]) -> None:
         self._tokens_of = tokens_of  # key -> every token it is indexed under
         self._postings: dict[str, Any] = {}  # token -> key | sorted list of keys
-        self._signatures: dict[str, array[int]] = {}  # token of several keys -> signatures
-        self._bits: dict[str, int] = {}  # token of several keys -> its prefix bits
+        self._signatures: dict[str, array[int]] = {}  # signed token -> its keys' signatures
+        self._bits: dict[str, int] = {}  # signed token -> its own prefix bits
         self._tokens = SortedList()
 
     def _summary(self, tokens: Iterable[str], token: str) -> int:
@@ -111,7 +116,8 @@ class TokenIndex:
         return summary
 
     def add(self, key: str, tokens: frozenset[str]) -> None:
-        """Index *key* under each of *tokens*, which must be all of its tokens."""
+        """Index *key* under each of *tokens*, which must be all of its tokens (to change
+        a key's tokens, :meth:`discard` the old ones first)."""
         postings, signatures = self._postings, self._signatures
         for token in tokens:
             current = postings.get(token)
@@ -119,26 +125,29 @@ class TokenIndex:
                 postings[token] = key
                 self._tokens.add(token)
                 continue
-            if isinstance(current, str) and current == key:
+            if isinstance(current, str):
+                if current != key:
+                    postings[token] = sorted((current, key))
                 continue
-            summary = self._summary(tokens, token)
-            if isinstance(current, str):  # a second key: both get signatures
-                pair = sorted(
-                    ((current, self._summary(self._tokens_of(current), token)), (key, summary))
-                )
-                postings[token] = [pair[0][0], pair[1][0]]
-                signatures[token] = array("Q", (pair[0][1], pair[1][1]))
-                self._bits[token] = prefix_bits(token)
-            elif key > current[-1]:  # numbers mostly grow: append
-                current.append(key)
-                signatures[token].append(summary)
+            if key > current[-1]:  # numbers mostly grow: append
+                i = len(current)
             else:
                 i = bisect_left(current, key)
-                if i < len(current) and current[i] == key:
-                    signatures[token][i] = summary
-                else:
-                    current.insert(i, key)
-                    signatures[token].insert(i, summary)
+                if current[i] == key:  # indexed already
+                    continue
+            current.insert(i, key)
+            summaries = signatures.get(token)
+            if summaries is not None:
+                summaries.insert(i, self._summary(tokens, token))
+            elif len(current) >= SIGNED_FROM:
+                self._bits[token] = prefix_bits(token)
+                signatures[token] = array(
+                    "Q",
+                    (
+                        self._summary(tokens if k == key else self._tokens_of(k), token)
+                        for k in current
+                    ),
+                )
 
     def discard(self, key: str, tokens: Iterable[str]) -> None:
         """Stop indexing *key* under each of *tokens*.
@@ -159,10 +168,13 @@ class TokenIndex:
             if i == len(current) or current[i] != key:
                 raise KeyError(key)
             del current[i]
-            del signatures[token][i]
+            if token in signatures:
+                if len(current) < SIGNED_FROM:
+                    del signatures[token], self._bits[token]
+                else:
+                    del signatures[token][i]
             if len(current) == 1:
                 postings[token] = current[0]
-                del signatures[token], self._bits[token]
 
     def matching(self, word: str) -> set[str]:
         """Keys with a token that starts with *word*."""
@@ -184,23 +196,23 @@ class TokenIndex:
 
     def filtered(self, word: str, others: Sequence[str]) -> list[list[str]]:
         """Like :meth:`ordered`, less keys that surely miss one of the *others* words: under
-        a token of several keys, those whose other tokens' signature lacks a bit of a word's
+        a signed token, those whose other tokens' signature lacks a bit of a word's
         :func:`~custbill.storage.search.prefix_bits` (unless the token itself starts with
-        the word).  A token's only key is kept: it has no signature."""
+        the word).  The keys of a token without signatures are all kept."""
         postings, signatures = self._postings, self._signatures
         wanted = [(other, prefix_bits(other)) for other in others]
         found = []
         for token in self._tokens.with_prefix(word):
             keys = postings[token]
-            if isinstance(keys, str):
-                found.append([keys])
+            summaries = signatures.get(token)
+            if summaries is None:
+                found.append([keys] if isinstance(keys, str) else keys)
                 continue
             mask = 0
             for other, other_bits in wanted:
                 if not token.startswith(other):
                     mask |= other_bits
             if mask:  # by position: a key is read (its memory touched) only when kept
-                summaries = signatures[token]
                 found.append([keys[i] for i, s in enumerate(summaries) if s & mask == mask])
             else:
                 found.append(keys)
