@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import custbill as cb
-from custbill.storage import MemoryStore
+from custbill.storage import MemoryStore, memory
 from custbill.storage.memory import SIGNED_FROM, TokenIndex
 from custbill.storage.search import name_tokens, normalise, prefix_bits, query_words
 
@@ -101,7 +102,7 @@ def test_signatures_follow_every_change(updates: list[tuple[str, str]]) -> None:
         assert list(index._signatures[token]) == expected
 
 
-words = st.sampled_from(["brick", "bridge", "brie", "co", "cobalt", "b", "ltd", "o'brien"])
+words = st.sampled_from(["brick", "bridge", "brie", "co", "cobalt", "b", "ltd", "o'brien", "xo"])
 
 
 @given(
@@ -147,6 +148,7 @@ def test_signatures_rule_out_most_misses() -> None:
     assert len(kept) in (20, 200)  # all 180 misses go, unless "cob" collides with "ltd"
 
 
+@pytest.mark.parametrize("few", [0, memory._FEW])
 @given(
     st.lists(
         st.tuples(
@@ -156,14 +158,18 @@ def test_signatures_rule_out_most_misses() -> None:
         min_size=1,
         max_size=30,
     ),
-    st.lists(st.sampled_from(["br", "bri", "co", "c-0", "ltd", "o'b", "b", "brie"]), max_size=3),
+    st.lists(
+        st.sampled_from(["br", "bri", "brick", "co", "c-0", "ltd", "o'b", "b", "brie", "xo"]),
+        max_size=3,
+    ),
     st.integers(1, 6),
 )
 def test_several_words_find_what_a_scan_finds(
-    customers: list[tuple[str, str | None]], query: list[str], limit: int
+    few: int, customers: list[tuple[str, str | None]], query: list[str], limit: int
 ) -> None:
     """A search with several words returns the first matches in number order that a scan
-    over every customer's name tokens, number and external number finds."""
+    over every customer's name tokens, number and external number finds — whichever word
+    it starts from (with ``few`` at 0, it counts every word and starts from the narrowest)."""
     from custbill.testing import facade_for, new_account, new_customer
 
     billing = facade_for(MemoryStore())
@@ -190,5 +196,25 @@ def test_several_words_find_what_a_scan_finds(
 
     words = query_words(" ".join(query))
     expected = sorted(c.number for c in created if words and all(has(c, w) for w in words))
-    found = [c.number for c in billing.search_customers(" ".join(query), limit=limit)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(memory, "_FEW", few)
+        found = [c.number for c in billing.search_customers(" ".join(query), limit=limit)]
     assert found == expected[:limit]
+
+
+def test_several_words_start_from_the_narrowest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting every word, the search starts from the one matching fewest customers and
+    checks the candidates against all the others; a word matching few enough is started
+    from without counting the others."""
+    from custbill.testing import facade_for, new_account, new_customer
+
+    store = MemoryStore()
+    billing = facade_for(store)
+    for name in ("Brick", "Brick Co", "Brick Xo", "Xo Ltd"):
+        billing.create_customer(new_customer(name), new_account())
+    customers = store.repositories[0]
+    assert isinstance(customers, memory._Customers)
+    assert customers._narrowest(["brick", "xo"]) == ("brick", ["xo"])  # few enough
+    monkeypatch.setattr(memory, "_FEW", 0)
+    assert customers._narrowest(["brick", "xo"]) == ("xo", ["brick"])
+    assert [c.name for c in billing.search_customers("brick xo", limit=5)] == ["Brick Xo"]

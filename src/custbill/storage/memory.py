@@ -519,6 +519,11 @@ class MemoryUnitOfWork:
             self.undo.pop()()
 
 
+#: A word matching at most this many customers is narrowed without counting the query's
+#: other words: its candidates' signatures are read in a fraction of a millisecond.
+_FEW = 4096
+
+
 class _Customers:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -615,10 +620,14 @@ class _Customers:
         return size
 
     def _narrowest(self, words: Sequence[str]) -> tuple[str, list[str]]:
-        """The word matching fewest customers, and the others (longer words first: they
-        tend to match fewer, and a word is counted only until it has more than the best)."""
+        """The word to start from, and the others: the word matching fewest customers, or
+        the longest word when it matches few enough that counting the others would cost
+        more than it could save (longer words tend to match fewer; a word is counted only
+        until it has more than the best)."""
         ranked = sorted(set(words), key=len, reverse=True)
         best, fewest = ranked[0], self._size(ranked[0])
+        if fewest <= _FEW:
+            return best, ranked[1:]
         for word in ranked[1:]:
             size = self._size(word, fewest)
             if size < fewest:
