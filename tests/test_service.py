@@ -156,6 +156,24 @@ def test_edit_customer_versions_and_history(billing: cb.CustomerBilling) -> None
     assert all(c.at == fixed_clock() for c in history)
 
 
+def test_a_clock_that_is_not_a_datetime_writes_nothing(store: MemoryStore) -> None:
+    """History takes its time from the clock unchecked by Change: a clock giving anything
+    but a datetime is refused, and the creation is rolled back."""
+    from tests.conftest import add_catalog
+
+    class Today:  # has a date() as datetimes do, but is not one
+        def date(self) -> date:
+            return fixed_clock().date()
+
+    billing = cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock)
+    add_catalog(billing)
+    billing._clock = Today  # type: ignore[assignment]
+    before = snapshot(store)
+    with pytest.raises(TypeError, match=r"clock\(\) must be datetime"):
+        billing.create_customer(new_customer(), new_account())
+    assert snapshot(store) == before
+
+
 def test_stale_version_is_a_conflict(billing: cb.CustomerBilling, store: MemoryStore) -> None:
     """expected_version must match the stored version; nothing changes otherwise."""
     customer, account = billing.create_customer(new_customer(), new_account())

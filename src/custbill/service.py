@@ -46,7 +46,7 @@ from custbill.model import (
     Settings,
     Violation,
 )
-from custbill.model._promote import promoter
+from custbill.model._promote import assembler, promoter
 from custbill.model.billing import (
     Adjustment,
     BillRunPlan,
@@ -85,6 +85,9 @@ _ACCOUNT_EDITABLE = frozenset(
 #: NewCustomer → Customer and NewAccount → BillingAccount, without re-checking the fields.
 _new_customer = promoter(NewCustomer, Customer, ("number", "default_account", "erased", "version"))
 _new_account = promoter(NewAccount, BillingAccount, ("number", "customer", "status", "version"))
+#: Change(at, number, field, old, new) for history the facade writes: its values are a
+#: timestamp from the clock, stored numbers, field names and texts made by _shown.
+_change = assembler(Change)
 _PERSONAL_CUSTOMER_FIELDS = frozenset(
     {
         "first_name",
@@ -323,16 +326,22 @@ class CustomerBilling:
             if not uow.number_taken(number):  # a number given by hand may have this shape
                 return number
 
+    def _now(self) -> datetime:
+        """The clock's time, for history (the one value of a Change not made here)."""
+        at = self._clock()
+        _require(at, datetime, "clock()")
+        return at
+
     def _record(self, uow: UnitOfWork, number: str, before: Any, after: Any) -> None:
         """Append one Change per field that differs between *before* and *after*."""
-        at = self._clock()
+        at = self._now()
         changes = [
-            Change(
-                at=at,
-                number=number,
-                field=name,
-                old=_shown(name, getattr(before, name)),
-                new=_shown(name, getattr(after, name)),
+            _change(
+                at,
+                number,
+                name,
+                _shown(name, getattr(before, name)),
+                _shown(name, getattr(after, name)),
             )
             for name in _init_fields(after)
             if name != "version" and getattr(before, name) != getattr(after, name)
@@ -340,10 +349,8 @@ class CustomerBilling:
         uow.history.append(changes)
 
     def _created(self, uow: UnitOfWork, *numbers: str) -> None:
-        at = self._clock()
-        uow.history.append(
-            [Change(at=at, number=n, field="created", old=None, new=None) for n in numbers]
-        )
+        at = self._now()
+        uow.history.append([_change(at, n, "created", None, None) for n in numbers])
 
     @staticmethod
     def _check_version(current: Customer | BillingAccount, expected: int | None) -> None:

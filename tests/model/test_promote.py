@@ -6,7 +6,7 @@ import attrs
 from hypothesis import given
 
 import custbill as cb
-from custbill.service import _init_fields, _new_account, _new_customer
+from custbill.service import _change, _init_fields, _new_account, _new_customer
 from tests import strategies as s
 
 
@@ -27,3 +27,13 @@ def test_account_promotion_matches_the_constructor(new: cb.NewAccount) -> None:
     built = cb.BillingAccount(**_init_fields(new, without="number"), number="A-1", customer="C-1")
     assert attrs.asdict(promoted, recurse=False) == attrs.asdict(built, recurse=False)
     assert hash(promoted) == hash(built)
+
+
+@given(s.changes)
+def test_assembled_changes_match_the_constructor(change: cb.Change) -> None:
+    """A history Change assembled from its values equals, and hashes as, Change(...)."""
+    assembled = _change(change.at, change.number, change.field, change.old, change.new)
+    assert type(assembled) is cb.Change
+    assert attrs.asdict(assembled, recurse=False) == attrs.asdict(change, recurse=False)
+    assert assembled == change
+    assert hash(assembled) == hash(change)

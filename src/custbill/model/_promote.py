@@ -4,7 +4,9 @@
 checks a second time over values :class:`~custbill.NewCustomer` already checked; on the
 create path that is a quarter of the work.  :func:`promoter` compiles, once per pair of
 classes, a function that copies the shared fields slot by slot onto a new record and sets
-the extra ones.  The tests check it against the plain constructor as an oracle.
+the extra ones.  :func:`assembler` does the same for values the library builds itself
+from values it trusts (history entries).  The tests check both against the plain
+constructors as oracles.
 """
 
 from __future__ import annotations
@@ -42,3 +44,18 @@ def promoter(source: type, target: type[R], extra: tuple[str, ...]) -> Callable[
     )
     promote: Callable[..., R] = namespace["promote"]
     return promote
+
+
+def assembler(target: type[R]) -> Callable[..., R]:
+    """A function taking every field of *target* positionally, in declaration order, and
+    setting them without the checks its constructor runs — for values whose types the
+    caller guarantees."""
+    names = [a.name for a in attrs.fields(target)]  # type: ignore[arg-type]
+    lines = [f"def assemble({', '.join(names)}):", "    obj = _new(_target)"]
+    lines += [f"    _set(obj, {name!r}, {name})" for name in names]
+    lines.append("    return obj")
+    env: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "_target": target}
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), f"<assemble {target.__name__}>", "exec"), env, namespace)
+    assemble: Callable[..., R] = namespace["assemble"]
+    return assemble
