@@ -856,9 +856,14 @@ class _History:
         for change in changes:
             entry = (change.at, change.field, change.old, change.new)
             entry = shared.setdefault(entry, entry)
-            old = history.get(change.number)
-            before.append((change.number, old))
-            history[change.number] = (*old, entry) if old else (entry,)
+            number = change.number
+            first = (entry,)
+            old = history.setdefault(number, first)  # one lookup for a new number
+            if old is first:
+                before.append((number, None))
+            else:
+                before.append((number, old))
+                history[number] = (*old, entry)
 
         def undo() -> None:
             for number, old in reversed(before):
