@@ -218,3 +218,11 @@ def test_several_words_start_from_the_narrowest(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(memory, "_FEW", 0)
     assert customers._narrowest(["brick", "xo"]) == ("xo", ["brick"])
     assert [c.name for c in billing.search_customers("brick xo", limit=5)] == ["Brick Xo"]
+
+
+@given(st.text(max_size=8), st.text(max_size=6))
+def test_a_word_s_prefix_bits_are_within_those_of_a_token_it_starts(word: str, rest: str) -> None:
+    """No false negatives: a token starting with a word has every bit of the word's."""
+    token = word + rest
+    assert prefix_bits(token) & prefix_bits(word) == prefix_bits(word)
+    assert prefix_bits(token) < 1 << 64

@@ -59,10 +59,6 @@ def query_words(text: str) -> list[str]:
     return words
 
 
-#: The prefix lengths a signature records.
-_SIGNED = (2, 3, 4)
-
-
 def prefix_bits(text: str) -> int:
     """Two bits (of 64, by hash) for each of the 2-, 3- and 4-character prefixes *text* has.
 
@@ -76,10 +72,15 @@ def prefix_bits(text: str) -> int:
     >>> brick & bri == bri
     True
     """
-    bits = 0
-    for length in _SIGNED:
-        if len(text) < length:
-            break
-        h = hash(text[:length])
+    size = len(text)
+    if size < 2:
+        return 0
+    h = hash(text[:2])
+    bits = 1 << (h & 63) | 1 << (h >> 6 & 63)
+    if size > 2:
+        h = hash(text[:3])
         bits |= 1 << (h & 63) | 1 << (h >> 6 & 63)
+        if size > 3:
+            h = hash(text[:4])
+            bits |= 1 << (h & 63) | 1 << (h >> 6 & 63)
     return bits
