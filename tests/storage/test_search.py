@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import custbill as cb
@@ -214,9 +214,9 @@ def test_several_words_start_from_the_narrowest(monkeypatch: pytest.MonkeyPatch)
         billing.create_customer(new_customer(name), new_account())
     customers = store.repositories[0]
     assert isinstance(customers, memory._Customers)
-    assert customers._narrowest(["brick", "xo"]) == ("brick", ["xo"])  # few enough
+    assert customers._narrowest(["brick", "xo"]) == ("brick", 3, ["xo"])  # few enough
     monkeypatch.setattr(memory, "_FEW", 0)
-    assert customers._narrowest(["brick", "xo"]) == ("xo", ["brick"])
+    assert customers._narrowest(["brick", "xo"]) == ("xo", 2, ["brick"])
     assert [c.name for c in billing.search_customers("brick xo", limit=5)] == ["Brick Xo"]
 
 
@@ -226,3 +226,34 @@ def test_a_word_s_prefix_bits_are_within_those_of_a_token_it_starts(word: str, r
     token = word + rest
     assert prefix_bits(token) & prefix_bits(word) == prefix_bits(word)
     assert prefix_bits(token) < 1 << 64
+
+
+@example("Acme Brick", None, "bri")
+@example("Acme\tBrick", None, "bri")
+@example("(Acme) Brick", "b-1", "acm")
+@given(
+    st.text(alphabet="abÉé -'\t.", min_size=1, max_size=12).filter(str.strip),
+    st.none() | st.text(alphabet="ab-1", min_size=1, max_size=4),
+    st.text(alphabet="abé-'c", min_size=1, max_size=3),
+)
+def test_a_candidate_check_agrees_with_the_tokens(
+    name: str, external: str | None, query: str
+) -> None:
+    """Checking one customer against a word (used for words broader than the first)
+    agrees with its name tokens, number and external number."""
+    from custbill.testing import facade_for, new_account, new_customer
+
+    store = MemoryStore()
+    billing = facade_for(store)
+    customer, _ = billing.create_customer(
+        new_customer(name, external_number=external), new_account()
+    )
+    customers = store.repositories[0]
+    assert isinstance(customers, memory._Customers)
+    for word in query_words(query):
+        expected = (
+            any(t.startswith(word) for t in name_tokens(customer.name))
+            or normalise(customer.number).startswith(word)
+            or (external is not None and normalise(external).startswith(word))
+        )
+        assert customers._matches(customer.number, word) == expected

@@ -619,35 +619,42 @@ class _Customers:
             size += sum(1 for _ in itertools.islice(keys.with_prefix(word), 1000))
         return size
 
-    def _narrowest(self, words: Sequence[str]) -> tuple[str, list[str]]:
-        """The word to start from, and the others: the word matching fewest customers, or
-        the longest word when it matches few enough that counting the others would cost
-        more than it could save (longer words tend to match fewer; a word is counted only
-        until it has more than the best)."""
+    def _narrowest(self, words: Sequence[str]) -> tuple[str, int, list[str]]:
+        """The word to start from, about how many customers it matches, and the other
+        words: the word matching fewest customers, or the longest word when it matches few
+        enough that counting the others would cost more than it could save (longer words
+        tend to match fewer; a word is counted only until it has more than the best)."""
         ranked = sorted(set(words), key=len, reverse=True)
         best, fewest = ranked[0], self._size(ranked[0])
         if fewest <= _FEW:
-            return best, ranked[1:]
+            return best, fewest, ranked[1:]
         for word in ranked[1:]:
             size = self._size(word, fewest)
             if size < fewest:
                 best, fewest = word, size
-        return best, [w for w in ranked if w != best]
+        return best, fewest, [w for w in ranked if w != best]
 
     def _narrowed(self, words: Sequence[str], limit: int) -> list[str]:
-        """Several words: the matches of the word with the fewest, in number order, each
+        """Several words: the matches of the word to start from, in number order, each
         checked against the other words until *limit* are found.
 
-        Candidates found by name are first narrowed by the index's signatures, without
-        reading a name, to those that may match every other word that matches no number
-        (of the others, a word matching numbers, or one too short to have prefix bits, is
-        left to the check).
+        Another word matching few customers (up to four times the first's) is checked
+        against the set of its matches.  Against a broader one, candidates found by name
+        are first narrowed by the index's signatures, without reading a name (unless the
+        word also matches numbers), and the rest checked by name and numbers.
         """
         store = self.store
-        first, others = self._narrowest(words)
-        names_only = [w for w in others if self._by_number(w, 1) == set()]
+        first, fewest, others = self._narrowest(words)
+        sets: list[set[str]] = []
+        checked: list[str] = []
+        for word in others:
+            if self._size(word, 4 * fewest) <= 4 * fewest:
+                sets.append(self.matching(word))
+            else:
+                checked.append(word)
+        names_only = [w for w in checked if self._by_number(w, 1) == set()]
         numbers = self._by_number(first, 1000)
-        if numbers is None:  # a very broad number prefix: every match, then the check
+        if numbers is None:  # a very broad number prefix: every match, then the checks
             streams = [sorted(self.matching(first))]
         else:
             streams = store.names.filtered(first, names_only)
@@ -657,7 +664,9 @@ class _Customers:
         for number in heapq.merge(*streams):
             if number != previous:
                 previous = number
-                if all(self._matches(number, w) for w in others):
+                if all(number in matches for matches in sets) and all(
+                    self._matches(number, w) for w in checked
+                ):
                     found.append(number)
                     if len(found) == limit:
                         break
@@ -675,13 +684,15 @@ class _Customers:
         return numbers
 
     def _matches(self, number: str, word: str) -> bool:
+        """Whether *word* starts a name token, the number or the external number of the
+        customer *number* (*word* is normalised and holds no white space)."""
         customer = self.store.customers[number]
-        parts = normalise(customer.name).split()
-        if any(part.startswith(word) for part in parts):  # the usual way to match
+        name = normalise(customer.name)
+        if name.startswith(word) or f" {word}" in name:  # a word after a space
             return True
-        if not all(part.isalnum() for part in parts) and any(
+        if not name.replace(" ", "").isalnum() and any(
             t.startswith(word) for t in name_tokens(customer.name)
-        ):  # words with punctuation have more tokens than their parts
+        ):  # other white space, or punctuation: tokens that are not plain words
             return True
         return normalise(number).startswith(word) or (
             customer.external_number is not None
