@@ -619,42 +619,35 @@ class _Customers:
             size += sum(1 for _ in itertools.islice(keys.with_prefix(word), 1000))
         return size
 
-    def _narrowest(self, words: Sequence[str]) -> tuple[str, int, list[str]]:
-        """The word to start from, about how many customers it matches, and the other
-        words: the word matching fewest customers, or the longest word when it matches few
-        enough that counting the others would cost more than it could save (longer words
-        tend to match fewer; a word is counted only until it has more than the best)."""
+    def _narrowest(self, words: Sequence[str]) -> tuple[str, list[str]]:
+        """The word to start from, and the others: the word matching fewest customers, or
+        the longest word when it matches few enough that counting the others would cost
+        more than it could save (longer words tend to match fewer; a word is counted only
+        until it has more than the best)."""
         ranked = sorted(set(words), key=len, reverse=True)
         best, fewest = ranked[0], self._size(ranked[0])
         if fewest <= _FEW:
-            return best, fewest, ranked[1:]
+            return best, ranked[1:]
         for word in ranked[1:]:
             size = self._size(word, fewest)
             if size < fewest:
                 best, fewest = word, size
-        return best, fewest, [w for w in ranked if w != best]
+        return best, [w for w in ranked if w != best]
 
     def _narrowed(self, words: Sequence[str], limit: int) -> list[str]:
-        """Several words: the matches of the word to start from, in number order, each
+        """Several words: the matches of the word with the fewest, in number order, each
         checked against the other words until *limit* are found.
 
-        Another word matching few customers (up to four times the first's) is checked
-        against the set of its matches.  Against a broader one, candidates found by name
-        are first narrowed by the index's signatures, without reading a name (unless the
-        word also matches numbers), and the rest checked by name and numbers.
+        Candidates found by name are first narrowed by the index's signatures, without
+        reading a name, to those that may match every other word that matches no number
+        (of the others, a word matching numbers, or one too short to have prefix bits, is
+        left to the check).
         """
         store = self.store
-        first, fewest, others = self._narrowest(words)
-        sets: list[set[str]] = []
-        checked: list[str] = []
-        for word in others:
-            if self._size(word, 4 * fewest) <= 4 * fewest:
-                sets.append(self.matching(word))
-            else:
-                checked.append(word)
-        names_only = [w for w in checked if self._by_number(w, 1) == set()]
+        first, others = self._narrowest(words)
+        names_only = [w for w in others if self._by_number(w, 1) == set()]
         numbers = self._by_number(first, 1000)
-        if numbers is None:  # a very broad number prefix: every match, then the checks
+        if numbers is None:  # a very broad number prefix: every match, then the check
             streams = [sorted(self.matching(first))]
         else:
             streams = store.names.filtered(first, names_only)
@@ -664,9 +657,7 @@ class _Customers:
         for number in heapq.merge(*streams):
             if number != previous:
                 previous = number
-                if all(number in matches for matches in sets) and all(
-                    self._matches(number, w) for w in checked
-                ):
+                if all(self._matches(number, w) for w in others):
                     found.append(number)
                     if len(found) == limit:
                         break
