@@ -41,6 +41,7 @@ def test_matches_sorted(operations: list[tuple[bool, str]], prefix: str, key: ob
     assert sorted(listed) == sorted(oracle)
     p = sort_key(prefix)  # type: ignore[operator]
     assert sorted(listed.with_prefix(p)) == sorted(v for v in oracle if sort_key(v).startswith(p))  # type: ignore[operator]
+    assert listed.has_prefix(p) == any(sort_key(v).startswith(p) for v in oracle)  # type: ignore[operator]
     assert [sort_key(v) for v in listed.from_key(p)] == [
         sort_key(v) for v in expected if sort_key(v) >= p
     ]  # type: ignore[operator]

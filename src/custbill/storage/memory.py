@@ -587,8 +587,8 @@ class _Customers:
             return self._narrowed(words, limit)
         store = self.store
         word = words[0]
-        numbers = list(itertools.islice(store.customer_numbers.with_prefix(word), 1000))
-        externals = list(itertools.islice(store.customer_externals.with_prefix(word), 1000))
+        numbers = _starting(store.customer_numbers, word, 1000)
+        externals = _starting(store.customer_externals, word, 1000)
         if len(numbers) == 1000 or len(externals) == 1000:  # a very broad number prefix
             return sorted(self.matching(word))[:limit]
         streams = store.names.ordered(word)
@@ -616,7 +616,7 @@ class _Customers:
             if size > most:
                 return size
         for keys in (store.customer_numbers, store.customer_externals):
-            size += sum(1 for _ in itertools.islice(keys.with_prefix(word), 1000))
+            size += len(_starting(keys, word, 1000))
         return size
 
     def _narrowest(self, words: Sequence[str]) -> tuple[str, list[str]]:
@@ -667,8 +667,8 @@ class _Customers:
         """Customers whose number or external number starts with *word*, if fewer than
         *most* (else None)."""
         store = self.store
-        numbers = set(itertools.islice(store.customer_numbers.with_prefix(word), most))
-        externals = list(itertools.islice(store.customer_externals.with_prefix(word), most))
+        numbers = set(_starting(store.customer_numbers, word, most))
+        externals = _starting(store.customer_externals, word, most)
         if len(numbers) == most or len(externals) == most:
             return None
         numbers.update(store.customer_by_external[e] for e in externals)
@@ -693,6 +693,14 @@ class _Customers:
     def all(self) -> Iterator[Customer]:
         customers = self.store.customers
         return (customers[n] for n in sorted(customers))
+
+
+def _starting(keys: SortedList, word: str, most: int) -> list[str]:
+    """Up to *most* of *keys* starting with *word* (most words match no number: that is
+    found reading one key)."""
+    if not keys.has_prefix(word):
+        return []
+    return list(itertools.islice(keys.with_prefix(word), most))
 
 
 def _intersect(matching: Callable[[str], set[str]], words: Sequence[str]) -> list[str]:

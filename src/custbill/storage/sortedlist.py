@@ -98,6 +98,16 @@ class SortedList:
         for bucket in self._lists[i + 1 :]:
             yield from bucket
 
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some value's key starts with *prefix* — reading one value, where
+        :meth:`with_prefix` takes a slice of its bucket to start."""
+        i = bisect_left(self._maxes, prefix)
+        if i == len(self._lists):
+            return False
+        bucket = self._lists[i]
+        j = bisect_left(bucket, prefix, key=self._key)
+        return self._key(bucket[j]).startswith(prefix)
+
     def with_prefix(self, prefix: str) -> Iterator[str]:
         """The values whose key starts with *prefix*, in order."""
         key = self._key
