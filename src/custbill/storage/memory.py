@@ -635,8 +635,8 @@ class _Customers:
         return best, [w for w in ranked if w != best]
 
     def _narrowed(self, words: Sequence[str], limit: int) -> list[str]:
-        """Several words: the matches of the word with the fewest, in number order, each
-        checked against the other words until *limit* are found.
+        """Several words: the matches of the word to start from (see :meth:`_narrowest`), in
+        number order, each checked against the other words until *limit* are found.
 
         Candidates found by name are first narrowed by the index's signatures, without
         reading a name, to those that may match every other word that matches no number
