@@ -30,20 +30,8 @@ def promoter(source: type, target: type[R], extra: tuple[str, ...]) -> Callable[
     missing = [n for n in target_fields if n not in source_fields and n not in extra]
     if missing:  # pragma: no cover - a programming error caught at import
         raise TypeError(f"{target.__name__} fields {missing} are neither copied nor given")
-    lines = [f"def promote(src, {', '.join(extra)}):", "    obj = _new(_target)"]
-    for name in target_fields:
-        value = name if name in extra else f"src.{name}"
-        lines.append(f"    _set(obj, {name!r}, {value})")
-    lines.append("    return obj")
-    env: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "_target": target}
-    namespace: dict[str, Any] = {}
-    exec(
-        compile("\n".join(lines), f"<promote {source.__name__}>", "exec"),
-        env,
-        namespace,
-    )
-    promote: Callable[..., R] = namespace["promote"]
-    return promote
+    values = [name if name in extra else f"src.{name}" for name in target_fields]
+    return _setter(f"<promote {source.__name__}>", ["src", *extra], target, values)
 
 
 def assembler(target: type[R]) -> Callable[..., R]:
@@ -51,11 +39,18 @@ def assembler(target: type[R]) -> Callable[..., R]:
     setting them without the checks its constructor runs — for values whose types the
     caller guarantees."""
     names = [a.name for a in attrs.fields(target)]  # type: ignore[arg-type]
-    lines = [f"def assemble({', '.join(names)}):", "    obj = _new(_target)"]
-    lines += [f"    _set(obj, {name!r}, {name})" for name in names]
+    return _setter(f"<assemble {target.__name__}>", names, target, names)
+
+
+def _setter(label: str, params: list[str], target: type[R], values: list[str]) -> Callable[..., R]:
+    """Compile ``def f(*params)`` building a *target* whose fields, in order, are set to the
+    expressions *values* without running its ``__init__``."""
+    names = [a.name for a in attrs.fields(target)]  # type: ignore[arg-type]
+    lines = [f"def build({', '.join(params)}):", "    obj = _new(_target)"]
+    lines += [f"    _set(obj, {n!r}, {v})" for n, v in zip(names, values, strict=True)]
     lines.append("    return obj")
     env: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "_target": target}
     namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines), f"<assemble {target.__name__}>", "exec"), env, namespace)
-    assemble: Callable[..., R] = namespace["assemble"]
-    return assemble
+    exec(compile("\n".join(lines), label, "exec"), env, namespace)
+    build: Callable[..., R] = namespace["build"]
+    return build

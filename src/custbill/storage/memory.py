@@ -645,7 +645,12 @@ class _Customers:
         """
         store = self.store
         first, others = self._narrowest(words)
-        names_only = [w for w in others if self._by_number(w, 1) == set()]
+        names_only = [
+            w
+            for w in others
+            if not store.customer_numbers.has_prefix(w)
+            and not store.customer_externals.has_prefix(w)
+        ]
         numbers = self._by_number(first, 1000)
         if numbers is None:  # a very broad number prefix: every match, then the check
             streams = [sorted(self.matching(first))]
