@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import attrs
 from hypothesis import given
+from hypothesis import strategies as st
 
 import custbill as cb
+from custbill.model._promote import promoter
 from custbill.service import _change, _init_fields, _new_account, _new_customer
 from tests import strategies as s
 
@@ -37,3 +39,27 @@ def test_assembled_changes_match_the_constructor(change: cb.Change) -> None:
     assert attrs.asdict(assembled, recurse=False) == attrs.asdict(change, recurse=False)
     assert assembled == change
     assert hash(assembled) == hash(change)
+
+
+@attrs.frozen(slots=False)
+class _Plain:
+    a: int
+    b: str
+
+
+@attrs.frozen
+class _Slotted:
+    a: int
+    b: str
+    c: bool
+
+
+@given(st.integers(), st.text(), st.booleans())
+def test_promotion_sets_slotted_and_dict_attributes_alike(a: int, b: str, c: bool) -> None:
+    """Fields held in slots and fields held in an instance dict are both copied."""
+    promote = promoter(_Plain, _Slotted, ("c",))
+    assert promote(_Plain(a, b), c) == _Slotted(a, b, c)
+    back = promoter(_Slotted, _Plain, ())
+    plain = back(_Slotted(a, b, c))
+    assert plain == _Plain(a, b)
+    assert vars(plain) == {"a": a, "b": b}
