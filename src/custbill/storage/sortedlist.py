@@ -24,10 +24,11 @@ class SortedList:
     """Strings kept sorted by ``key(value)`` (the value itself by default); equal keys may
     repeat, in insertion order."""
 
-    __slots__ = ("_key", "_lists", "_maxes", "_size")
+    __slots__ = ("_key", "_keyed", "_lists", "_maxes", "_size")
 
     def __init__(self, key: Callable[[str], str] | None = None) -> None:
         self._key = key or _identity
+        self._keyed = key  # for bisect and insort, which compare values themselves on None
         self._lists: list[list[str]] = []
         self._maxes: list[str] = []
         self._size = 0
@@ -53,7 +54,7 @@ class SortedList:
             self._maxes[i] = key
         else:
             i = bisect_right(self._maxes, key)
-            insort(self._lists[i], value, key=self._key)
+            insort(self._lists[i], value, key=self._keyed)
         bucket = self._lists[i]
         if len(bucket) > 2 * LOAD:
             half = bucket[LOAD:]
@@ -71,7 +72,7 @@ class SortedList:
         i = bisect_left(self._maxes, key)
         while i < len(self._lists):
             bucket = self._lists[i]
-            j = bisect_left(bucket, key, key=self._key)
+            j = bisect_left(bucket, key, key=self._keyed)
             while j < len(bucket) and self._key(bucket[j]) == key:
                 if bucket[j] == value:
                     del bucket[j]
@@ -94,7 +95,7 @@ class SortedList:
         if i == len(self._lists):
             return
         bucket = self._lists[i]
-        yield from bucket[bisect_left(bucket, key, key=self._key) :]
+        yield from bucket[bisect_left(bucket, key, key=self._keyed) :]
         for bucket in self._lists[i + 1 :]:
             yield from bucket
 
@@ -105,7 +106,7 @@ class SortedList:
         if i == len(self._lists):
             return False
         bucket = self._lists[i]
-        j = bisect_left(bucket, prefix, key=self._key)
+        j = bisect_left(bucket, prefix, key=self._keyed)
         return self._key(bucket[j]).startswith(prefix)
 
     def with_prefix(self, prefix: str) -> Iterator[str]:
