@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import custbill as cb
 from custbill.storage import MemoryStore
-from tests.conftest import ALL_ON, snapshot
+from tests.conftest import ALL_ON, new_account, new_customer, snapshot
 
 
 def _customer(number: str = "C-1") -> cb.Customer:
@@ -57,6 +57,23 @@ def test_sequences_never_repeat_even_after_rollback() -> None:
         first = uow.next_number("customer")
     with store.unit_of_work() as uow:
         assert uow.next_number("customer") == first + 1
+
+
+def test_equal_history_entries_of_one_append_share_a_tuple(
+    store: MemoryStore, billing: cb.CustomerBilling
+) -> None:
+    """The "created" entries of a customer and its first account are one tuple in memory;
+    entries that differ are kept apart."""
+    customer, account = billing.create_customer(new_customer(), new_account())
+    (created,) = store.history[customer.number]
+    assert store.history[account.number][0] is created
+    billing.edit_customer(customer.number, company_name="Acme 2", primary_email="c@d.example")
+    first, second = store.history[customer.number][1:]
+    assert first is not second
+    assert {first[1:], second[1:]} == {
+        ("company_name", "Acme Brick", "Acme 2"),
+        ("primary_email", "ap@acme.example", "c@d.example"),
+    }
 
 
 @given(

@@ -866,11 +866,13 @@ class _History:
 
     def append(self, changes: Sequence[Change]) -> None:
         history = self.store.history
-        shared: dict[_Entry, _Entry] = {}  # one tuple for equal entries of one call
         before: list[tuple[str, tuple[_Entry, ...] | None]] = []
+        previous: _Entry | None = None
         for change in changes:
             entry = (change.at, change.field, change.old, change.new)
-            entry = shared.setdefault(entry, entry)
+            if entry == previous:  # e.g. "created" for a customer and its account: one tuple
+                entry = previous
+            previous = entry
             number = change.number
             first = (entry,)
             old = history.setdefault(number, first)  # one lookup for a new number
