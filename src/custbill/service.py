@@ -199,6 +199,22 @@ class _BatchUnit:
 class _UnitLookup:
     """The rules' read-only :class:`~custbill.rules.Lookup` over an open unit of work."""
 
+    __slots__ = (
+        "account",
+        "account_with_external_number",
+        "accounts_of",
+        "child_accounts",
+        "custom_field_definitions",
+        "customer",
+        "customer_with_external_number",
+        "customers_named",
+        "in_chain",
+        "managed_accounts",
+        "settings",
+        "today",
+        "uow",
+    )
+
     def __init__(self, uow: UnitOfWork, settings: Settings, today: date) -> None:
         self.uow = uow
         self.settings = settings
@@ -303,8 +319,10 @@ class CustomerBilling:
                 ) from unit.failed
             uow.commit()
 
-    def _lookup(self, uow: UnitOfWork) -> _UnitLookup:
-        return _UnitLookup(uow, uow.settings.get() or Settings(), self._clock().date())
+    def _lookup(self, uow: UnitOfWork, at: datetime | None = None) -> _UnitLookup:
+        """The rules' view of *uow*; "today" is the date of *at* (the clock's time when
+        omitted)."""
+        return _UnitLookup(uow, uow.settings.get() or Settings(), (at or self._now()).date())
 
     def _customer(self, uow: UnitOfWork, number: str) -> Customer:
         _require(number, str, "number")
@@ -348,8 +366,9 @@ class CustomerBilling:
         ]
         uow.history.append(changes)
 
-    def _created(self, uow: UnitOfWork, *numbers: str) -> None:
-        at = self._now()
+    def _created(self, uow: UnitOfWork, *numbers: str, at: datetime | None = None) -> None:
+        """Record the creation of *numbers* at *at* (the clock's time when omitted)."""
+        at = at or self._now()
         uow.history.append([_change(at, n, "created", None, None) for n in numbers])
 
     @staticmethod
@@ -441,7 +460,8 @@ class CustomerBilling:
         _require(customer, NewCustomer, "customer")
         _require(account, NewAccount, "account")
         with self._unit() as uow:
-            lookup = self._lookup(uow)
+            at = self._now()  # one instant for the rules' "today" and for history
+            lookup = self._lookup(uow, at)
             found = list(check_customer(customer, lookup))
             if customer.number is not None and customer.number == account.number:
                 found.append(
@@ -461,7 +481,7 @@ class CustomerBilling:
             _raise_if(found)
             uow.customers.add(stored_customer)
             uow.accounts.add(stored_account)
-            self._created(uow, number, account_number)
+            self._created(uow, number, account_number, at=at)
             uow.commit()
             return stored_customer, stored_account
 
