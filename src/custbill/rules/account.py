@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from moneyed import Money
 
@@ -189,18 +188,27 @@ def check_currencies(account: NewAccount | BillingAccount) -> tuple[Violation, .
 
 def check_references(account: NewAccount | BillingAccount, lookup: Lookup) -> tuple[Violation, ...]:
     """Bill cycle, payment term, category and dunning plan exist in the catalog."""
-    refs: list[tuple[str, str, str, Callable[[str], object]]] = [
-        ("bill_cycle", "bill cycle", account.bill_cycle, lookup.bill_cycle),
-        ("payment_term", "payment term", account.payment_term, lookup.payment_term),
-        ("category", "account category", account.category, lookup.account_category),
-    ]
-    if account.dunning_plan is not None:
-        refs.append(("dunning_plan", "dunning plan", account.dunning_plan, lookup.dunning_plan))
-    return tuple(
+    found = [
         violation("account.reference_unknown", path, f"no {kind} {ref!r}", kind=kind, id=ref)
-        for path, kind, ref, find in refs
+        for path, kind, ref, find in (
+            ("bill_cycle", "bill cycle", account.bill_cycle, lookup.bill_cycle),
+            ("payment_term", "payment term", account.payment_term, lookup.payment_term),
+            ("category", "account category", account.category, lookup.account_category),
+        )
         if find(ref) is None
-    )
+    ]
+    plan = account.dunning_plan
+    if plan is not None and lookup.dunning_plan(plan) is None:
+        found.append(
+            violation(
+                "account.reference_unknown",
+                "dunning_plan",
+                f"no dunning plan {plan!r}",
+                kind="dunning plan",
+                id=plan,
+            )
+        )
+    return tuple(found)
 
 
 def check_bill_cycle_fit(
