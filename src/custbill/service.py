@@ -67,7 +67,7 @@ from custbill.rules._support import violation
 from custbill.rules.account import check_invoice_currency_locked, check_invoice_delivery
 from custbill.rules.hierarchy import PARENT_STATUSES, descendants
 from custbill.storage.memory import MemoryStore
-from custbill.storage.protocols import Store, UnitOfWork
+from custbill.storage.protocols import Hierarchy, Store, UnitOfWork
 from custbill.storage.search import query_words
 from custbill.summary import AccountLine, AccountSummary, CustomerSummary
 
@@ -197,38 +197,50 @@ class _BatchUnit:
 
 
 class _UnitLookup:
-    """The rules' read-only :class:`~custbill.rules.Lookup` over an open unit of work."""
+    """The rules' read-only :class:`~custbill.rules.Lookup` over an open unit of work.
 
-    __slots__ = (
-        "account",
-        "account_with_external_number",
-        "accounts_of",
-        "child_accounts",
-        "custom_field_definitions",
-        "customer",
-        "customer_with_external_number",
-        "customers_named",
-        "in_chain",
-        "managed_accounts",
-        "settings",
-        "today",
-        "uow",
-    )
+    Each question is passed on to the unit's repositories when it is asked: a rules pass
+    asks a handful of them, so nothing is bound up front.
+    """
+
+    __slots__ = ("settings", "today", "uow")
 
     def __init__(self, uow: UnitOfWork, settings: Settings, today: date) -> None:
         self.uow = uow
         self.settings = settings
         self.today = today
-        self.customer = uow.customers.get
-        self.account = uow.accounts.get
-        self.customer_with_external_number = uow.customers.with_external_number
-        self.account_with_external_number = uow.accounts.with_external_number
-        self.customers_named = uow.customers.named
-        self.accounts_of = uow.accounts.of_customer
-        self.managed_accounts = uow.accounts.managed_by
-        self.in_chain = uow.accounts.in_chain
-        self.child_accounts = uow.accounts.children_of
-        self.custom_field_definitions = uow.catalog.custom_fields
+
+    def customer(self, number: str) -> Customer | None:
+        return self.uow.customers.get(number)
+
+    def account(self, number: str) -> BillingAccount | None:
+        return self.uow.accounts.get(number)
+
+    def customer_with_external_number(self, external_number: str) -> str | None:
+        return self.uow.customers.with_external_number(external_number)
+
+    def account_with_external_number(self, external_number: str) -> str | None:
+        return self.uow.accounts.with_external_number(external_number)
+
+    def customers_named(self, name: str) -> tuple[str, ...]:
+        return self.uow.customers.named(name)
+
+    def accounts_of(self, customer: str) -> tuple[str, ...]:
+        return self.uow.accounts.of_customer(customer)
+
+    def managed_accounts(self, number: str) -> tuple[str, ...]:
+        return self.uow.accounts.managed_by(number)
+
+    def child_accounts(self, number: str) -> tuple[str, ...]:
+        return self.uow.accounts.children_of(number)
+
+    def in_chain(self, number: str, start: str, hierarchy: Hierarchy) -> bool:
+        return self.uow.accounts.in_chain(number, start, hierarchy)
+
+    def custom_field_definitions(
+        self, target: CustomFieldTarget
+    ) -> tuple[CustomFieldDefinition, ...]:
+        return self.uow.catalog.custom_fields(target)
 
     def bill_cycle(self, id: str) -> BillCycle | None:
         return self.uow.catalog.get(BillCycle, id)
