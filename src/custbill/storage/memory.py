@@ -416,6 +416,23 @@ class MemoryStore:
                 del self.account_by_external[ext]
                 self.account_externals.remove(ext)
         index(self.accounts_by_customer, account.customer, number)
+        if account.responsible_account is not None or account.parent_account is not None:
+            self._link(account, add=add)
+        cycle = self.by_bill_cycle.get(account.bill_cycle)
+        if add:
+            if cycle is None:
+                cycle = self.by_bill_cycle[account.bill_cycle] = CycleRows()
+            cycle.put(self._plan_row(account))
+        else:
+            assert cycle is not None
+            cycle.drop(number)
+            if not cycle.rows:
+                del self.by_bill_cycle[account.bill_cycle]
+
+    def _link(self, account: BillingAccount, *, add: bool) -> None:
+        """Add (or remove) the hierarchy links of *account*."""
+        number = account.number
+        index = _multi_add if add else _multi_remove
         for target, tree, up in (
             (account.responsible_account, self.managed, self.up["responsible"]),
             (account.parent_account, self.children, self.up["parent"]),
@@ -427,16 +444,6 @@ class MemoryStore:
         rows = self.by_bill_cycle.get(responsible.bill_cycle) if responsible else None
         if responsible is not None and rows is not None and responsible.number != number:
             rows.put(self._plan_row(responsible))  # its row says whether it manages accounts
-        cycle = self.by_bill_cycle.get(account.bill_cycle)
-        if add:
-            if cycle is None:
-                cycle = self.by_bill_cycle[account.bill_cycle] = CycleRows()
-            cycle.put(self._plan_row(account))
-        else:
-            assert cycle is not None
-            cycle.drop(number)
-            if not cycle.rows:
-                del self.by_bill_cycle[account.bill_cycle]
 
     def _plan_row(self, account: BillingAccount) -> PlanRow:
         customer = self.customers.get(account.customer)

@@ -44,23 +44,25 @@ class SortedList:
         """Insert *value* in order."""
         key = self._key(value)
         self._size += 1
-        if not self._lists:
-            self._lists.append([value])
-            self._maxes.append(key)
-            return
-        if key >= self._maxes[-1]:  # the common case of growing numbers: append at the end
-            i = len(self._maxes) - 1
-            self._lists[i].append(value)
-            self._maxes[i] = key
+        maxes = self._maxes
+        if maxes and key >= maxes[-1]:  # the common case of growing numbers: append at the end
+            i = len(maxes) - 1
+            bucket = self._lists[i]
+            bucket.append(value)
+            maxes[i] = key
+        elif maxes:
+            i = bisect_right(maxes, key)
+            bucket = self._lists[i]
+            insort(bucket, value, key=self._keyed)
         else:
-            i = bisect_right(self._maxes, key)
-            insort(self._lists[i], value, key=self._keyed)
-        bucket = self._lists[i]
+            self._lists.append([value])
+            maxes.append(key)
+            return
         if len(bucket) > 2 * LOAD:
             half = bucket[LOAD:]
             del bucket[LOAD:]
             self._lists.insert(i + 1, half)
-            self._maxes.insert(i, self._key(bucket[-1]))
+            maxes.insert(i, self._key(bucket[-1]))
 
     def remove(self, value: str) -> None:
         """Remove one occurrence of *value*.
