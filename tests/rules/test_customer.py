@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import custbill as cb
 from custbill.rules import check_customer
+from custbill.rules._support import countries
+from custbill.rules.customer import check_address
 from custbill.storage import MemoryStore
 from tests.conftest import TODAY, lookup_for, new_customer
 
@@ -93,3 +97,22 @@ def test_erased_customer_accepts_no_change() -> None:
     with lookup_for(MemoryStore()) as lookup:
         found = check_customer(stored, lookup, before=stored)
     assert [v.code for v in found] == ["customer.erased"]
+
+
+_parts = st.sampled_from(["", " ", "\t", "x", " Main St ", "78701"])
+
+
+@given(_parts, _parts, _parts, st.sampled_from(["US", "SE", "us", "XX", "", " ", "EU"]))
+def test_an_address_passes_exactly_when_no_part_is_reported(
+    line1: str, city: str, postal_code: str, country: str
+) -> None:
+    """The one-pass check of a complete address agrees with the part-by-part check."""
+    address = cb.Address(line1=line1, city=city, postal_code=postal_code, country=country)
+    complete = all(p.strip() for p in (line1, city, postal_code)) and country in countries()
+    found = check_address(address, "billing_address")
+    assert (found == ()) == complete
+    assert {v.params["part"] for v in found} == {
+        part
+        for part, value in (("line1", line1), ("city", city), ("postal_code", postal_code))
+        if not value.strip()
+    } | ({"country"} if country not in countries() else set())

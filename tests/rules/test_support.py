@@ -7,9 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custbill.rules._support import (
+    blank,
     countries,
     currency_known,
     email_valid,
+    filled,
     holds_card_number,
     locale_known,
     luhn_valid,
@@ -123,3 +125,9 @@ def test_luhn_against_the_textbook_definition(digits: str) -> None:
         d = int(ch) * (2 if i % 2 else 1)
         total += d // 10 + d % 10
     assert luhn_valid(digits) is (total % 10 == 0)
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(), st.text(alphabet=" \tab\n", max_size=3))))
+def test_filled_is_not_blank_for_each(texts: list[object]) -> None:
+    """filled() holds exactly when no text is blank."""
+    assert filled(*texts) == (not any(blank(t) for t in texts))

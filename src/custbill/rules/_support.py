@@ -24,6 +24,16 @@ def blank(text: object) -> bool:
     return not isinstance(text, str) or not text.strip()
 
 
+def filled(*texts: object) -> bool:
+    """True when every one of *texts* is a string with more than white space (the opposite
+    of :func:`blank` for each)."""
+    # a plain loop, not all() over a generator: it runs several times per creation
+    for text in texts:  # noqa: SIM110
+        if not isinstance(text, str) or not text.strip():
+            return False
+    return True
+
+
 # The WHATWG HTML "valid email address" pattern: what a browser's email field accepts.
 _EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -174,6 +174,8 @@ def check_account_uniqueness(
 
 def check_currencies(account: NewAccount | BillingAccount) -> tuple[Violation, ...]:
     """Currency and invoice currency are ISO 4217 codes."""
+    if currency_known(account.currency) and currency_known(account.invoice_currency):
+        return ()
     return tuple(
         violation(
             "account.currency_unknown",

@@ -15,6 +15,7 @@ from custbill.rules._support import (
     check_custom_fields,
     countries,
     email_valid,
+    filled,
     phone_valid,
     violation,
 )
@@ -82,6 +83,8 @@ def check_names(customer: NewCustomer | Customer) -> tuple[Violation, ...]:
 
 def check_emails(customer: NewCustomer | Customer) -> tuple[Violation, ...]:
     """The primary email is required; every email must be well formed."""
+    if not customer.secondary_emails and email_valid(customer.primary_email):
+        return ()
     found = []
     if not email_valid(customer.primary_email):
         message = (
@@ -132,6 +135,8 @@ def check_date_of_birth(customer: NewCustomer | Customer, lookup: Lookup) -> tup
 
 def check_phones(customer: NewCustomer | Customer) -> tuple[Violation, ...]:
     """Every phone holds a phone number."""
+    if not customer.phones:
+        return ()
     return tuple(
         violation(
             "customer.phone_invalid",
@@ -156,6 +161,13 @@ def check_addresses(customer: NewCustomer | Customer) -> tuple[Violation, ...]:
 
 def check_address(address: Address, path: str) -> tuple[Violation, ...]:
     """Check one address; *path* prefixes each violation's path."""
+    country = address.country
+    if (
+        isinstance(country, str)
+        and country in countries()
+        and filled(address.line1, address.city, address.postal_code)
+    ):
+        return ()  # the common case, told in one pass
     found = [
         violation(
             "customer.address_invalid",
