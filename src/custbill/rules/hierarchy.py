@@ -39,6 +39,8 @@ def check_hierarchy(
 ) -> tuple[Violation, ...]:
     """Check the account's responsible and parent links, and what its edit does to accounts
     linked below it."""
+    if before is None and account.responsible_account is None and account.parent_account is None:
+        return ()  # a new account without links: nothing to check
     return (
         *check_responsible_link(account, lookup, before=before),
         *check_parent_link(account, lookup, before=before),

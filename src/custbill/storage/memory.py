@@ -816,8 +816,8 @@ class _Catalog:
         self.store = store
 
     def get(self, kind: type[T], id: str) -> T | None:
-        entry: T | None = self.store.catalog.get(kind, {}).get(id)
-        return entry
+        entries = self.store.catalog.get(kind)
+        return None if entries is None else entries.get(id)
 
     def all(self, kind: type[T]) -> tuple[T, ...]:
         entries = self.store.catalog.get(kind, {})
@@ -834,7 +834,8 @@ class _Catalog:
             self.store.undo.append(lambda: entries.__delitem__(entry.id))
 
     def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
-        return tuple(self.store.custom_fields.get(target, {}).values())
+        definitions = self.store.custom_fields.get(target)
+        return () if definitions is None else tuple(definitions.values())
 
 
 class _Settings:
