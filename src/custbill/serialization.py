@@ -234,8 +234,9 @@ def to_dict(obj: Any) -> Any:
 compact_converter = converter.copy(omit_if_default=True)
 
 
-#: One encoder for every compact document (json.dumps with options builds one per call).
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+#: One encoder for every compact document (json.dumps with options builds one per call);
+#: what the converter gives is a tree, so the encoder need not look for cycles.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 def to_compact_json(obj: Any) -> str:

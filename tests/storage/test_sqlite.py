@@ -11,7 +11,7 @@ import pytest
 from moneyed import Money
 
 import custbill as cb
-from custbill.storage import SQLiteStore
+from custbill.storage import SQLiteStore, _sql
 from custbill.storage._sql import MIGRATIONS
 from custbill.testing import facade_for, new_account, new_customer
 
@@ -109,3 +109,84 @@ def test_lookups_use_indexes(tmp_path: Path) -> None:
         assert not scans, (sql, details)
         checked += 1
     assert checked >= 20
+
+
+def test_waiting_inserts_are_seen_by_every_later_statement(tmp_path: Path) -> None:
+    """Inside a batch, rows that wait are read back, searched and counted as taken."""
+    billing = facade_for(SQLiteStore(tmp_path / "w.db"))
+    with billing.batch():
+        customer, account = billing.create_customer(new_customer("Waiting Co"), new_account())
+        assert billing.get_customer(customer.number) == customer
+        assert billing.get_account(account.number) == account
+        assert [c.number for c in billing.search_customers("waiting")] == [customer.number]
+        assert [c.field for c in billing.history(customer.number)] == ["created"]
+        with pytest.raises(cb.RuleViolationError) as caught:
+            billing.create_customer(new_customer(number=customer.number), new_account())
+        assert caught.value.violations[0].code == "customer.number_taken"
+    assert billing.get_customer(customer.number) == customer
+
+
+def test_waiting_inserts_go_in_when_too_many_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past WAITING_ROWS rows, the waiting rows are inserted at once."""
+    monkeypatch.setattr(_sql, "WAITING_ROWS", 5)
+    store = SQLiteStore(tmp_path / "m.db")
+    billing = facade_for(store)
+    with store.unit_of_work() as uow:
+        for i in range(3):  # three rows each: customer, two name tokens
+            uow.customers.add(
+                cb.Customer(
+                    number=f"C-{i}",
+                    default_account="A-1",
+                    kind=cb.CustomerKind.COMPANY,
+                    company_name="Two Words",
+                    primary_email="a@b.example",
+                )
+            )
+            assert uow.db.count == [3, 0, 3][i]  # the second customer's rows make six
+        inserted = uow.db.db.one("SELECT count(*) FROM customers")  # not through Writes
+        assert inserted == (2,)
+        uow.commit()
+    assert [c.number for c in billing.search_customers("two")] == ["C-0", "C-1", "C-2"]
+
+
+def test_waiting_inserts_of_a_rolled_back_unit_are_dropped(tmp_path: Path) -> None:
+    """A unit of work left without commit leaves no row, waiting or written."""
+    store = SQLiteStore(tmp_path / "r.db")
+    billing = facade_for(store)
+    with store.unit_of_work() as uow:
+        uow.customers.add(
+            cb.Customer(
+                number="C-9",
+                default_account="A-9",
+                kind=cb.CustomerKind.COMPANY,
+                company_name="Gone",
+                primary_email="a@b.example",
+            )
+        )
+        assert uow.db.count == 2
+    with store.unit_of_work() as uow:
+        assert uow.db.count == 0
+        uow.commit()
+    assert billing.search_customers("gone") == ()
+    assert store.connection.execute("SELECT count(*) FROM customer_tokens").fetchone() == (0,)
+
+
+def test_a_failing_waiting_insert_commits_nothing(tmp_path: Path) -> None:
+    """Two records under one number: the commit fails with a StorageError and writes none."""
+    store = SQLiteStore(tmp_path / "f.db")
+    billing = facade_for(store)
+    record = cb.Customer(
+        number="C-1",
+        default_account="A-1",
+        kind=cb.CustomerKind.COMPANY,
+        company_name="Twice",
+        primary_email="a@b.example",
+    )
+    with pytest.raises(cb.StorageError, match="UNIQUE"), store.unit_of_work() as uow:
+        uow.customers.add(record)
+        uow.customers.add(record)
+        uow.commit()
+    assert billing.search_customers("twice") == ()
+    assert store.connection.execute("SELECT count(*) FROM customers").fetchone() == (0,)

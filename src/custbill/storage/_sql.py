@@ -103,6 +103,71 @@ class Database(Protocol):
         ...
 
 
+#: Rows :class:`Writes` keeps waiting at most; more go in at once.
+WAITING_ROWS = 20_000
+
+
+class Writes:
+    """A unit of work's database: inserts of new rows wait and go in together.
+
+    :meth:`insert` keeps a row in memory; the rows waiting go in, one ``executemany`` per
+    statement in the order the statements were first used, before any other statement runs,
+    at :meth:`flush` (the unit of work flushes before it commits), and whenever
+    ``WAITING_ROWS`` (20,000) are waiting.  Every read therefore sees every earlier write, and a
+    batch of creations costs a handful of statements instead of four per creation.  Nothing
+    waits across units of work: :meth:`discard` drops what a rolled-back unit left waiting.
+    An insert that fails (say, a duplicate key) raises :class:`~custbill.StorageError` when
+    its rows go in, and the unit of work does not commit.
+    """
+
+    __slots__ = ("count", "db", "waiting")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.waiting: dict[str, list[Sequence[Any]]] = {}
+        self.count = 0
+
+    def insert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert *rows* with *sql*, now or later but before any other statement."""
+        waiting = self.waiting.get(sql)
+        if waiting is None:
+            self.waiting[sql] = list(rows)
+        else:
+            waiting.extend(rows)
+        self.count += len(rows)
+        if self.count >= WAITING_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert every waiting row."""
+        if self.waiting:
+            waiting = self.waiting
+            self.waiting, self.count = {}, 0
+            for sql, rows in waiting.items():
+                self.db.many(sql, rows)
+
+    def discard(self) -> None:
+        """Forget the waiting rows."""
+        self.waiting.clear()
+        self.count = 0
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        self.flush()
+        return self.db.one(sql, params)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.flush()
+        return self.db.all(sql, params)
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.flush()
+        return self.db.run(sql, params)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.flush()
+        self.db.many(sql, rows)
+
+
 def _prefix_range(word: str) -> tuple[str, str]:
     """Bounds of the strings that start with *word*, in code-point order."""
     last = ord(word[-1])
@@ -149,7 +214,7 @@ def _key(number: str | None) -> str | None:
 
 
 class _Customers:
-    def __init__(self, db: Database, added: set[str]) -> None:
+    def __init__(self, db: Writes, added: set[str]) -> None:
         self.db = db
         self.added = added  # numbers given in this transaction (see number_taken)
 
@@ -158,25 +223,27 @@ class _Customers:
         return None if row is None else from_json(Customer, row[0])
 
     def _tokens(self, number: str, tokens: frozenset[str]) -> None:
-        self.db.many(
+        self.db.insert(
             "INSERT INTO customer_tokens (token, number) VALUES (?, ?)",
             [(t, number) for t in sorted(tokens)],
         )
 
     def add(self, customer: Customer) -> None:
         self.added.add(customer.number)
-        self.db.run(
+        self.db.insert(
             "INSERT INTO customers (number, external_number, name_key, number_key, external_key,"
             " version, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                customer.number,
-                customer.external_number,
-                customer.name.casefold(),
-                normalise(customer.number),
-                _key(customer.external_number),
-                customer.version,
-                to_json(customer),
-            ),
+            [
+                (
+                    customer.number,
+                    customer.external_number,
+                    customer.name.casefold(),
+                    normalise(customer.number),
+                    _key(customer.external_number),
+                    customer.version,
+                    to_json(customer),
+                )
+            ],
         )
         self._tokens(customer.number, name_tokens(customer.name))
 
@@ -230,7 +297,7 @@ class _Customers:
 
 
 class _Accounts:
-    def __init__(self, db: Database, added: set[str]) -> None:
+    def __init__(self, db: Writes, added: set[str]) -> None:
         self.db = db
         self.added = added  # numbers given in this transaction (see number_taken)
 
@@ -240,22 +307,24 @@ class _Accounts:
 
     def add(self, account: BillingAccount) -> None:
         self.added.add(account.number)
-        self.db.run(
+        self.db.insert(
             "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
             " bill_cycle, number_key, external_key, version, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                account.number,
-                account.customer,
-                account.external_number,
-                account.responsible_account,
-                account.parent_account,
-                account.bill_cycle,
-                normalise(account.number),
-                _key(account.external_number),
-                account.version,
-                to_json(account),
-            ),
+            [
+                (
+                    account.number,
+                    account.customer,
+                    account.external_number,
+                    account.responsible_account,
+                    account.parent_account,
+                    account.bill_cycle,
+                    normalise(account.number),
+                    _key(account.external_number),
+                    account.version,
+                    to_json(account),
+                )
+            ],
         )
 
     def update(self, account: BillingAccount) -> None:
@@ -399,11 +468,11 @@ class _Settings:
 
 
 class _History:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Writes) -> None:
         self.db = db
 
     def append(self, changes: Sequence[Change]) -> None:
-        self.db.many(
+        self.db.insert(
             "INSERT INTO history (number, at, field, old, new) VALUES (?, ?, ?, ?, ?)",
             [(c.number, c.at.isoformat(), c.field, c.old, c.new) for c in changes],
         )
@@ -514,18 +583,18 @@ class SQLUnitOfWork:
     def __init__(
         self, db: Database, transaction: Transaction, catalog_cache: dict[tuple[type, str], Any]
     ) -> None:
-        self.db = db
+        self.db = Writes(db)
         self.transaction = transaction
         # number_taken's memory for this transaction: numbers given to customers or
         # accounts, and per number shape the number above which the shape was found free
         self._added: set[str] = set()
         self._free: dict[tuple[str, int], str] = {}
-        self.customers = _Customers(db, self._added)
-        self.accounts = _Accounts(db, self._added)
-        self.catalog = _Catalog(db, catalog_cache)
-        self.settings = _Settings(db)
-        self.history = _History(db)
-        self.ledger = _Ledger(db)
+        self.customers = _Customers(self.db, self._added)
+        self.accounts = _Accounts(self.db, self._added)
+        self.catalog = _Catalog(self.db, catalog_cache)
+        self.settings = _Settings(self.db)
+        self.history = _History(self.db)
+        self.ledger = _Ledger(self.db)
         self._sequences: dict[str, int] = {}  # sequence values counted in this transaction
 
     def __enter__(self) -> SQLUnitOfWork:
@@ -534,7 +603,9 @@ class SQLUnitOfWork:
         return self
 
     def _forget(self) -> None:
-        """Drop what this transaction counted and learnt (other writers may follow)."""
+        """Drop what this transaction counted, learnt and left waiting (other writers may
+        follow)."""
+        self.db.discard()
         self._sequences.clear()
         self._added.clear()
         self._free.clear()
@@ -598,6 +669,7 @@ class SQLUnitOfWork:
 
     def commit(self) -> None:
         """Commit everything written so far; later writes start a new transaction."""
+        self.db.flush()
         if self._sequences:
             self.db.many(
                 "INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT (name)"
