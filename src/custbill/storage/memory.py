@@ -50,10 +50,10 @@ def _multi_add(index: dict[str, Any], key: str | None, number: str) -> None:
     """Add *number* under *key*: a plain string for one, a sorted list for several."""
     if key is None:
         return
-    current = index.get(key)
-    if current is None:
-        index[key] = number
-    elif isinstance(current, str):
+    current = index.setdefault(key, number)  # one lookup when the key is new
+    if current is number:
+        return
+    if isinstance(current, str):
         index[key] = sorted((current, number))
     else:
         insort(current, number)
@@ -242,12 +242,13 @@ class CycleRows:
     def put(self, row: PlanRow) -> None:
         """Add or replace the row of ``row[0]``."""
         number = row[0]
-        if number not in self.rows:
+        if self.rows.setdefault(number, row) is row:  # a new number: one lookup
             if number < self.last:
                 self.ordered = False
             else:
                 self.last = number
-        self.rows[number] = row
+        else:
+            self.rows[number] = row
         if row[3] is not None:
             self.managed[number] = row
         elif self.managed:
