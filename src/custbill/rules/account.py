@@ -62,17 +62,21 @@ def check_account(
         *check_references(account, lookup),
         *check_bill_cycle_fit(account, lookup),
         *check_invoice_delivery(account, customer, lookup),
-        *check_amounts(account),
-        *check_payment(account),
-        *check_rendering(account, lookup),
-        *check_language(account),
-        *check_contacts(account),
-        *check_custom_fields(
-            account.custom_fields,
-            lookup.custom_field_definitions(CustomFieldTarget.ACCOUNT),
-            "account.custom_field_invalid",
-        ),
     ]
+    # a check with nothing to look at (no amounts, no rendering, no contacts) is not called
+    if account.minimum_invoice_amount is not None or account.credit_limit is not None:
+        found += check_amounts(account)
+    found += check_payment(account)
+    if account.invoice_rendering is not None:
+        found += check_rendering(account, lookup)
+    found += check_language(account)
+    if account.contacts:
+        found += check_contacts(account)
+    found += check_custom_fields(
+        account.custom_fields,
+        lookup.custom_field_definitions(CustomFieldTarget.ACCOUNT),
+        "account.custom_field_invalid",
+    )
     if before is None and isinstance(customer, Customer):
         found.extend(check_another_account_allowed(customer, lookup))
     if before is not None and isinstance(account, BillingAccount):

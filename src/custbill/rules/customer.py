@@ -44,19 +44,19 @@ def check_customer(
             ),
         )
     own = before.number if before is not None else None
-    found = [
-        *check_names(customer),
-        *check_emails(customer),
-        *check_date_of_birth(customer, lookup),
-        *check_phones(customer),
-        *check_addresses(customer),
-        *check_customer_uniqueness(customer, lookup, own=own),
-        *check_custom_fields(
-            customer.custom_fields,
-            lookup.custom_field_definitions(CustomFieldTarget.CUSTOMER),
-            "customer.custom_field_invalid",
-        ),
-    ]
+    # a check with nothing to look at (no date of birth, no phones) is not called at all
+    found = [*check_names(customer), *check_emails(customer)]
+    if customer.date_of_birth is not None:
+        found += check_date_of_birth(customer, lookup)
+    if customer.phones:
+        found += check_phones(customer)
+    found += check_addresses(customer)
+    found += check_customer_uniqueness(customer, lookup, own=own)
+    found += check_custom_fields(
+        customer.custom_fields,
+        lookup.custom_field_definitions(CustomFieldTarget.CUSTOMER),
+        "customer.custom_field_invalid",
+    )
     return tuple(found)
 
 
