@@ -499,21 +499,31 @@ def measure_size(
     built = build(size, random.Random(size), words)
     gc.collect()
     clock = _phase("build", clock)
-    extra = min(20_000, size)
-    new = [
-        cb.NewCustomer(
-            kind=cb.CustomerKind.COMPANY,
-            company_name=f"Extra {i}",
-            primary_email="x@example.com",
-            billing_address=ADDRESS,
+    # 20,000 creations (fewer on a small store) in three parts; the figure is the best
+    # part's rate, as plans and SQLite batches are the best of three runs
+    extra = min(20_000, size) // 3
+    parts = [
+        iter(
+            [
+                cb.NewCustomer(
+                    kind=cb.CustomerKind.COMPANY,
+                    company_name=f"Extra {part * extra + i}",
+                    primary_email="x@example.com",
+                    billing_address=ADDRESS,
+                )
+                for i in range(extra)
+            ]
         )
-        for i in range(extra)
+        for part in range(3)
     ]
     account = new_account(1)
-    started = time.perf_counter()
-    for customer in new:
-        built.billing.create_customer(customer, account)
-    figures["create_customer_per_s.memory"] = extra / (time.perf_counter() - started)
+    create = built.billing.create_customer
+
+    def create_part() -> None:
+        for customer in parts.pop(0):
+            create(customer, account)
+
+    figures["create_customer_per_s.memory"] = extra / _best(create_part)
     clock = _phase("create_customer", clock)
     figures.update(measure_plan(built))
     clock = _phase("plan and references", clock)
