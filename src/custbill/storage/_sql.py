@@ -110,14 +110,15 @@ WAITING_ROWS = 20_000
 class Writes:
     """A unit of work's database: inserts of new rows wait and go in together.
 
-    :meth:`insert` keeps a row in memory; the rows waiting go in, one ``executemany`` per
-    statement in the order the statements were first used, before any other statement runs,
-    at :meth:`flush` (the unit of work flushes before it commits), and whenever
-    ``WAITING_ROWS`` (20,000) are waiting.  Every read therefore sees every earlier write, and a
-    batch of creations costs a handful of statements instead of four per creation.  Nothing
-    waits across units of work: :meth:`discard` drops what a rolled-back unit left waiting.
-    An insert that fails (say, a duplicate key) raises :class:`~custbill.StorageError` when
-    its rows go in, and the unit of work does not commit.
+    :meth:`insert` keeps rows in memory; the rows waiting go in, one ``executemany`` per
+    statement in the order the statements were first used, before any other statement
+    runs, at :meth:`flush` (the unit of work flushes before it commits), and whenever
+    ``WAITING_ROWS`` (20,000) are waiting.  Every read therefore sees every earlier write,
+    and a batch of creations sends a handful of statements instead of four per creation.
+    Nothing waits across units of work: :meth:`discard` drops what a unit left waiting.
+    An insert the database refuses (say, a duplicate key) raises
+    :class:`~custbill.StorageError` when its rows go in, and the unit of work does not
+    commit.
     """
 
     __slots__ = ("count", "db", "waiting")
