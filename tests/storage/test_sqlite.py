@@ -111,6 +111,17 @@ def test_lookups_use_indexes(tmp_path: Path) -> None:
     assert checked >= 20
 
 
+def _record(number: str, name: str) -> cb.Customer:
+    """A stored customer record, written past the facade."""
+    return cb.Customer(
+        number=number,
+        default_account="A-1",
+        kind=cb.CustomerKind.COMPANY,
+        company_name=name,
+        primary_email="a@b.example",
+    )
+
+
 def test_waiting_inserts_are_seen_by_every_later_statement(tmp_path: Path) -> None:
     """Inside a batch, rows that wait are read back, searched and counted as taken."""
     billing = facade_for(SQLiteStore(tmp_path / "w.db"))
@@ -135,15 +146,7 @@ def test_waiting_inserts_go_in_when_too_many_wait(
     billing = facade_for(store)
     with store.unit_of_work() as uow:
         for i in range(3):  # three rows each: customer, two name tokens
-            uow.customers.add(
-                cb.Customer(
-                    number=f"C-{i}",
-                    default_account="A-1",
-                    kind=cb.CustomerKind.COMPANY,
-                    company_name="Two Words",
-                    primary_email="a@b.example",
-                )
-            )
+            uow.customers.add(_record(f"C-{i}", "Two Words"))
             assert uow.db.count == [3, 0, 3][i]  # the second customer's rows make six
         inserted = uow.db.db.one("SELECT count(*) FROM customers")  # not through Writes
         assert inserted == (2,)
@@ -156,15 +159,7 @@ def test_waiting_inserts_of_a_rolled_back_unit_are_dropped(tmp_path: Path) -> No
     store = SQLiteStore(tmp_path / "r.db")
     billing = facade_for(store)
     with store.unit_of_work() as uow:
-        uow.customers.add(
-            cb.Customer(
-                number="C-9",
-                default_account="A-9",
-                kind=cb.CustomerKind.COMPANY,
-                company_name="Gone",
-                primary_email="a@b.example",
-            )
-        )
+        uow.customers.add(_record("C-9", "Gone"))
         assert uow.db.count == 2
     with store.unit_of_work() as uow:
         assert uow.db.count == 0
@@ -177,13 +172,7 @@ def test_a_failing_waiting_insert_commits_nothing(tmp_path: Path) -> None:
     """Two records under one number: the commit fails with a StorageError and writes none."""
     store = SQLiteStore(tmp_path / "f.db")
     billing = facade_for(store)
-    record = cb.Customer(
-        number="C-1",
-        default_account="A-1",
-        kind=cb.CustomerKind.COMPANY,
-        company_name="Twice",
-        primary_email="a@b.example",
-    )
+    record = _record("C-1", "Twice")
     with pytest.raises(cb.StorageError, match="UNIQUE"), store.unit_of_work() as uow:
         uow.customers.add(record)
         uow.customers.add(record)
