@@ -133,6 +133,22 @@ def lookup_for(
         yield _UnitLookup(uow, settings or uow.settings.get() or cb.Settings(), today)
 
 
+def index_entries(index: Any) -> dict[str, list[tuple[str, int | None]]]:
+    """What a TokenIndex holds, whatever its layout: each token's keys in order, each with
+    its signature (None for a token that keeps none), late keys merged in."""
+    found = {}
+    for token, keys in index._postings.items():
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        summaries = index._signatures.get(token)
+        pairs = list(
+            zip(keys, summaries if summaries is not None else [None] * len(keys), strict=True)
+        )
+        late = index._late.get(token, [])
+        pairs += zip(late, index._late_signatures.get(token, []), strict=True)
+        found[token] = sorted(pairs)
+    return found
+
+
 def _copy(value: Any) -> Any:
     """A copy of a store's container deep enough that later writes cannot change it."""
     from array import array
@@ -151,13 +167,7 @@ def _copy(value: Any) -> Any:
     if isinstance(value, CycleRows):
         return ("rows", dict(value.rows), dict(value.managed))
     if isinstance(value, TokenIndex):
-        return (
-            "tokens",
-            _copy(value._postings),
-            _copy(value._signatures),
-            _copy(value._bits),
-            value.tokens(),
-        )
+        return ("tokens", index_entries(value), _copy(value._bits), value.tokens())
     return value
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -10,6 +13,7 @@ import custbill as cb
 from custbill.storage import MemoryStore, memory
 from custbill.storage.memory import SIGNED_FROM, TokenIndex
 from custbill.storage.search import name_tokens, normalise, prefix_bits, query_words
+from tests.conftest import index_entries
 
 
 def test_normalise_drops_case_and_accents() -> None:
@@ -257,3 +261,65 @@ def test_a_candidate_check_agrees_with_the_tokens(
             or (external is not None and normalise(external).startswith(word))
         )
         assert customers._matches(customer.number, word) == expected
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("lkjihgfedcba"), common.map(" ".join)), max_size=60),
+    st.sampled_from(["b", "bri", "co", "l", "o"]),
+    st.lists(st.sampled_from(["br", "co", "lt", "o'"]), max_size=2),
+)
+def test_late_keys_are_kept_and_read_like_the_others(
+    updates: list[tuple[str, str]], word: str, others: list[str]
+) -> None:
+    """With keys arriving out of order into long tokens (thresholds made tiny), the index
+    holds exactly each token's keys and their signatures, late keys included, and every
+    reader sees them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(memory, "SIGNED_FROM", 3)
+        patch.setattr(memory, "LATE_FROM", 4)
+        patch.setattr(memory, "LATE_SHARE", 1)  # late keys wait until they outnumber the rest
+        index, current = _reindex(updates)
+    expected: dict[str, list[tuple[str, int | None]]] = {}
+    for token in {t for tokens in current.values() for t in tokens}:
+        keys = sorted(k for k, tokens in current.items() if token in tokens)
+        expected[token] = [
+            (
+                key,
+                functools.reduce(operator.or_, map(prefix_bits, current[key] - {token}), 0)
+                if len(keys) >= 3
+                else None,
+            )
+            for key in keys
+        ]
+    assert index_entries(index) == expected
+    for token, late in index._late.items():  # late keys wait only beside a long list
+        assert late and len(index._postings[token]) >= 4
+
+    def has(key: str, w: str) -> bool:
+        return any(t.startswith(w) for t in current[key])
+
+    matching = {k for k in current if has(k, word)}
+    assert index.matching(word) == matching
+    streams = index.ordered(word)
+    assert all(keys == sorted(keys) for keys in streams)
+    assert {k for keys in streams for k in keys} == matching
+    kept = {k for keys in index.filtered(word, others) for k in keys}
+    assert {k for k in matching if all(has(k, o) for o in others)} <= kept <= matching
+    assert {k for keys in index.filtered(word, []) for k in keys} == matching
+
+
+def test_late_keys_of_a_long_token_wait_and_merge() -> None:
+    """A key sorting inside a long token's list waits among the late keys until they pass
+    1/LATE_SHARE of the list; then one merge puts every key in order."""
+    index = TokenIndex(lambda key: frozenset({"acme", key}))
+    size = memory.LATE_FROM
+    for n in range(size):
+        index.add(f"K{n + 10 * size:09d}", frozenset({"acme", f"k{n}"}))
+    share = size // memory.LATE_SHARE
+    for n in range(share):
+        index.add(f"K{n:09d}", frozenset({"acme", f"k{n}"}))
+        assert len(index._late["acme"]) == n + 1
+    index.add("K-final", frozenset({"acme"}))
+    assert "acme" not in index._late
+    keys = index.ordered("acme")[0]
+    assert keys == sorted(keys) and len(keys) == size + share + 1

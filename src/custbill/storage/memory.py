@@ -84,6 +84,12 @@ def _multi_get(index: dict[str, Any], key: str) -> tuple[str, ...]:
 #: a token's few keys costs less than the memory their signatures would take.
 SIGNED_FROM = 8
 
+#: A token's sorted list takes a key in its middle only while shorter than this (at least
+#: SIGNED_FROM); past it, such a key waits in a short sorted list of the token's late keys,
+#: merged into the long one when it holds more than 1/LATE_SHARE of its length.
+LATE_FROM = 4096
+LATE_SHARE = 16
+
 
 class TokenIndex:
     """Word-prefix index: token → the keys having it, with the tokens in a SortedList.
@@ -94,15 +100,32 @@ class TokenIndex:
     other words reading only those contiguous integers, not the keys' names.  Rarer tokens
     (most of a large vocabulary) keep just their keys; when a token reaches the threshold,
     its keys' signatures are worked out from *tokens_of*.
+
+    Keys mostly come in order (numbers grow), so they join the end of a token's list.  A key
+    that sorts inside the list of a token of :data:`LATE_FROM` keys or more (numbers given
+    by hand, or generated numbers past a million, which do not grow by code point) would
+    move the list's tail; it joins the token's short list of *late* keys instead (with its
+    signature beside it), merged into the main list once it passes a sixteenth of it
+    (:data:`LATE_SHARE`).  Readers take a token's late keys as one more sorted list.
     """
 
-    __slots__ = ("_bits", "_postings", "_signatures", "_tokens", "_tokens_of")
+    __slots__ = (
+        "_bits",
+        "_late",
+        "_late_signatures",
+        "_postings",
+        "_signatures",
+        "_tokens",
+        "_tokens_of",
+    )
 
     def __init__(self, tokens_of: Callable[[str], frozenset[str]]) -> None:
         self._tokens_of = tokens_of  # key -> every token it is indexed under
         self._postings: dict[str, Any] = {}  # token -> key | sorted list of keys
         self._signatures: dict[str, array[int]] = {}  # signed token -> its keys' signatures
         self._bits: dict[str, int] = {}  # signed token -> its own prefix bits
+        self._late: dict[str, list[str]] = {}  # long token -> its late keys, sorted
+        self._late_signatures: dict[str, array[int]] = {}  # and their signatures
         self._tokens = SortedList()
 
     def _summary(self, tokens: Iterable[str], token: str) -> int:
@@ -135,6 +158,9 @@ class TokenIndex:
                 i = bisect_left(current, key)
                 if current[i] == key:  # indexed already
                     continue
+                if len(current) >= LATE_FROM:
+                    self._add_late(token, key, tokens)
+                    continue
             current.insert(i, key)
             summaries = signatures.get(token)
             if summaries is not None:
@@ -148,6 +174,46 @@ class TokenIndex:
                         for k in current
                     ),
                 )
+
+    def _add_late(self, token: str, key: str, tokens: frozenset[str]) -> None:
+        """Add *key* to the late keys of the long, signed *token*."""
+        late = self._late.setdefault(token, [])
+        summaries = self._late_signatures.setdefault(token, array("Q"))
+        j = bisect_left(late, key)
+        if j < len(late) and late[j] == key:  # indexed already
+            return
+        late.insert(j, key)
+        summaries.insert(j, self._summary(tokens, token))
+        if len(late) * LATE_SHARE > len(self._postings[token]):
+            self._merge_late(token)
+
+    def _merge_late(self, token: str) -> None:
+        """Merge the late keys of *token* (and their signatures) into its main list."""
+        late, summaries = self._late.pop(token), self._late_signatures.pop(token)
+        keys = self._postings[token]
+        # two sorted runs: sorted() merges them in one linear pass
+        merged = sorted(
+            zip(
+                itertools.chain(keys, late),
+                itertools.chain(self._signatures[token], summaries),
+                strict=True,
+            )
+        )
+        keys[:] = [k for k, _ in merged]
+        self._signatures[token] = array("Q", [s for _, s in merged])
+
+    def _discard_late(self, token: str, key: str) -> bool:
+        """Remove *key* from the late keys of *token*; False when it is not one."""
+        late = self._late.get(token)
+        if late is None:
+            return False
+        j = bisect_left(late, key)
+        if j == len(late) or late[j] != key:
+            return False
+        del late[j], self._late_signatures[token][j]
+        if not late:
+            del self._late[token], self._late_signatures[token]
+        return True
 
     def discard(self, key: str, tokens: Iterable[str]) -> None:
         """Stop indexing *key* under each of *tokens*.
@@ -166,7 +232,9 @@ class TokenIndex:
                 continue
             i = bisect_left(current, key)
             if i == len(current) or current[i] != key:
-                raise KeyError(key)
+                if not self._discard_late(token, key):
+                    raise KeyError(key)
+                continue
             del current[i]
             if token in signatures:
                 if len(current) < SIGNED_FROM:
@@ -175,24 +243,32 @@ class TokenIndex:
                     del signatures[token][i]
             if len(current) == 1:
                 postings[token] = current[0]
+            elif token in self._late and len(current) < LATE_FROM:
+                self._merge_late(token)  # late keys only beside a long list
 
     def matching(self, word: str) -> set[str]:
         """Keys with a token that starts with *word*."""
         found: set[str] = set()
+        late = self._late
         for token in self._tokens.with_prefix(word):
             current = self._postings[token]
             if isinstance(current, str):
                 found.add(current)
             else:
                 found.update(current)
+                if late and token in late:
+                    found.update(late[token])
         return found
 
     def ordered(self, word: str) -> list[list[str]]:
         """The sorted key lists of every token that starts with *word*."""
         postings = self._postings
-        return [
+        found = [
             [p] if isinstance(p := postings[t], str) else p for t in self._tokens.with_prefix(word)
         ]
+        if self._late:
+            found += [self._late[t] for t in self._tokens.with_prefix(word) if t in self._late]
+        return found
 
     def filtered(self, word: str, others: Sequence[str]) -> list[list[str]]:
         """Like :meth:`ordered`, less keys that surely miss one of the *others* words: under
@@ -212,10 +288,18 @@ class TokenIndex:
             for other, other_bits in wanted:
                 if not token.startswith(other):
                     mask |= other_bits
+            late = self._late.get(token) if self._late else None
             if mask:  # by position: a key is read (its memory touched) only when kept
                 found.append([keys[i] for i, s in enumerate(summaries) if s & mask == mask])
+                if late is not None:
+                    late_summaries = self._late_signatures[token]
+                    found.append(
+                        [late[i] for i, s in enumerate(late_summaries) if s & mask == mask]
+                    )
             else:
                 found.append(keys)
+                if late is not None:
+                    found.append(late)
         return found
 
     def tokens(self) -> list[str]:
@@ -618,9 +702,12 @@ class _Customers:
         store = self.store
         postings = store.names._postings
         size = 0
+        late = store.names._late
         for token in itertools.islice(store.names._tokens.with_prefix(word), 2000):
             found = postings[token]
             size += 1 if isinstance(found, str) else len(found)
+            if late and token in late:
+                size += len(late[token])
             if size > most:
                 return size
         for keys in (store.customer_numbers, store.customer_externals):
