@@ -135,8 +135,6 @@ def check_date_of_birth(customer: NewCustomer | Customer, lookup: Lookup) -> tup
 
 def check_phones(customer: NewCustomer | Customer) -> tuple[Violation, ...]:
     """Every phone holds a phone number."""
-    if not customer.phones:
-        return ()
     return tuple(
         violation(
             "customer.phone_invalid",

@@ -262,12 +262,13 @@ class TokenIndex:
 
     def ordered(self, word: str) -> list[list[str]]:
         """The sorted key lists of every token that starts with *word*."""
-        postings = self._postings
-        found = [
-            [p] if isinstance(p := postings[t], str) else p for t in self._tokens.with_prefix(word)
-        ]
-        if self._late:
-            found += [self._late[t] for t in self._tokens.with_prefix(word) if t in self._late]
+        postings, late = self._postings, self._late
+        found = []
+        for token in self._tokens.with_prefix(word):  # one walk of the tokens
+            keys = postings[token]
+            found.append([keys] if isinstance(keys, str) else keys)
+            if late and token in late:
+                found.append(late[token])
         return found
 
     def filtered(self, word: str, others: Sequence[str]) -> list[list[str]]:
