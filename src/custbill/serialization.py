@@ -36,7 +36,7 @@ from moneyed import Money
 
 from custbill.errors import InvalidDataError
 from custbill.model import CustomValue, enums
-from custbill.rules._support import currency_known
+from custbill.model.currencies import currency_known
 
 T = TypeVar("T")
 

@@ -46,7 +46,6 @@ from custbill.model import (
     Settings,
     Violation,
 )
-from custbill.model._promote import assembler, promoter
 from custbill.model.billing import (
     Adjustment,
     BillRunPlan,
@@ -56,14 +55,15 @@ from custbill.model.billing import (
 )
 from custbill.model.enums import AdjustmentKind
 from custbill.model.masking import mask_date_of_birth, mask_tax_number
+from custbill.model.promote import assembler, promoter
 from custbill.rules import (
     check_account,
     check_catalog_entry,
     check_customer,
     check_hierarchy,
     check_settings,
+    violation,
 )
-from custbill.rules._support import violation
 from custbill.rules.account import check_invoice_currency_locked, check_invoice_delivery
 from custbill.rules.hierarchy import PARENT_STATUSES, descendants
 from custbill.storage.memory import MemoryStore

@@ -128,7 +128,7 @@ class SimulationResult:
         ]
 
     def _repr_html_(self) -> str:
-        from custbill.model._html import table
+        from custbill.model.html import table
 
         records = self.to_records()
         header = list(records[0]) if records else ["month"]

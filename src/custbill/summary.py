@@ -75,7 +75,7 @@ class CustomerSummary:
         ]
 
     def _repr_html_(self) -> str:
-        from custbill.model._html import table
+        from custbill.model.html import table
 
         return table(
             f"{self.customer.name} ({self.customer.number})",
@@ -161,7 +161,7 @@ class AccountSummary:
         ]
 
     def _repr_html_(self) -> str:
-        from custbill.model._html import table
+        from custbill.model.html import table
 
         record = self.to_records()[0]
         return table(

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import custbill as cb
-from custbill.model._promote import promoter
+from custbill.model.promote import promoter
 from custbill.service import _change, _init_fields, _new_account, _new_customer
 from tests import strategies as s
 

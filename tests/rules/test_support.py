@@ -1,4 +1,4 @@
-"""The text checks the rules share: emails, phones, countries, locales, currencies, cards."""
+"""The text checks the rules share: emails, phones, countries, locales, cards."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from custbill.rules._support import (
     blank,
     countries,
-    currency_known,
     email_valid,
     filled,
     holds_card_number,
@@ -89,14 +88,6 @@ def test_countries_are_iso_alpha2() -> None:
 def test_locales(locale: str, ok: bool) -> None:
     """Babel locale identifiers, underscore-separated."""
     assert locale_known(locale) is ok
-
-
-@pytest.mark.parametrize(
-    ("code", "ok"), [("USD", True), ("SEK", True), ("usd", False), ("XYZ", False), ("", False)]
-)
-def test_currencies(code: str, ok: bool) -> None:
-    """ISO 4217 codes that py-moneyed knows, upper case."""
-    assert currency_known(code) is ok
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ from custbill.model import (
     Violation,
 )
 from custbill.model.billing import BillRunPlan, LazySequence, PlannedInvoice, SkippedAccount
-from custbill.rules._support import violation
+from custbill.rules import violation
 
 _CHANNELS = {
     InvoiceType.NONE: frozenset(),

@@ -7,6 +7,11 @@ constructing a model object costs about a microsecond more than attrs alone.  Li
 accepted where a tuple is declared, sets where a frozenset is, and any mapping where a
 ``Mapping`` is; they are copied into the immutable type (a :class:`FrozenMapping` for
 mappings), so a frozen object can never change under its owner's feet.
+
+:func:`check_fields_plainly` does the same checks interpreted, one field at a time: it is
+the oracle the compiled checks are tested against (``tests/model/test_typecheck.py``).
+The generated source is registered with :mod:`linecache`
+(:func:`~custbill.model._codegen.compile_function`), so tracebacks show it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from datetime import date, datetime
 from typing import Any
 
 import attrs
+
+from custbill.model._codegen import compile_function
 
 _Checker = Callable[[Any], Any]
 _COMPILED: dict[type, Callable[[Any], None]] = {}
@@ -190,13 +197,9 @@ def _compile(cls: type) -> Callable[[Any], None]:
             lines.append(f"    if not ({condition}):\n        {slow}")
     if len(lines) == 1:
         lines.append("    pass")
-    namespace: dict[str, Any] = {}
-    exec(
-        compile("\n".join(lines), f"<custbill type checks of {cls.__name__}>", "exec"),
-        env,
-        namespace,
+    check: Callable[[Any], None] = compile_function(
+        "\n".join(lines), "check", f"type checks of {cls.__name__}", env
     )
-    check: Callable[[Any], None] = namespace["check"]
     return check
 
 
@@ -215,6 +218,27 @@ def check_fields(obj: Any) -> None:
     except TypeError as exc:
         field = _failing_field(obj)
         raise TypeError(f"{cls.__name__}.{field}: {exc}") from None
+
+
+def check_fields_plainly(obj: Any) -> None:
+    """What :func:`check_fields` does, interpreted field by field with no generated code:
+    the oracle its compiled checks are tested against.
+
+    Raises:
+        TypeError: naming the class, the field and the expected type.
+    """
+    cls = type(obj)
+    hints = typing.get_type_hints(cls)
+    for a in attrs.fields(cls):
+        if not a.init:
+            continue
+        value = getattr(obj, a.name)
+        try:
+            normalised = _checker_for(hints[a.name])(value)
+        except TypeError as exc:
+            raise TypeError(f"{cls.__name__}.{a.name}: {exc}") from None
+        if normalised is not value:
+            object.__setattr__(obj, a.name, normalised)
 
 
 def _failing_field(obj: Any) -> str:

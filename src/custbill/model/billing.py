@@ -144,7 +144,7 @@ class BillRunPlan:
         ]
 
     def _repr_html_(self) -> str:
-        from custbill.model._html import table
+        from custbill.model.html import table
 
         head = f"Bill run of {self.bill_cycle} on {self.run_date.isoformat()}"
         rows = [

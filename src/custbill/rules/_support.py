@@ -89,23 +89,15 @@ def locale_known(identifier: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=1024)
-def currency_known(code: str) -> bool:
-    """True when *code* is an ISO 4217 currency code that py-moneyed knows."""
-    from moneyed import CURRENCIES
-
-    return code in CURRENCIES and code.isupper()
-
-
 def check_custom_fields(
     values: Mapping[str, object],
     definitions: Sequence[CustomFieldDefinition],
     code: str,
-) -> list[Violation]:
+) -> tuple[Violation, ...]:
     """Check custom field *values* against the *definitions* that apply to them."""
-    found: list[Violation] = []
     if not values and not definitions:  # the common case: nothing to check
-        return found
+        return ()
+    found: list[Violation] = []
     by_name = {d.name: d for d in definitions}
     for name, value in values.items():
         path = f"custom_fields[{name}]"
@@ -139,7 +131,7 @@ def check_custom_fields(
                     reason="required",
                 )
             )
-    return found
+    return tuple(found)
 
 
 def _fits(definition: CustomFieldDefinition, value: object) -> bool:

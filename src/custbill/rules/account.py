@@ -16,10 +16,10 @@ from custbill.model import (
     NewCustomer,
     Violation,
 )
+from custbill.model.currencies import currency_known
 from custbill.rules._support import (
     blank,
     check_custom_fields,
-    currency_known,
     email_valid,
     holds_card_number,
     locale_known,

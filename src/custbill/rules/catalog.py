@@ -13,7 +13,8 @@ from custbill.model import (
     PaymentTerm,
     Violation,
 )
-from custbill.rules._support import blank, currency_known, violation
+from custbill.model.currencies import currency_known
+from custbill.rules._support import blank, violation
 from custbill.rules.lookup import Lookup
 
 CatalogEntry = BillCycle | PaymentTerm | AccountCategory | DunningPlan | CustomFieldDefinition

@@ -6,7 +6,8 @@ create path that is a quarter of the work.  :func:`promoter` compiles, once per 
 classes, a function that copies the shared fields slot by slot onto a new record and sets
 the extra ones.  :func:`assembler` does the same for values the library builds itself
 from values it trusts (history entries).  The tests check both against the plain
-constructors as oracles.
+constructors as oracles.  The facade is their user; they live here because they build
+model objects.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
+
+from custbill.model._codegen import compile_function
 
 R = TypeVar("R")
 
@@ -32,7 +35,9 @@ def promoter(source: type, target: type[R], extra: tuple[str, ...]) -> Callable[
     if missing:  # pragma: no cover - a programming error caught at import
         raise TypeError(f"{target.__name__} fields {missing} are neither copied nor given")
     values = [name if name in extra else f"src.{name}" for name in target_fields]
-    return _setter(f"<promote {source.__name__}>", ["src", *extra], target, values)
+    return _setter(
+        f"promotion of {source.__name__} to {target.__name__}", ["src", *extra], target, values
+    )
 
 
 def assembler(target: type[R]) -> Callable[..., R]:
@@ -40,7 +45,7 @@ def assembler(target: type[R]) -> Callable[..., R]:
     setting them without the checks its constructor runs — for values whose types the
     caller guarantees."""
     names = [a.name for a in attrs.fields(target)]  # type: ignore[arg-type]
-    return _setter(f"<assemble {target.__name__}>", names, target, names)
+    return _setter(f"assembly of {target.__name__}", names, target, names)
 
 
 def _setter(label: str, params: list[str], target: type[R], values: list[str]) -> Callable[..., R]:
@@ -61,9 +66,7 @@ def _setter(label: str, params: list[str], target: type[R], values: list[str]) -
             env[f"_slot{i}"] = slot.__set__
             lines.append(f"    _slot{i}(obj, {value})")
     lines.append("    return obj")
-    namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines), label, "exec"), env, namespace)
-    build: Callable[..., R] = namespace["build"]
+    build: Callable[..., R] = compile_function("\n".join(lines), "build", label, env)
     return build
 
 
