@@ -133,28 +133,13 @@ def lookup_for(
         yield _UnitLookup(uow, settings or uow.settings.get() or cb.Settings(), today)
 
 
-def index_entries(index: Any) -> dict[str, list[tuple[str, int | None]]]:
-    """What a TokenIndex holds, whatever its layout: each token's keys in order, each with
-    its signature (None for a token that keeps none), late keys merged in."""
-    found = {}
-    for token, keys in index._postings.items():
-        keys = [keys] if isinstance(keys, str) else list(keys)
-        summaries = index._signatures.get(token)
-        pairs = list(
-            zip(keys, summaries if summaries is not None else [None] * len(keys), strict=True)
-        )
-        late = index._late.get(token, [])
-        pairs += zip(late, index._late_signatures.get(token, []), strict=True)
-        found[token] = sorted(pairs)
-    return found
-
-
 def _copy(value: Any) -> Any:
     """A copy of a store's container deep enough that later writes cannot change it."""
     from array import array
 
-    from custbill.storage.memory import CycleRows, TokenIndex
+    from custbill.storage.cycle_rows import CycleRows
     from custbill.storage.sortedlist import SortedList
+    from custbill.storage.token_index import TokenIndex
 
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
@@ -167,17 +152,18 @@ def _copy(value: Any) -> Any:
     if isinstance(value, CycleRows):
         return ("rows", dict(value.rows), dict(value.managed))
     if isinstance(value, TokenIndex):
-        return ("tokens", index_entries(value), _copy(value._bits), value.tokens())
+        return ("tokens", value.entries(), value.tokens())
     return value
 
 
 def snapshot(store: MemoryStore) -> dict[str, Any]:
     """Everything a MemoryStore holds, indexes included, except its lock, sequences and
-    plan profile numbers (which never go back)."""
+    plan profile numbers (which never go back) and the undo log of the unit of work that
+    is open (inside a batch)."""
     return {
         name: _copy(value)
         for name, value in vars(store).items()
-        if name not in ("lock", "sequences", "closed", "profiles")
+        if name not in ("lock", "sequences", "closed", "profiles", "undo")
     }
 
 

@@ -3,6 +3,8 @@ summaries, history, erasure, validation, concurrency."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -10,7 +12,17 @@ from moneyed import Money
 
 import custbill as cb
 from custbill.storage import MemoryStore
-from tests.conftest import ALL_ON, fixed_clock, new_account, new_customer, rejected, snapshot
+from custbill.storage.memory import MemoryUnitOfWork
+from tests.conftest import (
+    ALL_ON,
+    NOW,
+    add_catalog,
+    fixed_clock,
+    new_account,
+    new_customer,
+    rejected,
+    snapshot,
+)
 
 
 def test_create_customer_generates_numbers_and_default(billing: cb.CustomerBilling) -> None:
@@ -625,21 +637,65 @@ def test_batch_commits_together(billing: cb.CustomerBilling, store: MemoryStore)
     assert snapshot(store) == before
 
 
-def test_a_half_done_call_spoils_the_batch(
+def test_a_failed_call_in_a_batch_leaves_nothing_of_itself(
     billing: cb.CustomerBilling, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """If a call fails after writing, even when the caller catches it, the batch commits
-    nothing and says so."""
-    before = snapshot(store)
+    """A call that fails after writing, whatever it raises, is undone to its savepoint; the
+    batch goes on and commits the other calls."""
     history = store.repositories[4]
 
     def broken(changes: object) -> None:
         raise OSError("disk full")
 
-    with pytest.raises(cb.StorageError), billing.batch():
-        billing.create_customer(new_customer(company_name="Kept?"), new_account())
+    with billing.batch():
+        kept, _ = billing.create_customer(new_customer(company_name="Kept"), new_account())
+        before = snapshot(store)
         monkeypatch.setattr(history, "append", broken)
         with pytest.raises(OSError, match="disk full"):
             billing.create_customer(new_customer(company_name="Half"), new_account())
         monkeypatch.undo()
+        assert snapshot(store) == before
+    assert [c.name for c in billing.search_customers("kept half")] == []
+    assert billing.get_customer(kept.number) == kept
+    assert snapshot(store) == before
+
+
+def test_a_bad_clock_in_a_batch_leaves_the_store_as_it_was(store: MemoryStore) -> None:
+    """A clock that returns a date (not a datetime) makes an erasure in a batch fail with a
+    TypeError and leaves the store exactly as before: the customer not erased, its history
+    whole."""
+    now: list[object] = [NOW]
+    billing = cb.CustomerBilling(store=store, settings=ALL_ON, clock=lambda: now[0])  # type: ignore[arg-type,return-value]
+    add_catalog(billing)
+    customer, _ = billing.create_customer(new_customer(), new_account())
+    before = snapshot(store)
+    now[0] = NOW.date()
+    with billing.batch():
+        with pytest.raises(TypeError, match="clock"):
+            billing.erase_customer(customer.number)
+        with pytest.raises(TypeError, match="clock"):  # writes the account, then reads the clock
+            billing.add_account(customer.number, new_account(), make_default=True)
+    assert snapshot(store) == before
+    assert not billing.get_customer(customer.number).erased
+
+
+def test_a_call_that_cannot_be_undone_spoils_the_batch(
+    billing: cb.CustomerBilling, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a failed call's writes cannot be undone, the batch commits nothing and says so
+    with a StorageError."""
+    before = snapshot(store)
+
+    @contextlib.contextmanager
+    def unusable(self: object) -> Iterator[None]:
+        try:
+            yield
+        except BaseException as exc:
+            raise cb.StorageError("cannot go back") from exc
+
+    monkeypatch.setattr(MemoryUnitOfWork, "savepoint", unusable)
+    with pytest.raises(cb.StorageError, match="nothing was committed"), billing.batch():
+        billing.create_customer(new_customer(company_name="Kept?"), new_account())
+        with pytest.raises(cb.StorageError, match="cannot go back"):
+            billing.create_customer(new_customer(company_name=""), new_account())
     assert snapshot(store) == before

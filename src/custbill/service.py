@@ -9,10 +9,10 @@ commits only when there are none, so a rejected operation leaves the store as it
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -24,7 +24,8 @@ import attrs
 from moneyed import Money
 
 from custbill.billing.calendar import next_bill_date
-from custbill.billing.plan import plan_rows, plan_run
+from custbill.billing.plan import plan_run
+from custbill.billing.plan_rows import Declined, plan_rows
 from custbill.billing.pooling import allocate, subtree
 from custbill.errors import ConflictError, NotFoundError, RuleViolationError, StorageError
 from custbill.model import (
@@ -67,7 +68,7 @@ from custbill.rules import (
 from custbill.rules.account import check_invoice_currency_locked, check_invoice_delivery
 from custbill.rules.hierarchy import PARENT_STATUSES, descendants
 from custbill.storage.memory import MemoryStore
-from custbill.storage.protocols import Hierarchy, Store, UnitOfWork
+from custbill.storage.protocols import Hierarchy, PlanRowSource, Store, UnitOfWork
 from custbill.storage.search import query_words
 from custbill.summary import AccountLine, AccountSummary, CustomerSummary
 
@@ -159,14 +160,11 @@ def _shown(field: str, value: Any) -> str | None:
     return _as_text(value)
 
 
-#: Errors a facade call raises before it writes anything.
-_BEFORE_WRITES = (RuleViolationError, NotFoundError, ConflictError, TypeError)
-
-
 class _BatchUnit:
-    """The unit of work of a batch, as each call in the batch sees it: entering and leaving
-    it does nothing, committing does nothing (the batch commits), and a failure that may
-    have left half a call behind marks the batch failed."""
+    """The unit of work of a batch, as each call in the batch sees it: entering it takes a
+    savepoint of the batch's unit of work, leaving it by an exception goes back to that
+    savepoint, and committing does nothing (the batch commits).  A savepoint that cannot be
+    gone back to marks the batch failed."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -179,11 +177,16 @@ class _BatchUnit:
         self.failed: BaseException | None = None
         self.next_number = uow.next_number
         self.number_taken = uow.number_taken
+        self.savepoint = uow.savepoint
+        self.points: list[AbstractContextManager[None]] = []
 
     def commit(self) -> None:
         """Nothing: the batch commits when it ends."""
 
     def __enter__(self) -> _BatchUnit:
+        point = self.uow.savepoint()
+        point.__enter__()
+        self.points.append(point)
         return self
 
     def __exit__(
@@ -192,8 +195,11 @@ class _BatchUnit:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc is not None and not isinstance(exc, _BEFORE_WRITES):
-            self.failed = exc
+        try:
+            self.points.pop().__exit__(exc_type, exc, tb)
+        except BaseException as error:  # the call's writes could not be undone
+            self.failed = error
+            raise
 
 
 class _UnitLookup:
@@ -302,10 +308,12 @@ class CustomerBilling:
 
         Inside the block (in this thread) every call of this facade joins the batch's unit
         of work instead of opening its own, which saves a transaction per call — on the
-        SQLite store, a disk sync per call.  A call that is rejected (a rule violation, an
-        unknown number, a stale version, a wrong type) changes nothing and the batch goes on.
-        If the block raises, or a call fails in any other way, nothing of the batch is
-        committed.  Batches nest: an inner one joins the outer.
+        SQLite store, a disk sync per call.  Each call runs in a savepoint of that unit of
+        work: a call that fails, whatever it raises, changes nothing, and the batch goes on
+        when the block catches the error.  If the block raises, nothing of the batch is
+        committed (nor when a failed call's writes could not be undone:
+        :class:`~custbill.StorageError` at the end of the block).  Batches nest: an inner
+        one joins the outer.
 
         >>> import custbill as cb
         >>> billing = cb.CustomerBilling()
@@ -666,10 +674,10 @@ class CustomerBilling:
             before = self._customer(uow, number)
             if before.erased:
                 return before
+            at = self._now()  # before any write
             after = _erased(before)
             uow.customers.update(after)
             uow.history.redact(number, _PERSONAL_CUSTOMER_FIELDS, ERASED)
-            at = self._clock()
             changes = [Change(at=at, number=number, field="erased", old="false", new="true")]
             for account_number in uow.accounts.of_customer(number):
                 account = self._account(uow, account_number)
@@ -817,7 +825,7 @@ class CustomerBilling:
             next_date = None
             if cycle is not None and account.status is not AccountStatus.DEACTIVATED:
                 try:
-                    next_date = next_bill_date(cycle, max(self._clock().date(), account.start_date))
+                    next_date = next_bill_date(cycle, max(self._now().date(), account.start_date))
                 except RuleViolationError:
                     next_date = None
             balance, unapplied = _balances(uow, account)
@@ -913,43 +921,30 @@ class CustomerBilling:
                 customer = uow.customers.get(number)
                 return None if customer is None or customer.erased else customer.primary_email
 
-            # Planning allocates a few small tuples per account and nothing cyclic; pausing
-            # the cyclic collector spares it full-heap passes over a large store (it halves
-            # the time of a big run).  Reference counting frees memory as usual.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
-                rows = getattr(accounts, "plan_rows", None)  # a store may keep plan rows
-                if rows is not None:
-                    every, managed, row_of = rows(bill_cycle)
-                    plan = plan_rows(
-                        cycle,
-                        run_date,
-                        every,
-                        managed,
-                        row_of,
-                        charges,
-                        account=accounts.get,
-                        payment_term=terms,
-                        pending=pending,
-                        settings=settings,
-                    )
-                    if plan is not None:
-                        return plan
-                return plan_run(
+            if isinstance(accounts, PlanRowSource):  # a store that keeps plan rows
+                plan = plan_rows(
                     cycle,
                     run_date,
-                    map(accounts.get, accounts.on_bill_cycle(bill_cycle)),  # type: ignore[arg-type]
+                    accounts.plan_rows(bill_cycle),
                     charges,
                     account=accounts.get,
-                    primary_email=primary_email,
                     payment_term=terms,
                     pending=pending,
                     settings=settings,
                 )
-            finally:
-                if collecting:
-                    gc.enable()
+                if not isinstance(plan, Declined):
+                    return plan
+            return plan_run(
+                cycle,
+                run_date,
+                map(accounts.get, accounts.on_bill_cycle(bill_cycle)),  # type: ignore[arg-type]
+                charges,
+                account=accounts.get,
+                primary_email=primary_email,
+                payment_term=terms,
+                pending=pending,
+                settings=settings,
+            )
 
     def issue_bill_run(self, plan: BillRunPlan) -> tuple[Invoice, ...]:
         """Record the plan's invoices, once.

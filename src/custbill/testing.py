@@ -103,9 +103,10 @@ def new_account(**fields: Any) -> NewAccount:
     return NewAccount(**{**defaults, **fields})
 
 
-def facade_for(store: Store) -> CustomerBilling:
-    """A facade on *store* with every capability on and the contract's catalog."""
-    billing = CustomerBilling(store=store, settings=ALL_ON)
+def facade_for(store: Store, *, clock: Callable[[], datetime] | None = None) -> CustomerBilling:
+    """A facade on *store* (with *clock*, when given) with every capability on and the
+    contract's catalog."""
+    billing = CustomerBilling(store=store, settings=ALL_ON, clock=clock)
     billing.add_bill_cycle(_CATALOG[0])
     billing.add_bill_cycle(_CATALOG[1])
     billing.add_payment_term(_CATALOG[2])
@@ -174,6 +175,17 @@ def _account(number: str = "A-1", **fields: Any) -> BillingAccount:
         "invoice_type": InvoiceType.EMAIL,
     }
     return BillingAccount(number=number, **{**values, **fields})
+
+
+def _created(number: str) -> Change:
+    return Change(
+        at=datetime(2026, 1, 1, tzinfo=UTC), number=number, field="created", old=None, new=None
+    )
+
+
+_CUSTOM_FIELD = CustomFieldDefinition(
+    name="region", applies_to=CustomFieldTarget.CUSTOMER, type=CustomFieldType.TEXT
+)
 
 
 class StoreContract:
@@ -468,6 +480,78 @@ class StoreContract:
             uow.customers.add(_customer("C-2"))
         with store.unit_of_work() as uow:
             assert [c.number for c in uow.customers.all()] == ["C-1"]
+
+    def test_savepoints(self, store: Store) -> None:
+        """Leaving a savepoint by an exception undoes the writes made inside it, reads and
+        all; the writes before and after it stay; savepoints nest."""
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer("C-1"))
+            with pytest.raises(RuntimeError), uow.savepoint():
+                uow.customers.add(_customer("C-2", company_name="Gone"))
+                uow.history.append([_created("C-2")])
+                assert uow.customers.get("C-2") is not None  # read inside the savepoint
+                raise RuntimeError
+            assert uow.customers.get("C-2") is None
+            with uow.savepoint():
+                uow.customers.add(_customer("C-3", company_name="Kept"))
+                uow.history.append([_created("C-3")])
+                with pytest.raises(RuntimeError), uow.savepoint():  # nested: inserts only
+                    uow.customers.add(_customer("C-4", company_name="Gone"))
+                    uow.history.append([_created("C-4")])
+                    raise RuntimeError
+            uow.customers.add(_customer("C-5", company_name="Kept"))
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert [c.number for c in uow.customers.all()] == ["C-1", "C-3", "C-5"]
+            assert uow.customers.search(["gone"]) == []
+            assert uow.history.of("C-2") == uow.history.of("C-4") == ()
+            assert uow.history.of("C-3") == (_created("C-3"),)
+
+    def test_savepoints_undo_updates_settings_and_catalog(self, store: Store) -> None:
+        """An update, a settings change and a catalog entry made inside a failed savepoint
+        are undone, and the unit of work reads the earlier values afterwards."""
+        with store.unit_of_work() as uow:
+            uow.customers.add(_customer("C-1"))
+            uow.settings.put(Settings())
+            uow.commit()
+        with store.unit_of_work() as uow:
+            with pytest.raises(RuntimeError), uow.savepoint():
+                uow.customers.update(_customer("C-1", company_name="Renamed", version=2))
+                uow.settings.put(ALL_ON)
+                uow.catalog.add(_CATALOG[0])
+                uow.catalog.add(_CUSTOM_FIELD)
+                assert uow.settings.get() == ALL_ON
+                assert uow.catalog.custom_fields(CustomFieldTarget.CUSTOMER) == (_CUSTOM_FIELD,)
+                raise RuntimeError
+            assert uow.settings.get() == Settings()
+            assert uow.catalog.custom_fields(CustomFieldTarget.CUSTOMER) == ()
+            assert uow.catalog.get(BillCycle, "m1") is None
+            customer = uow.customers.get("C-1")
+            assert customer is not None
+            assert customer.version == 1
+            assert uow.customers.search(["renamed"]) == []
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.settings.get() == Settings()
+
+    def test_a_failed_call_in_a_batch_leaves_nothing_of_itself(self, store: Store) -> None:
+        """A facade call in a batch that fails after writing (here: the clock breaks after
+        an account was added) is undone; the batch commits the calls around it."""
+        now: list[object] = [datetime(2026, 1, 1, tzinfo=UTC)]
+        billing = facade_for(store, clock=lambda: now[0])  # type: ignore[arg-type,return-value]
+        customer, _ = billing.create_customer(new_customer(), new_account())
+        with billing.batch():
+            billing.add_account(customer.number, new_account(external_number="before"))
+            now[0] = date(2026, 1, 1)  # not a datetime: the next reading of the clock fails
+            before = billing.accounts_of(customer.number)
+            with pytest.raises(TypeError):  # writes the account, then reads the clock
+                billing.add_account(customer.number, new_account(), make_default=True)
+            assert billing.accounts_of(customer.number) == before
+            now[0] = datetime(2026, 1, 2, tzinfo=UTC)
+            billing.add_account(customer.number, new_account(external_number="after"))
+        externals = [a.external_number for a in billing.accounts_of(customer.number)]
+        assert externals == [None, "before", "after"]
+        assert billing.get_customer(customer.number).version == 1
 
     # -- search --------------------------------------------------------------------------------
 

@@ -10,10 +10,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import custbill as cb
-from custbill.storage import MemoryStore, memory
-from custbill.storage.memory import SIGNED_FROM, TokenIndex
+from custbill.storage import MemoryStore, memory, memory_search, token_index
 from custbill.storage.search import name_tokens, normalise, prefix_bits, query_words
-from tests.conftest import index_entries
+from custbill.storage.token_index import SIGNED_FROM, TokenIndex
 
 
 def test_normalise_drops_case_and_accents() -> None:
@@ -152,7 +151,7 @@ def test_signatures_rule_out_most_misses() -> None:
     assert len(kept) in (20, 200)  # all 180 misses go, unless "cob" collides with "ltd"
 
 
-@pytest.mark.parametrize("few", [0, memory._FEW])
+@pytest.mark.parametrize("few", [0, memory_search.FEW_MATCHES])
 @given(
     st.lists(
         st.tuples(
@@ -201,7 +200,7 @@ def test_several_words_find_what_a_scan_finds(
     words = query_words(" ".join(query))
     expected = sorted(c.number for c in created if words and all(has(c, w) for w in words))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(memory, "_FEW", few)
+        patch.setattr(memory_search, "FEW_MATCHES", few)
         found = [c.number for c in billing.search_customers(" ".join(query), limit=limit)]
     assert found == expected[:limit]
 
@@ -218,9 +217,10 @@ def test_several_words_start_from_the_narrowest(monkeypatch: pytest.MonkeyPatch)
         billing.create_customer(new_customer(name), new_account())
     customers = store.repositories[0]
     assert isinstance(customers, memory._Customers)
-    assert customers._narrowest(["brick", "xo"]) == ("brick", ["xo"])  # few enough
-    monkeypatch.setattr(memory, "_FEW", 0)
-    assert customers._narrowest(["brick", "xo"]) == ("xo", ["brick"])
+    finder = customers.finder
+    assert finder.narrowest(["brick", "xo"]) == ("brick", ["xo"])  # few enough
+    monkeypatch.setattr(memory_search, "FEW_MATCHES", 0)
+    assert finder.narrowest(["brick", "xo"]) == ("xo", ["brick"])
     assert [c.name for c in billing.search_customers("brick xo", limit=5)] == ["Brick Xo"]
 
 
@@ -260,7 +260,7 @@ def test_a_candidate_check_agrees_with_the_tokens(
             or normalise(customer.number).startswith(word)
             or (external is not None and normalise(external).startswith(word))
         )
-        assert customers._matches(customer.number, word) == expected
+        assert customers.finder.matches(customer.number, word) == expected
 
 
 @given(
@@ -275,9 +275,9 @@ def test_late_keys_are_kept_and_read_like_the_others(
     holds exactly each token's keys and their signatures, late keys included, and every
     reader sees them."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(memory, "SIGNED_FROM", 3)
-        patch.setattr(memory, "LATE_FROM", 4)
-        patch.setattr(memory, "LATE_SHARE", 1)  # late keys wait until they outnumber the rest
+        patch.setattr(token_index, "SIGNED_FROM", 3)
+        patch.setattr(token_index, "LATE_FROM", 4)
+        patch.setattr(token_index, "LATE_SHARE", 1)  # late keys wait until they outnumber the rest
         index, current = _reindex(updates)
     expected: dict[str, list[tuple[str, int | None]]] = {}
     for token in {t for tokens in current.values() for t in tokens}:
@@ -291,7 +291,10 @@ def test_late_keys_are_kept_and_read_like_the_others(
             )
             for key in keys
         ]
-    assert index_entries(index) == expected
+    assert index.entries() == expected
+    for token, entries in expected.items():
+        assert index.size(token) == len(entries)
+    assert index.size("no such token") == 0
     for token, late in index._late.items():  # late keys wait only beside a long list
         assert late and len(index._postings[token]) >= 4
 
@@ -306,16 +309,23 @@ def test_late_keys_are_kept_and_read_like_the_others(
     kept = {k for keys in index.filtered(word, others) for k in keys}
     assert {k for k in matching if all(has(k, o) for o in others)} <= kept <= matching
     assert {k for keys in index.filtered(word, []) for k in keys} == matching
+    under = [t for t in expected if t.startswith(word)]  # (a key under two tokens counts twice)
+    assert index.count(word, most=10**6, tokens_at_most=10**6) == sum(
+        len(expected[t]) for t in under
+    )
+    assert index.count(word, most=10**6, tokens_at_most=1) == (
+        len(expected[min(under)]) if under else 0
+    )
 
 
 def test_late_keys_of_a_long_token_wait_and_merge() -> None:
     """A key sorting inside a long token's list waits among the late keys until they pass
     1/LATE_SHARE of the list; then one merge puts every key in order."""
     index = TokenIndex(lambda key: frozenset({"acme", key}))
-    size = memory.LATE_FROM
+    size = token_index.LATE_FROM
     for n in range(size):
         index.add(f"K{n + 10 * size:09d}", frozenset({"acme", f"k{n}"}))
-    share = size // memory.LATE_SHARE
+    share = size // token_index.LATE_SHARE
     for n in range(share):
         index.add(f"K{n:09d}", frozenset({"acme", f"k{n}"}))
         assert len(index._late["acme"]) == n + 1

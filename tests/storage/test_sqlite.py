@@ -11,7 +11,7 @@ import pytest
 from moneyed import Money
 
 import custbill as cb
-from custbill.storage import SQLiteStore, _sql
+from custbill.storage import SQLiteStore, _sql_writes
 from custbill.storage._sql import MIGRATIONS
 from custbill.testing import facade_for, new_account, new_customer
 
@@ -141,7 +141,7 @@ def test_waiting_inserts_go_in_when_too_many_wait(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past WAITING_ROWS rows, the waiting rows are inserted at once."""
-    monkeypatch.setattr(_sql, "WAITING_ROWS", 5)
+    monkeypatch.setattr(_sql_writes, "WAITING_ROWS", 5)
     store = SQLiteStore(tmp_path / "m.db")
     billing = facade_for(store)
     with store.unit_of_work() as uow:

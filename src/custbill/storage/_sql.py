@@ -1,40 +1,28 @@
-"""Repositories over SQL, shared by the SQLite and PostgreSQL stores.
+"""The units of work, transactions and schema of the SQL stores (SQLite and PostgreSQL).
 
-Each record is stored as its JSON (:mod:`custbill.serialization`) beside the columns the
-facade looks it up by; every lookup the facade makes has an index.  Statements are written
-with ``?`` placeholders; a store's :class:`Database` adapts them to its driver.
+A unit of work is one database transaction, written through
+:class:`~custbill.storage._sql_writes.Writes` and read and written by the repositories of
+:mod:`custbill.storage._sql_repositories`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-from moneyed import Money
-
-from custbill.errors import ConflictError, StorageError
-from custbill.model import (
-    AccountCategory,
-    BillCycle,
-    BillingAccount,
-    Change,
-    Customer,
-    CustomFieldDefinition,
-    CustomFieldTarget,
-    DunningPlan,
-    PaymentTerm,
-    Settings,
+from custbill.errors import StorageError
+from custbill.storage._sql_repositories import (
+    SQLAccounts,
+    SQLCatalog,
+    SQLCustomers,
+    SQLHistory,
+    SQLLedger,
+    SQLSettings,
 )
-from custbill.model.billing import Adjustment, Invoice, Payment
-from custbill.serialization import from_json
-from custbill.serialization import to_compact_json as to_json
-from custbill.storage.protocols import CatalogItem, Hierarchy, T
-from custbill.storage.search import name_tokens, normalise
-
-R = TypeVar("R", Invoice, Payment, Adjustment)
+from custbill.storage._sql_writes import Database, Writes
 
 #: The schema, as numbered migrations.  ``{text}`` is the dialect's text type (with a
 #: byte-wise collation, so that ordering and prefix ranges follow code points) and
@@ -83,495 +71,41 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
-class Database(Protocol):
-    """What the repositories need of a connection inside a transaction."""
+def migrate(
+    transaction: LockedTransaction,
+    execute: Callable[[str], object],
+    dialect: Mapping[str, str],
+    *,
+    version: Callable[[], int],
+    record: Callable[[int], object],
+    what: str,
+) -> None:
+    """Bring a database's schema up to date, in one transaction.
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        """The first row of a query, or None."""
-        ...
+    Args:
+        transaction: the store's transaction for the migration.
+        execute: runs one statement.
+        dialect: the values of the placeholders in :data:`MIGRATIONS` (``{text}``, …).
+        version: reads the schema version of the database (0 for a new one).
+        record: writes the new schema version after each migration.
+        what: names the database in errors.
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Every row of a query."""
-        ...
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Execute a statement; the number of rows it changed."""
-        ...
-
-    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Execute a statement once per row of parameters."""
-        ...
-
-
-#: Rows :class:`Writes` keeps waiting at most; more go in at once.
-WAITING_ROWS = 20_000
-
-
-class Writes:
-    """A unit of work's database: inserts of new rows wait and go in together.
-
-    :meth:`insert` keeps rows in memory; the rows waiting go in, one ``executemany`` per
-    statement in the order the statements were first used, before any other statement
-    runs, at :meth:`flush` (the unit of work flushes before it commits), and whenever
-    ``WAITING_ROWS`` (20,000) are waiting.  Every read therefore sees every earlier write,
-    and a batch of creations sends a handful of statements instead of four per creation.
-    Nothing waits across units of work: :meth:`discard` drops what a unit left waiting.
-    An insert the database refuses (say, a duplicate key) raises
-    :class:`~custbill.StorageError` when its rows go in, and the unit of work does not
-    commit.
+    Raises:
+        StorageError: a statement failed (nothing of the migration stays).
     """
-
-    __slots__ = ("count", "db", "waiting")
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.waiting: dict[str, list[Sequence[Any]]] = {}
-        self.count = 0
-
-    def insert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert *rows* with *sql*, now or later but before any other statement."""
-        waiting = self.waiting.get(sql)
-        if waiting is None:
-            self.waiting[sql] = list(rows)
-        else:
-            waiting.extend(rows)
-        self.count += len(rows)
-        if self.count >= WAITING_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        """Insert every waiting row."""
-        if self.waiting:
-            waiting = self.waiting
-            self.waiting, self.count = {}, 0
-            for sql, rows in waiting.items():
-                self.db.many(sql, rows)
-
-    def discard(self) -> None:
-        """Forget the waiting rows."""
-        self.waiting.clear()
-        self.count = 0
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        self.flush()
-        return self.db.one(sql, params)
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.flush()
-        return self.db.all(sql, params)
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self.flush()
-        return self.db.run(sql, params)
-
-    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.flush()
-        self.db.many(sql, rows)
-
-
-def _prefix_range(word: str) -> tuple[str, str]:
-    """Bounds of the strings that start with *word*, in code-point order."""
-    last = ord(word[-1])
-    if last >= 0x10FFFF:  # pragma: no cover - no key ends in the last code point
-        return word, word + "\U0010ffff"
-    return word, word[:-1] + chr(last + 1)
-
-
-def _range(column: str) -> str:
-    return f"{column} >= ? AND {column} < ?"
-
-
-# One query word's matches, as SQL over (low, high) bounds given three times.
-_CUSTOMER_WORD = (
-    f"SELECT number FROM customers WHERE {_range('number_key')}"
-    f" UNION SELECT number FROM customers WHERE {_range('external_key')}"
-    f" UNION SELECT number FROM customer_tokens WHERE {_range('token')}"
-)
-_ACCOUNT_WORD = (
-    f"SELECT number FROM accounts WHERE {_range('number_key')}"
-    f" UNION SELECT number FROM accounts WHERE {_range('external_key')}"
-    " UNION SELECT a.number FROM customer_tokens t JOIN accounts a ON a.customer = t.number"
-    f" WHERE {_range('t.token')}"
-)
-
-
-def _search(db: Database, word_sql: str, words: Sequence[str], limit: int | None) -> list[str]:
-    if not words:
-        return []
-    parts: list[str] = []
-    params: list[Any] = []
-    for word in words:
-        parts.append(f"SELECT number FROM ({word_sql}) AS w{len(parts)}")
-        params.extend(_prefix_range(word) * 3)
-    sql = " INTERSECT ".join(parts) + " ORDER BY number"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [row[0] for row in db.all(sql, params)]
-
-
-def _key(number: str | None) -> str | None:
-    return None if number is None else normalise(number)
-
-
-class _Customers:
-    def __init__(self, db: Writes, added: set[str]) -> None:
-        self.db = db
-        self.added = added  # numbers given in this transaction (see number_taken)
-
-    def get(self, number: str) -> Customer | None:
-        row = self.db.one("SELECT data FROM customers WHERE number = ?", (number,))
-        return None if row is None else from_json(Customer, row[0])
-
-    def _tokens(self, number: str, tokens: frozenset[str]) -> None:
-        self.db.insert(
-            "INSERT INTO customer_tokens (token, number) VALUES (?, ?)",
-            [(t, number) for t in sorted(tokens)],
-        )
-
-    def add(self, customer: Customer) -> None:
-        self.added.add(customer.number)
-        self.db.insert(
-            "INSERT INTO customers (number, external_number, name_key, number_key, external_key,"
-            " version, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    customer.number,
-                    customer.external_number,
-                    customer.name.casefold(),
-                    normalise(customer.number),
-                    _key(customer.external_number),
-                    customer.version,
-                    to_json(customer),
-                )
-            ],
-        )
-        self._tokens(customer.number, name_tokens(customer.name))
-
-    def update(self, customer: Customer) -> None:
-        row = self.db.one(
-            "SELECT name_key, data FROM customers WHERE number = ?", (customer.number,)
-        )
-        changed = self.db.run(
-            "UPDATE customers SET external_number = ?, name_key = ?, external_key = ?,"
-            " version = ?, data = ? WHERE number = ? AND version = ?",
-            (
-                customer.external_number,
-                customer.name.casefold(),
-                _key(customer.external_number),
-                customer.version,
-                to_json(customer),
-                customer.number,
-                customer.version - 1,
-            ),
-        )
-        if not changed:
-            actual = self.db.one(
-                "SELECT version FROM customers WHERE number = ?", (customer.number,)
-            )
-            raise ConflictError(
-                customer.number, customer.version - 1, actual[0] if actual else None
-            )
-        if row is not None and from_json(Customer, row[1]).name != customer.name:
-            self.db.run("DELETE FROM customer_tokens WHERE number = ?", (customer.number,))
-            self._tokens(customer.number, name_tokens(customer.name))
-
-    def with_external_number(self, external_number: str) -> str | None:
-        row = self.db.one(
-            "SELECT number FROM customers WHERE external_key = ? AND external_number = ?",
-            (normalise(external_number), external_number),
-        )
-        return None if row is None else str(row[0])
-
-    def named(self, name: str) -> tuple[str, ...]:
-        rows = self.db.all(
-            "SELECT number FROM customers WHERE name_key = ? ORDER BY number", (name.casefold(),)
-        )
-        return tuple(r[0] for r in rows)
-
-    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
-        return _search(self.db, _CUSTOMER_WORD, words, limit)
-
-    def all(self) -> Iterator[Customer]:
-        rows = self.db.all("SELECT data FROM customers ORDER BY number")
-        return (from_json(Customer, r[0]) for r in rows)
-
-
-class _Accounts:
-    def __init__(self, db: Writes, added: set[str]) -> None:
-        self.db = db
-        self.added = added  # numbers given in this transaction (see number_taken)
-
-    def get(self, number: str) -> BillingAccount | None:
-        row = self.db.one("SELECT data FROM accounts WHERE number = ?", (number,))
-        return None if row is None else from_json(BillingAccount, row[0])
-
-    def add(self, account: BillingAccount) -> None:
-        self.added.add(account.number)
-        self.db.insert(
-            "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
-            " bill_cycle, number_key, external_key, version, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    account.number,
-                    account.customer,
-                    account.external_number,
-                    account.responsible_account,
-                    account.parent_account,
-                    account.bill_cycle,
-                    normalise(account.number),
-                    _key(account.external_number),
-                    account.version,
-                    to_json(account),
-                )
-            ],
-        )
-
-    def update(self, account: BillingAccount) -> None:
-        changed = self.db.run(
-            "UPDATE accounts SET customer = ?, external_number = ?, responsible = ?,"
-            " parent = ?, bill_cycle = ?, external_key = ?, version = ?, data = ?"
-            " WHERE number = ? AND version = ?",
-            (
-                account.customer,
-                account.external_number,
-                account.responsible_account,
-                account.parent_account,
-                account.bill_cycle,
-                _key(account.external_number),
-                account.version,
-                to_json(account),
-                account.number,
-                account.version - 1,
-            ),
-        )
-        if not changed:
-            actual = self.db.one("SELECT version FROM accounts WHERE number = ?", (account.number,))
-            raise ConflictError(account.number, account.version - 1, actual[0] if actual else None)
-
-    def with_external_number(self, external_number: str) -> str | None:
-        row = self.db.one(
-            "SELECT number FROM accounts WHERE external_key = ? AND external_number = ?",
-            (normalise(external_number), external_number),
-        )
-        return None if row is None else str(row[0])
-
-    def _numbers(self, column: str, value: str) -> tuple[str, ...]:
-        rows = self.db.all(
-            f"SELECT number FROM accounts WHERE {column} = ? ORDER BY number", (value,)
-        )
-        return tuple(r[0] for r in rows)
-
-    def of_customer(self, customer: str) -> tuple[str, ...]:
-        return self._numbers("customer", customer)
-
-    def managed_by(self, number: str) -> tuple[str, ...]:
-        return self._numbers("responsible", number)
-
-    def children_of(self, number: str) -> tuple[str, ...]:
-        return self._numbers("parent", number)
-
-    def in_chain(self, number: str, start: str, hierarchy: Hierarchy) -> bool:
-        if number == start:
-            return True
-        column = "responsible" if hierarchy == "responsible" else "parent"
-        # UNION (not UNION ALL) drops repeats, so a cycle stored past the rules ends the walk
-        row = self.db.one(
-            "WITH RECURSIVE chain(number) AS (SELECT number FROM accounts WHERE number = ?"
-            f" UNION SELECT a.{column} FROM accounts a JOIN chain c ON a.number = c.number"
-            f" WHERE a.{column} IS NOT NULL) SELECT 1 FROM chain WHERE number = ? LIMIT 1",
-            (start, number),
-        )
-        return row is not None
-
-    def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
-        return self._numbers("bill_cycle", bill_cycle)
-
-    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
-        return _search(self.db, _ACCOUNT_WORD, words, limit)
-
-    def all(self) -> Iterator[BillingAccount]:
-        rows = self.db.all("SELECT data FROM accounts ORDER BY number")
-        return (from_json(BillingAccount, r[0]) for r in rows)
-
-
-_KINDS: dict[str, type] = {
-    cls.__name__: cls for cls in (BillCycle, PaymentTerm, AccountCategory, DunningPlan)
-}
-
-
-class _Catalog:
-    def __init__(self, db: Database, cache: dict[tuple[type, str], Any]) -> None:
-        self.db = db
-        self.cache = cache  # the store's: catalog entries never change once added
-        self.fields: dict[CustomFieldTarget, tuple[CustomFieldDefinition, ...]] = {}
-        self.wrote = False  # entries added here may still roll back: keep them out of the cache
-
-    def get(self, kind: type[T], id: str) -> T | None:
-        found: T | None = self.cache.get((kind, id))
-        if found is not None:
-            return found
-        row = self.db.one("SELECT data FROM catalog WHERE kind = ? AND id = ?", (kind.__name__, id))
-        if row is None:
-            return None
-        entry = from_json(kind, row[0])
-        if not self.wrote:
-            self.cache[(kind, id)] = entry
-        return entry
-
-    def all(self, kind: type[T]) -> tuple[T, ...]:
-        rows = self.db.all("SELECT data FROM catalog WHERE kind = ? ORDER BY id", (kind.__name__,))
-        return tuple(from_json(kind, r[0]) for r in rows)
-
-    def add(self, entry: CatalogItem | CustomFieldDefinition) -> None:
-        self.fields.clear()
-        self.wrote = True
-        if isinstance(entry, CustomFieldDefinition):
-            self.db.run(
-                "INSERT INTO custom_fields (target, name, position, data) VALUES (?, ?,"
-                " (SELECT COUNT(*) FROM custom_fields), ?)",
-                (entry.applies_to.value, entry.name, to_json(entry)),
-            )
-        else:
-            self.db.run(
-                "INSERT INTO catalog (kind, id, data) VALUES (?, ?, ?)",
-                (type(entry).__name__, entry.id, to_json(entry)),
-            )
-
-    def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
-        cached = self.fields.get(target)  # for this unit of work only: others may add fields
-        if cached is not None:
-            return cached
-        rows = self.db.all(
-            "SELECT data FROM custom_fields WHERE target = ? ORDER BY position", (target.value,)
-        )
-        found = tuple(from_json(CustomFieldDefinition, r[0]) for r in rows)
-        self.fields[target] = found
-        return found
-
-
-class _Settings:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.cached: Settings | None = None  # for this unit of work only
-
-    def get(self) -> Settings | None:
-        if self.cached is None:
-            row = self.db.one("SELECT data FROM settings WHERE id = 1")
-            self.cached = None if row is None else from_json(Settings, row[0])
-        return self.cached
-
-    def put(self, settings: Settings) -> None:
-        self.cached = settings
-        self.db.run("DELETE FROM settings WHERE id = 1")
-        self.db.run("INSERT INTO settings (id, data) VALUES (1, ?)", (to_json(settings),))
-
-
-class _History:
-    def __init__(self, db: Writes) -> None:
-        self.db = db
-
-    def append(self, changes: Sequence[Change]) -> None:
-        self.db.insert(
-            "INSERT INTO history (number, at, field, old, new) VALUES (?, ?, ?, ?, ?)",
-            [(c.number, c.at.isoformat(), c.field, c.old, c.new) for c in changes],
-        )
-
-    def of(self, number: str) -> tuple[Change, ...]:
-        rows = self.db.all(
-            "SELECT at, field, old, new FROM history WHERE number = ? ORDER BY seq", (number,)
-        )
-        return tuple(
-            Change(at=datetime.fromisoformat(at), number=number, field=field, old=old, new=new)
-            for at, field, old, new in rows
-        )
-
-    def redact(self, number: str, fields: frozenset[str], mask: str) -> None:
-        for field in sorted(fields):
-            self.db.run(
-                "UPDATE history SET old = CASE WHEN old IS NULL THEN NULL ELSE ? END,"
-                " new = CASE WHEN new IS NULL THEN NULL ELSE ? END"
-                " WHERE number = ? AND field = ?",
-                (mask, mask, number, field),
-            )
-
-
-class _Ledger:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def _add(self, record: Invoice | Payment | Adjustment, account: str) -> None:
-        self.db.run(
-            "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
-            (record.number, account, type(record).__name__, to_json(record)),
-        )
-
-    def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
-        rows = self.db.all(
-            "SELECT data FROM ledger WHERE account = ? AND kind = ? ORDER BY seq",
-            (account, kind.__name__),
-        )
-        return tuple(from_json(kind, r[0]) for r in rows)
-
-    def invoice(self, number: str) -> Invoice | None:
-        row = self.db.one(
-            "SELECT data FROM ledger WHERE number = ? AND kind = 'Invoice'", (number,)
-        )
-        return None if row is None else from_json(Invoice, row[0])
-
-    def add_invoice(self, invoice: Invoice) -> None:
-        self._add(invoice, invoice.billed_account)
-
-    def invoices_of(self, account: str) -> tuple[Invoice, ...]:
-        return self._of(account, Invoice)
-
-    def add_payment(self, payment: Payment) -> None:
-        self._add(payment, payment.account)
-
-    def payments_of(self, account: str) -> tuple[Payment, ...]:
-        return self._of(account, Payment)
-
-    def add_adjustment(self, adjustment: Adjustment) -> None:
-        self._add(adjustment, adjustment.account)
-
-    def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
-        return self._of(account, Adjustment)
-
-    def pending(self, account: str) -> Money | None:
-        row = self.db.one("SELECT data FROM pending WHERE account = ?", (account,))
-        if row is None:
-            return None
-        amount, currency = row[0].split()
-        return Money(amount, currency)
-
-    def pending_amounts(self) -> Mapping[str, Money]:
-        found = {}
-        for account, data in self.db.all("SELECT account, data FROM pending"):
-            amount, currency = data.split()
-            found[account] = Money(amount, currency)
-        return found
-
-    def set_pending(self, account: str, amount: Money | None) -> None:
-        self.db.run("DELETE FROM pending WHERE account = ?", (account,))
-        if amount is not None:
-            self.db.run(
-                "INSERT INTO pending (account, data) VALUES (?, ?)",
-                (account, f"{amount.amount} {amount.currency.code}"),
-            )
-
-    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
-        row = self.db.one(
-            "SELECT invoices FROM runs WHERE bill_cycle = ? AND run_date = ?",
-            (bill_cycle, run_date.isoformat()),
-        )
-        return None if row is None else tuple(n for n in row[0].split(",") if n)
-
-    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
-        self.db.run(
-            "INSERT INTO runs (bill_cycle, run_date, invoices) VALUES (?, ?, ?)",
-            (bill_cycle, run_date.isoformat(), ",".join(invoices)),
-        )
+    transaction.begin()
+    try:
+        current = version()
+        for number, statements in enumerate(MIGRATIONS, start=1):
+            if number > current:
+                for statement in statements:
+                    execute(statement.format(**dialect))
+                record(number)
+        transaction.commit()
+    except transaction.errors as exc:
+        raise StorageError(f"cannot migrate {what}: {exc}") from exc
+    finally:
+        transaction.end()
 
 
 class SQLUnitOfWork:
@@ -590,12 +124,12 @@ class SQLUnitOfWork:
         # accounts, and per number shape the number above which the shape was found free
         self._added: set[str] = set()
         self._free: dict[tuple[str, int], str] = {}
-        self.customers = _Customers(self.db, self._added)
-        self.accounts = _Accounts(self.db, self._added)
-        self.catalog = _Catalog(self.db, catalog_cache)
-        self.settings = _Settings(self.db)
-        self.history = _History(self.db)
-        self.ledger = _Ledger(self.db)
+        self.customers = SQLCustomers(self.db, self._added)
+        self.accounts = SQLAccounts(self.db, self._added)
+        self.catalog = SQLCatalog(self.db, catalog_cache)
+        self.settings = SQLSettings(self.db)
+        self.history = SQLHistory(self.db)
+        self.ledger = SQLLedger(self.db)
         self._sequences: dict[str, int] = {}  # sequence values counted in this transaction
 
     def __enter__(self) -> SQLUnitOfWork:
@@ -667,6 +201,22 @@ class SQLUnitOfWork:
         if first is None:  # neither this number nor any above it: remember
             self._free[shape] = number
         return bool(first == number)
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A savepoint of the transaction (see
+        :meth:`~custbill.storage.protocols.UnitOfWork.savepoint`), set in the database only
+        once a statement other than a waiting insert runs inside it
+        (:meth:`~custbill.storage._sql_writes.Writes.savepoint`)."""
+        point = self.db.savepoint()
+        try:
+            yield
+        except BaseException:
+            self.db.rollback_to(point)
+            self.catalog.fields.clear()  # what this unit remembers may come from inside
+            self.settings.cached = None
+            raise
+        self.db.release(point)
 
     def commit(self) -> None:
         """Commit everything written so far; later writes start a new transaction."""

@@ -13,19 +13,17 @@ are plain tuples until they are read.
 
 from __future__ import annotations
 
-import heapq
-import itertools
+import contextlib
 import threading
 from array import array
-from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from bisect import insort
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from moneyed import Money
 
-from custbill.billing.plan import PlanRow, plan_row, profile_key
 from custbill.errors import ConflictError
 from custbill.model import (
     BillingAccount,
@@ -36,10 +34,24 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
+from custbill.storage.cycle_rows import CycleRows
+from custbill.storage.memory_search import CustomerSearch, intersect
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
-from custbill.storage.search import name_tokens, normalise, prefix_bits
+from custbill.storage.search import name_tokens, normalise
 from custbill.storage.sortedlist import SortedList
+from custbill.storage.token_index import TokenIndex
 
+
+class _Versioned(Protocol):
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+Rec = TypeVar("Rec", bound=_Versioned)
 _Undo = Callable[[], None]
 R = TypeVar("R", Invoice, Payment, Adjustment)
 #: A history entry as stored: (at, field, old, new).
@@ -80,278 +92,6 @@ def _multi_get(index: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(current)
 
 
-#: Keys a token needs before the index keeps signatures beside them: below this, checking
-#: a token's few keys costs less than the memory their signatures would take.
-SIGNED_FROM = 8
-
-#: A token's sorted list takes a key in its middle only while shorter than this (at least
-#: SIGNED_FROM); past it, such a key waits in a short sorted list of the token's late keys,
-#: merged into the long one when it holds more than 1/LATE_SHARE of its length.
-LATE_FROM = 4096
-LATE_SHARE = 16
-
-
-class TokenIndex:
-    """Word-prefix index: token → the keys having it, with the tokens in a SortedList.
-
-    A token of at least :data:`SIGNED_FROM` keys also keeps, beside each key in a parallel
-    ``array``, a 64-bit signature of the key's other tokens (the union of their
-    :func:`~custbill.storage.search.prefix_bits`): :meth:`filtered` narrows a word's keys by
-    other words reading only those contiguous integers, not the keys' names.  Rarer tokens
-    (most of a large vocabulary) keep just their keys; when a token reaches the threshold,
-    its keys' signatures are worked out from *tokens_of*.
-
-    Keys mostly come in order (numbers grow), so they join the end of a token's list.  A key
-    that sorts inside the list of a token of :data:`LATE_FROM` keys or more (numbers given
-    by hand, or generated numbers past a million, which do not grow by code point) would
-    move the list's tail; it joins the token's short list of *late* keys instead (with its
-    signature beside it), merged into the main list once it passes a sixteenth of it
-    (:data:`LATE_SHARE`).  Readers take a token's late keys as one more sorted list.
-    """
-
-    __slots__ = (
-        "_bits",
-        "_late",
-        "_late_signatures",
-        "_postings",
-        "_signatures",
-        "_tokens",
-        "_tokens_of",
-    )
-
-    def __init__(self, tokens_of: Callable[[str], frozenset[str]]) -> None:
-        self._tokens_of = tokens_of  # key -> every token it is indexed under
-        self._postings: dict[str, Any] = {}  # token -> key | sorted list of keys
-        self._signatures: dict[str, array[int]] = {}  # signed token -> its keys' signatures
-        self._bits: dict[str, int] = {}  # signed token -> its own prefix bits
-        self._late: dict[str, list[str]] = {}  # long token -> its late keys, sorted
-        self._late_signatures: dict[str, array[int]] = {}  # and their signatures
-        self._tokens = SortedList()
-
-    def _summary(self, tokens: Iterable[str], token: str) -> int:
-        """The signature of *tokens* other than *token*."""
-        bits = self._bits
-        summary = 0
-        for other in tokens:
-            if other != token:
-                found = bits.get(other)
-                summary |= prefix_bits(other) if found is None else found
-        return summary
-
-    def add(self, key: str, tokens: frozenset[str]) -> None:
-        """Index *key* under each of *tokens*, which must be all of its tokens (to change
-        a key's tokens, :meth:`discard` the old ones first)."""
-        postings, signatures = self._postings, self._signatures
-        for token in tokens:
-            current = postings.get(token)
-            if current is None:
-                postings[token] = key
-                self._tokens.add(token)
-                continue
-            if isinstance(current, str):
-                if current != key:
-                    postings[token] = sorted((current, key))
-                continue
-            if key > current[-1]:  # numbers mostly grow: append
-                i = len(current)
-            else:
-                i = bisect_left(current, key)
-                if current[i] == key:  # indexed already
-                    continue
-                if len(current) >= LATE_FROM:
-                    self._add_late(token, key, tokens)
-                    continue
-            current.insert(i, key)
-            summaries = signatures.get(token)
-            if summaries is not None:
-                summaries.insert(i, self._summary(tokens, token))
-            elif len(current) >= SIGNED_FROM:
-                self._bits[token] = prefix_bits(token)
-                signatures[token] = array(
-                    "Q",
-                    (
-                        self._summary(tokens if k == key else self._tokens_of(k), token)
-                        for k in current
-                    ),
-                )
-
-    def _add_late(self, token: str, key: str, tokens: frozenset[str]) -> None:
-        """Add *key* to the late keys of the long, signed *token*."""
-        late = self._late.setdefault(token, [])
-        summaries = self._late_signatures.setdefault(token, array("Q"))
-        j = bisect_left(late, key)
-        if j < len(late) and late[j] == key:  # indexed already
-            return
-        late.insert(j, key)
-        summaries.insert(j, self._summary(tokens, token))
-        if len(late) * LATE_SHARE > len(self._postings[token]):
-            self._merge_late(token)
-
-    def _merge_late(self, token: str) -> None:
-        """Merge the late keys of *token* (and their signatures) into its main list."""
-        late, summaries = self._late.pop(token), self._late_signatures.pop(token)
-        keys = self._postings[token]
-        # two sorted runs: sorted() merges them in one linear pass
-        merged = sorted(
-            zip(
-                itertools.chain(keys, late),
-                itertools.chain(self._signatures[token], summaries),
-                strict=True,
-            )
-        )
-        keys[:] = [k for k, _ in merged]
-        self._signatures[token] = array("Q", [s for _, s in merged])
-
-    def _discard_late(self, token: str, key: str) -> bool:
-        """Remove *key* from the late keys of *token*; False when it is not one."""
-        late = self._late.get(token)
-        if late is None:
-            return False
-        j = bisect_left(late, key)
-        if j == len(late) or late[j] != key:
-            return False
-        del late[j], self._late_signatures[token][j]
-        if not late:
-            del self._late[token], self._late_signatures[token]
-        return True
-
-    def discard(self, key: str, tokens: Iterable[str]) -> None:
-        """Stop indexing *key* under each of *tokens*.
-
-        Raises:
-            KeyError: when *key* is not indexed under one of them.
-        """
-        postings, signatures = self._postings, self._signatures
-        for token in tokens:
-            current = postings[token]
-            if isinstance(current, str):
-                if current != key:
-                    raise KeyError(key)
-                del postings[token]
-                self._tokens.remove(token)
-                continue
-            i = bisect_left(current, key)
-            if i == len(current) or current[i] != key:
-                if not self._discard_late(token, key):
-                    raise KeyError(key)
-                continue
-            del current[i]
-            if token in signatures:
-                if len(current) < SIGNED_FROM:
-                    del signatures[token], self._bits[token]
-                else:
-                    del signatures[token][i]
-            if len(current) == 1:
-                postings[token] = current[0]
-            elif token in self._late and len(current) < LATE_FROM:
-                self._merge_late(token)  # late keys only beside a long list
-
-    def matching(self, word: str) -> set[str]:
-        """Keys with a token that starts with *word*."""
-        found: set[str] = set()
-        late = self._late
-        for token in self._tokens.with_prefix(word):
-            current = self._postings[token]
-            if isinstance(current, str):
-                found.add(current)
-            else:
-                found.update(current)
-                if late and token in late:
-                    found.update(late[token])
-        return found
-
-    def ordered(self, word: str) -> list[list[str]]:
-        """The sorted key lists of every token that starts with *word*."""
-        postings, late = self._postings, self._late
-        found = []
-        for token in self._tokens.with_prefix(word):  # one walk of the tokens
-            keys = postings[token]
-            found.append([keys] if isinstance(keys, str) else keys)
-            if late and token in late:
-                found.append(late[token])
-        return found
-
-    def filtered(self, word: str, others: Sequence[str]) -> list[list[str]]:
-        """Like :meth:`ordered`, less keys that surely miss one of the *others* words: under
-        a signed token, those whose other tokens' signature lacks a bit of a word's
-        :func:`~custbill.storage.search.prefix_bits` (unless the token itself starts with
-        the word).  The keys of a token without signatures are all kept."""
-        postings, signatures = self._postings, self._signatures
-        wanted = [(other, prefix_bits(other)) for other in others]
-        found = []
-        for token in self._tokens.with_prefix(word):
-            keys = postings[token]
-            summaries = signatures.get(token)
-            if summaries is None:
-                found.append([keys] if isinstance(keys, str) else keys)
-                continue
-            mask = 0
-            for other, other_bits in wanted:
-                if not token.startswith(other):
-                    mask |= other_bits
-            late = self._late.get(token) if self._late else None
-            if mask:  # by position: a key is read (its memory touched) only when kept
-                found.append([keys[i] for i, s in enumerate(summaries) if s & mask == mask])
-                if late is not None:
-                    late_summaries = self._late_signatures[token]
-                    found.append(
-                        [late[i] for i, s in enumerate(late_summaries) if s & mask == mask]
-                    )
-            else:
-                found.append(keys)
-                if late is not None:
-                    found.append(late)
-        return found
-
-    def tokens(self) -> list[str]:
-        """Every indexed token, in order."""
-        return list(self._tokens)
-
-
-class CycleRows:
-    """The plan rows of one bill cycle's accounts, by number, kept in number order.
-
-    Numbers mostly arrive in order, so the rows live in a plain dict (insertion order) and
-    are only re-sorted, once, when a number arrived out of order since the last read.  The
-    rows of managed accounts are also kept apart: planning walks them first.
-    """
-
-    __slots__ = ("last", "managed", "ordered", "rows")
-
-    def __init__(self) -> None:
-        self.rows: dict[str, PlanRow] = {}
-        self.managed: dict[str, PlanRow] = {}
-        self.ordered = True
-        self.last = ""
-
-    def put(self, row: PlanRow) -> None:
-        """Add or replace the row of ``row[0]``."""
-        number = row[0]
-        if self.rows.setdefault(number, row) is row:  # a new number: one lookup
-            if number < self.last:
-                self.ordered = False
-            else:
-                self.last = number
-        else:
-            self.rows[number] = row
-        if row[3] is not None:
-            self.managed[number] = row
-        elif self.managed:
-            self.managed.pop(number, None)
-
-    def drop(self, number: str) -> None:
-        """Forget the row of *number*."""
-        del self.rows[number]
-        self.managed.pop(number, None)
-
-    def in_order(self) -> dict[str, PlanRow]:
-        """The rows by number, the dict in number order."""
-        if not self.ordered:
-            self.rows = dict(sorted(self.rows.items()))
-            self.ordered = True
-        return self.rows
-
-
 class MemoryStore:
     """Keeps everything in memory with the indexes the facade needs.
 
@@ -378,8 +118,8 @@ class MemoryStore:
         self.account_ids: dict[str, int] = {}
         self.up: dict[str, array[int]] = {"responsible": array("q"), "parent": array("q")}
         self.by_bill_cycle: dict[str, CycleRows] = {}
-        #: Plan profiles (see custbill.billing.plan.profile_key) as small integers.
-        self.profiles: dict[tuple[Any, ...], int] = {}
+        #: Plan profiles (see custbill.model.plan_row.profile_key) as small integers.
+        self.profiles: dict[ProfileKey, int] = {}
         self.catalog: dict[type, dict[str, Any]] = {}
         self.custom_fields: dict[CustomFieldTarget, dict[str, CustomFieldDefinition]] = {}
         self.settings: Settings | None = None
@@ -602,234 +342,88 @@ class MemoryUnitOfWork:
         """True when a customer or an account has this number."""
         return number in self.store.customers or number in self.store.accounts
 
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A mark in the undo log: an exception inside the block undoes the writes logged
+        since (see :meth:`~custbill.storage.protocols.UnitOfWork.savepoint`)."""
+        mark = len(self.undo)
+        try:
+            yield
+        except BaseException:
+            self._undo_to(mark)
+            raise
+
     def commit(self) -> None:
         """Keep every write made so far."""
         self.undo.clear()
 
     def rollback(self) -> None:
         """Undo every write since the last commit, newest first."""
-        while self.undo:
-            self.undo.pop()()
+        self._undo_to(0)
+
+    def _undo_to(self, mark: int) -> None:
+        """Undo the writes logged after the first *mark* ones, newest first."""
+        undo = self.undo
+        while len(undo) > mark:
+            undo.pop()()
 
 
-#: A word matching at most this many customers is narrowed without counting the query's
-#: other words: its candidates' signatures are read in a fraction of a millisecond.
-_FEW = 4096
+class _Records(Generic[Rec]):
+    """What the customer and account repositories share: a record added or replaced moves
+    every index through the store's *replace* (and back, on undo)."""
 
-
-class _Customers:
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(
+        self,
+        store: MemoryStore,
+        records: dict[str, Rec],
+        replace: Callable[[Rec | None, Rec | None], None],
+    ) -> None:
         self.store = store
+        self.records = records
+        self.replace = replace
         #: The record by number: the dict's own get, so hot loops call C directly.
-        self.get: Callable[[str], Customer | None] = store.customers.get
+        self.get: Callable[[str], Rec | None] = records.get
 
-    def add(self, customer: Customer) -> None:
-        self.store.replace_customer(None, customer)
-        self.store.undo.append(lambda: self.store.replace_customer(customer, None))
+    def add(self, record: Rec) -> None:
+        self.replace(None, record)
+        self.store.undo.append(lambda: self.replace(record, None))
 
-    def update(self, customer: Customer) -> None:
-        old = self.store.customers[customer.number]
-        if old.version != customer.version - 1:
-            raise ConflictError(customer.number, customer.version - 1, old.version)
-        self.store.replace_customer(old, customer)
-        self.store.undo.append(lambda: self.store.replace_customer(customer, old))
+    def update(self, record: Rec) -> None:
+        old = self.records[record.number]
+        if old.version != record.version - 1:
+            raise ConflictError(record.number, record.version - 1, old.version)
+        self.replace(old, record)
+        self.store.undo.append(lambda: self.replace(record, old))
+
+    def all(self) -> Iterator[Rec]:
+        records = self.records
+        return (records[n] for n in sorted(records))
+
+
+class _Customers(_Records[Customer]):
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__(store, store.customers, store.replace_customer)
+        self.finder = CustomerSearch(
+            store.names,
+            store.customer_numbers,
+            store.customer_externals,
+            store.customer_by_external,
+            store.customers,
+        )
 
     def with_external_number(self, external_number: str) -> str | None:
         return self.store.customer_by_external.get(external_number)
 
     def named(self, name: str) -> tuple[str, ...]:
-        key = name.casefold()
-        tokens = name_tokens(name)
-        if not tokens:
-            return ()
-        # the rarest token of the name narrows the candidates most
-        postings = self.store.names._postings
-        rarest = min(
-            tokens,
-            key=lambda t: (
-                0
-                if t not in postings
-                else (1 if isinstance(postings[t], str) else len(postings[t]))
-            ),
-        )
-        candidates = self.store.names.matching(rarest) if rarest in postings else set()
-        customers = self.store.customers
-        return tuple(sorted(n for n in candidates if customers[n].name.casefold() == key))
-
-    def matching(self, word: str) -> set[str]:
-        """Customers with a name token, number or external number starting with *word*."""
-        store = self.store
-        found = store.names.matching(word)
-        found.update(store.customer_numbers.with_prefix(word))
-        found.update(
-            store.customer_by_external[e] for e in store.customer_externals.with_prefix(word)
-        )
-        return found
+        return self.finder.named(name)
 
     def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
-        if limit is None:
-            return _intersect(self.matching, words)
-        return self._first(words, limit)
-
-    def _first(self, words: Sequence[str], limit: int) -> list[str]:
-        """The first *limit* matches in number order, without finding every match when the
-        query is one word: its sorted key lists are merged lazily."""
-        if not words:
-            return []
-        if len(set(words)) > 1:
-            return self._narrowed(words, limit)
-        store = self.store
-        word = words[0]
-        numbers = _starting(store.customer_numbers, word, 1000)
-        externals = _starting(store.customer_externals, word, 1000)
-        if len(numbers) == 1000 or len(externals) == 1000:  # a very broad number prefix
-            return sorted(self.matching(word))[:limit]
-        streams = store.names.ordered(word)
-        streams.append(sorted(numbers))
-        streams.append(sorted(store.customer_by_external[e] for e in externals))
-        found: list[str] = []
-        previous = None
-        for number in heapq.merge(*streams):
-            if number != previous:
-                found.append(number)
-                if len(found) == limit:
-                    break
-                previous = number
-        return found
-
-    def _size(self, word: str, most: int = 1_000_000) -> int:
-        """About how many customers *word* matches: its tokens' postings and numbers,
-        counted up to *most* or a point past which the word is broad whatever the count."""
-        store = self.store
-        postings = store.names._postings
-        size = 0
-        late = store.names._late
-        for token in itertools.islice(store.names._tokens.with_prefix(word), 2000):
-            found = postings[token]
-            size += 1 if isinstance(found, str) else len(found)
-            if late and token in late:
-                size += len(late[token])
-            if size > most:
-                return size
-        for keys in (store.customer_numbers, store.customer_externals):
-            size += len(_starting(keys, word, 1000))
-        return size
-
-    def _narrowest(self, words: Sequence[str]) -> tuple[str, list[str]]:
-        """The word to start from, and the others: the word matching fewest customers, or
-        the longest word when it matches few enough that counting the others would cost
-        more than it could save (longer words tend to match fewer; a word is counted only
-        until it has more than the best)."""
-        ranked = sorted(set(words), key=len, reverse=True)
-        best, fewest = ranked[0], self._size(ranked[0])
-        if fewest <= _FEW:
-            return best, ranked[1:]
-        for word in ranked[1:]:
-            size = self._size(word, fewest)
-            if size < fewest:
-                best, fewest = word, size
-        return best, [w for w in ranked if w != best]
-
-    def _narrowed(self, words: Sequence[str], limit: int) -> list[str]:
-        """Several words: the matches of the word to start from (see :meth:`_narrowest`), in
-        number order, each checked against the other words until *limit* are found.
-
-        Candidates found by name are first narrowed by the index's signatures, without
-        reading a name, to those that may match every other word that matches no number
-        (of the others, a word matching numbers, or one too short to have prefix bits, is
-        left to the check).
-        """
-        store = self.store
-        first, others = self._narrowest(words)
-        names_only = [
-            w
-            for w in others
-            if not store.customer_numbers.has_prefix(w)
-            and not store.customer_externals.has_prefix(w)
-        ]
-        numbers = self._by_number(first, 1000)
-        if numbers is None:  # a very broad number prefix: every match, then the check
-            streams = [sorted(self.matching(first))]
-        else:
-            streams = store.names.filtered(first, names_only)
-            streams.append(sorted(numbers))
-        found: list[str] = []
-        previous = None
-        for number in heapq.merge(*streams):
-            if number != previous:
-                previous = number
-                if all(self._matches(number, w) for w in others):
-                    found.append(number)
-                    if len(found) == limit:
-                        break
-        return found
-
-    def _by_number(self, word: str, most: int) -> set[str] | None:
-        """Customers whose number or external number starts with *word*, if fewer than
-        *most* (else None)."""
-        store = self.store
-        numbers = set(_starting(store.customer_numbers, word, most))
-        externals = _starting(store.customer_externals, word, most)
-        if len(numbers) == most or len(externals) == most:
-            return None
-        numbers.update(store.customer_by_external[e] for e in externals)
-        return numbers
-
-    def _matches(self, number: str, word: str) -> bool:
-        """Whether *word* starts a name token, the number or the external number of the
-        customer *number* (*word* is normalised and holds no white space)."""
-        customer = self.store.customers[number]
-        name = normalise(customer.name)
-        if name.startswith(word) or f" {word}" in name:  # a word after a space
-            return True
-        if not name.replace(" ", "").isalnum() and any(
-            t.startswith(word) for t in name_tokens(customer.name)
-        ):  # other white space, or punctuation: tokens that are not plain words
-            return True
-        return normalise(number).startswith(word) or (
-            customer.external_number is not None
-            and normalise(customer.external_number).startswith(word)
-        )
-
-    def all(self) -> Iterator[Customer]:
-        customers = self.store.customers
-        return (customers[n] for n in sorted(customers))
+        return self.finder.search(words, limit)
 
 
-def _starting(keys: SortedList, word: str, most: int) -> list[str]:
-    """Up to *most* of *keys* starting with *word* (most words match no number: that is
-    found reading one key)."""
-    if not keys.has_prefix(word):
-        return []
-    return list(itertools.islice(keys.with_prefix(word), most))
-
-
-def _intersect(matching: Callable[[str], set[str]], words: Sequence[str]) -> list[str]:
-    result: set[str] | None = None
-    for word in sorted(words, key=len, reverse=True):  # longest first: fewest matches
-        found = matching(word)
-        result = found if result is None else result & found
-        if not result:
-            return []
-    return sorted(result) if result else []
-
-
-class _Accounts:
+class _Accounts(_Records[BillingAccount]):
     def __init__(self, store: MemoryStore) -> None:
-        self.store = store
-        #: The record by number: the dict's own get, so hot loops call C directly.
-        self.get: Callable[[str], BillingAccount | None] = store.accounts.get
-
-    def add(self, account: BillingAccount) -> None:
-        self.store.replace_account(None, account)
-        self.store.undo.append(lambda: self.store.replace_account(account, None))
-
-    def update(self, account: BillingAccount) -> None:
-        old = self.store.accounts[account.number]
-        if old.version != account.version - 1:
-            raise ConflictError(account.number, account.version - 1, old.version)
-        self.store.replace_account(old, account)
-        self.store.undo.append(lambda: self.store.replace_account(account, old))
+        super().__init__(store, store.accounts, store.replace_account)
 
     def with_external_number(self, external_number: str) -> str | None:
         return self.store.account_by_external.get(external_number)
@@ -863,17 +457,14 @@ class _Accounts:
         cycle = self.store.by_bill_cycle.get(bill_cycle)
         return list(cycle.in_order()) if cycle is not None else []
 
-    def plan_rows(
-        self, bill_cycle: str
-    ) -> tuple[Iterable[PlanRow], Iterable[PlanRow], Callable[[str], PlanRow | None]]:
-        """The plan rows of the cycle's accounts in number order, those of its managed
-        accounts, and a row by number (see :func:`custbill.billing.plan.plan_rows`)."""
+    def plan_rows(self, bill_cycle: str) -> PlanRows:
+        """The plan rows of the cycle's accounts
+        (:class:`~custbill.storage.protocols.PlanRowSource`)."""
         cycle = self.store.by_bill_cycle.get(bill_cycle)
         if cycle is None:
             nothing: dict[str, PlanRow] = {}
-            return (), (), nothing.get
-        rows = cycle.in_order()
-        return rows.values(), cycle.managed.values(), rows.get
+            return PlanRows((), (), nothing.get)
+        return cycle.plan_rows()
 
     def matching(self, word: str) -> set[str]:
         """Accounts whose number or external number, or whose customer's name, matches."""
@@ -892,12 +483,8 @@ class _Accounts:
         return found
 
     def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
-        found = _intersect(self.matching, words)
+        found = intersect(self.matching, words)
         return found if limit is None else found[:limit]
-
-    def all(self) -> Iterator[BillingAccount]:
-        accounts = self.store.accounts
-        return (accounts[n] for n in sorted(accounts))
 
 
 class _Catalog:

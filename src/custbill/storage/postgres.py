@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from custbill.errors import StorageError
-from custbill.storage._sql import MIGRATIONS, LockedTransaction, SQLUnitOfWork
+from custbill.storage._sql import LockedTransaction, SQLUnitOfWork, migrate
 
 _DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY", "without_rowid": ""}
 #: The advisory lock key units of work take (an arbitrary constant: "custbill").
@@ -89,23 +89,26 @@ class PostgresStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        transaction = self._transaction()
-        transaction.begin()
-        try:
-            conn = self.connection
-            conn.execute("CREATE TABLE IF NOT EXISTS custbill_schema (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT max(version) FROM custbill_schema").fetchone()
-            current = row[0] if row and row[0] is not None else 0
-            for version, statements in enumerate(MIGRATIONS, start=1):
-                if version > current:
-                    for statement in statements:
-                        conn.execute(statement.format(**_DIALECT))
-                    conn.execute("INSERT INTO custbill_schema (version) VALUES (%s)", (version,))
-            transaction.commit()
-        except self.errors as exc:
-            raise StorageError(f"cannot migrate: {exc}") from exc
-        finally:
-            transaction.end()
+        execute = self.connection.execute
+
+        def version() -> int:  # (inside the migration's transaction, under its lock)
+            execute("CREATE TABLE IF NOT EXISTS custbill_schema (version INTEGER NOT NULL)")
+            return self._version()
+
+        migrate(
+            self._transaction(),
+            execute,
+            _DIALECT,
+            version=version,
+            record=lambda version: execute(
+                "INSERT INTO custbill_schema (version) VALUES (%s)", (version,)
+            ),
+            what="the database",
+        )
+
+    def _version(self) -> int:
+        row = self.connection.execute("SELECT max(version) FROM custbill_schema").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     def _transaction(self) -> LockedTransaction:
         return LockedTransaction(
@@ -119,8 +122,7 @@ class PostgresStore:
     def schema_version(self) -> int:
         """The schema version of the database."""
         with self.lock:
-            row = self.connection.execute("SELECT max(version) FROM custbill_schema").fetchone()
-            return int(row[0]) if row and row[0] is not None else 0
+            return self._version()
 
     def unit_of_work(self) -> SQLUnitOfWork:
         """A new unit of work: one transaction holding the store's advisory lock."""

@@ -5,17 +5,25 @@ customers, accounts, catalog, settings and history.  Everything written through 
 work becomes visible at once on :meth:`UnitOfWork.commit`, or not at all: leaving the
 ``with`` block without committing (an exception included) rolls everything back.
 
+A savepoint (:meth:`UnitOfWork.savepoint`) marks a point inside a unit of work that its
+writes can go back to: the facade runs every call of a batch in one, so a failing call
+leaves nothing behind while the batch goes on.
+
 Repositories hand out and take frozen model objects.  ``update`` methods check the
 optimistic version: the stored record must be at ``new.version - 1``, else
 :class:`~custbill.ConflictError`.
+
+A store may offer more than the protocols ask: :class:`PlanRowSource` is the one optional
+capability the facade looks for (with ``isinstance``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from types import TracebackType
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from moneyed import Money
 
@@ -32,6 +40,7 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.plan_row import PlanRows
 
 #: The two account hierarchies.
 Hierarchy = Literal["responsible", "parent"]
@@ -285,6 +294,20 @@ class UnitOfWork(Protocol):
         would otherwise answer two)."""
         ...
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A point of this unit of work its writes can go back to.
+
+        Leaving the ``with`` block by an exception undoes every write made inside it, then
+        lets the exception through; leaving it normally keeps them (the unit's commit makes
+        them durable, its end without a commit undoes them with the rest).  Savepoints
+        nest.  A commit inside the block ends it: what was committed stays.
+
+        Raises:
+            StorageError: when the writes cannot be undone (the whole unit of work must
+                then be given up).
+        """
+        ...
+
     def commit(self) -> None:
         """Make every write of this unit of work durable and visible."""
         ...
@@ -298,6 +321,21 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None:
         """Roll back whatever was not committed."""
+        ...
+
+
+@runtime_checkable
+class PlanRowSource(Protocol):
+    """An account repository that keeps a plan row beside each account
+    (:mod:`custbill.model.plan_row`), renewed on every write that changes it.
+
+    Optional: the facade plans a bill run from the rows when the unit of work's accounts
+    offer them (``isinstance(uow.accounts, PlanRowSource)``), and from the account objects
+    otherwise; both give the same plan.
+    """
+
+    def plan_rows(self, bill_cycle: str) -> PlanRows:
+        """The plan rows of the accounts on *bill_cycle*."""
         ...
 
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from custbill.errors import StorageError
-from custbill.storage._sql import MIGRATIONS, LockedTransaction, SQLUnitOfWork
+from custbill.storage._sql import LockedTransaction, SQLUnitOfWork, migrate
 
 _DIALECT = {"text": "TEXT", "serial": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID"}
 
@@ -109,20 +109,17 @@ class SQLiteStore:
             return int(row[0])
 
     def _migrate(self) -> None:
-        transaction = self._transaction()
-        transaction.begin()
-        try:
-            current = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
-            for version, statements in enumerate(MIGRATIONS, start=1):
-                if version > current:
-                    for statement in statements:
-                        self.connection.execute(statement.format(**_DIALECT))
-                    self.connection.execute(f"PRAGMA user_version={version}")
-            transaction.commit()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot migrate {self.path}: {exc}") from exc
-        finally:
-            transaction.end()
+        def record(version: int) -> None:
+            self.connection.execute(f"PRAGMA user_version={version}")
+
+        migrate(
+            self._transaction(),
+            self.connection.execute,
+            _DIALECT,
+            version=lambda: int(self.connection.execute("PRAGMA user_version").fetchone()[0]),
+            record=record,
+            what=self.path,
+        )
 
     def unit_of_work(self) -> SQLUnitOfWork:
         """A new unit of work: one ``BEGIN IMMEDIATE`` transaction."""

@@ -1,0 +1,260 @@
+"""What an invoice of a bill run is made of, whichever planner finds it.
+
+Both planners — the readable one (:mod:`custbill.billing.plan`) and the row planner
+(:mod:`custbill.billing.plan_rows`) — work out an invoice's dates and delivery with
+:func:`invoice_profile`, split a billed account's charges into invoices with
+:func:`invoices_billed_to`, and build every :class:`~custbill.PlannedInvoice` with
+:func:`planned_invoice`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from moneyed import Money
+
+from custbill.billing.calendar import auto_pay_date, due_date
+from custbill.model import (
+    BillingAccount,
+    Channel,
+    InvoiceRendering,
+    InvoiceType,
+    PaymentTerm,
+    PlannedInvoice,
+    Settings,
+)
+
+#: Why an account gets no invoice: it is deactivated.
+REASON_DEACTIVATED = "deactivated"
+#: Why an account gets no invoice: nothing to bill.
+REASON_NO_CHARGES = "no charges"
+#: The note of an invoice whose email has nobody to go to.
+NO_RECIPIENT = "email is enabled but no recipient has an email address"
+
+_CHANNELS = {
+    InvoiceType.NONE: frozenset(),
+    InvoiceType.PAPER: frozenset({Channel.PDF}),
+    InvoiceType.EMAIL: frozenset({Channel.EMAIL}),
+    InvoiceType.PAPER_AND_EMAIL: frozenset({Channel.PDF, Channel.EMAIL}),
+}
+
+
+def reason_starts_later(start: date) -> str:
+    """Why an account that starts after the run gets no invoice."""
+    return f"starts on {start.isoformat()}"
+
+
+def suppression_note(minimum: Money) -> str:
+    """The note of an invoice below the billed account's minimum invoice amount."""
+    return (
+        f"below the minimum invoice amount of {minimum.amount} {minimum.currency.code}: "
+        "suppressed and carried forward"
+    )
+
+
+def channels_and_notes(
+    billed: BillingAccount, settings: Settings
+) -> tuple[frozenset[Channel], tuple[str, ...]]:
+    """The channels of an invoice billed to *billed*, and why a channel its invoice type asks
+    for is missing (they do not depend on who receives the invoice)."""
+    channels = _CHANNELS[billed.invoice_type]
+    if Channel.EMAIL not in channels:
+        none = billed.invoice_type is InvoiceType.NONE
+        return channels, ("invoice type NONE: nothing is sent",) if none else ()
+    categories = settings.distribute_invoice_contact_categories
+    if not (billed.distribute_invoice or settings.distribute_invoice_all_accounts) and not any(
+        c.category in categories for c in billed.contacts
+    ):
+        return channels - {Channel.EMAIL}, (
+            f"invoice type {billed.invoice_type.value} asks for email, but Distribute "
+            "Invoice is enabled neither for this account, nor for all accounts, nor "
+            "for a category of its contacts",
+        )
+    return channels, ()
+
+
+def recipients_of(
+    billed: BillingAccount, primary_email: str | None, settings: Settings
+) -> tuple[str, ...]:
+    """Who receives the invoice email: the customer's primary email when Distribute Invoice
+    is enabled for the account or all accounts, then contacts of an enabled category."""
+    recipients: list[str] = []
+    if primary_email and (billed.distribute_invoice or settings.distribute_invoice_all_accounts):
+        recipients.append(primary_email)
+    categories = settings.distribute_invoice_contact_categories
+    for contact in billed.contacts:
+        if contact.category in categories and contact.email and contact.email not in recipients:
+            recipients.append(contact.email)
+    return tuple(recipients)
+
+
+class Recipients(enum.Enum):
+    """How the invoices of a profile find their email recipients."""
+
+    #: No email goes out.
+    NONE = "none"
+    #: The customer's primary email only (the billed account has no contacts).
+    PRIMARY_ONLY = "primary only"
+    #: Worked out per billed account, from its contacts (:func:`recipients_of`).
+    PER_ACCOUNT = "per account"
+
+
+class InvoiceProfile(NamedTuple):
+    """What every invoice billed to accounts of one profile shares on a run date."""
+
+    due_date: date
+    auto_pay_date: date | None
+    channels: frozenset[Channel]
+    notes: tuple[str, ...]
+    recipients: Recipients
+
+
+def invoice_profile(
+    billed: BillingAccount,
+    run_date: date,
+    payment_term: Callable[[str], PaymentTerm | None],
+    settings: Settings,
+) -> InvoiceProfile:
+    """Due date, auto-pay date, channels, notes and the way to find recipients of the
+    invoices billed on *run_date* to accounts like *billed* (an unknown payment term, which
+    only data stored past the rules can have, makes the invoice due at once)."""
+    term = payment_term(billed.payment_term)
+    due = due_date(run_date, term) if term is not None else run_date
+    auto = auto_pay_date(run_date, due, billed.auto_pay_offset_days) if billed.auto_pay else None
+    channels, notes = channels_and_notes(billed, settings)
+    if Channel.EMAIL not in channels:
+        how = Recipients.NONE
+    elif not billed.contacts:
+        how = Recipients.PRIMARY_ONLY
+    else:
+        how = Recipients.PER_ACCOUNT
+    return InvoiceProfile(due, auto, channels, notes, how)
+
+
+def recipients_for(
+    profile: InvoiceProfile, billed: BillingAccount, primary_email: str | None, settings: Settings
+) -> tuple[str, ...]:
+    """The email recipients of an invoice of *profile* billed to *billed*."""
+    if profile.recipients is Recipients.NONE:
+        return ()
+    if profile.recipients is Recipients.PRIMARY_ONLY:
+        return (primary_email,) if primary_email else ()
+    return recipients_of(billed, primary_email, settings)
+
+
+def delivery_notes(profile: InvoiceProfile, recipients: tuple[str, ...]) -> tuple[str, ...]:
+    """The profile's notes, and one more when email should go out but has nobody to go to."""
+    if profile.recipients is not Recipients.NONE and not recipients:
+        return (*profile.notes, NO_RECIPIENT)
+    return profile.notes
+
+
+class InvoiceRecord(NamedTuple):
+    """A planned invoice before it is read: its total as a Decimal in ``currency``."""
+
+    billed_account: str
+    accounts: tuple[str, ...]
+    total: Decimal
+    currency: str
+    due_date: date
+    auto_pay_date: date | None
+    suppressed: bool
+    channels: frozenset[Channel]
+    recipients: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def planned_invoice(record: InvoiceRecord, invoice_date: date) -> PlannedInvoice:
+    """The :class:`~custbill.PlannedInvoice` of *record*, issued on *invoice_date*."""
+    return PlannedInvoice(
+        billed_account=record.billed_account,
+        accounts=record.accounts,
+        total=Money(record.total, record.currency),
+        invoice_date=invoice_date,
+        due_date=record.due_date,
+        auto_pay_date=record.auto_pay_date,
+        suppressed=record.suppressed,
+        channels=record.channels,
+        recipients=record.recipients,
+        notes=record.notes,
+    )
+
+
+def is_below(total: Decimal, minimum: Decimal | None) -> bool:
+    """Whether an invoice of *total* is suppressed by a *minimum* (:func:`is_suppressed`
+    over Decimals of one currency: never a credit, never an amount equal to the minimum)."""
+    return minimum is not None and Decimal(0) <= total < minimum
+
+
+def invoices_billed_to(
+    billed: BillingAccount,
+    own_amount: Decimal | None,
+    members: Sequence[str] | None,
+    member_amounts: Mapping[str, Decimal],
+    carried: Money | None,
+    profile: InvoiceProfile,
+    recipients: tuple[str, ...],
+) -> list[InvoiceRecord]:
+    """The invoices billed to *billed* for its own charge (*own_amount*), the charges of
+    the managed accounts *members* (by number, in *member_amounts*) and an amount carried
+    forward from suppressed invoices.
+
+    AGGREGATED rendering (the default) gives one invoice listing the billed account first
+    (when it has a charge) and its members in number order; PER_ACCOUNT gives one invoice
+    for the billed account's own charge (or carried amount) and one per member.  The
+    carried amount goes into the first invoice.
+    """
+    number, currency = billed.number, billed.invoice_currency
+    minimum = billed.minimum_invoice_amount
+    floor = None if minimum is None else minimum.amount
+    zero = Decimal(0)
+    own = zero if own_amount is None else own_amount
+    parts: list[tuple[tuple[str, ...], Decimal]]
+    if members is None:
+        parts = [((number,), own)]
+    else:
+        members = sorted(members)
+        if (billed.invoice_rendering or InvoiceRendering.AGGREGATED) is InvoiceRendering.AGGREGATED:
+            total = own
+            for member in members:
+                total += member_amounts[member]
+            listed = (number, *members) if own_amount is not None else tuple(members)
+            parts = [(listed, total)]
+        else:
+            has_own = own_amount is not None or carried is not None
+            parts = [((number,), own)] if has_own else []
+            parts.extend(((m,), member_amounts[m]) for m in members)
+    base_notes = delivery_notes(profile, recipients)
+    records = []
+    for index, (listed, total) in enumerate(parts):
+        notes = base_notes
+        if carried is not None and index == 0:
+            total += carried.amount
+            notes = (
+                *notes,
+                f"includes {carried.amount} {carried.currency.code}"
+                " carried forward from suppressed invoices",
+            )
+        suppressed = is_below(total, floor)
+        if suppressed:
+            assert minimum is not None
+            notes = (*notes, suppression_note(minimum))
+        records.append(
+            InvoiceRecord(
+                number,
+                listed,
+                total,
+                currency,
+                profile.due_date,
+                profile.auto_pay_date,
+                suppressed,
+                profile.channels,
+                recipients,
+                notes,
+            )
+        )
+    return records

@@ -1,0 +1,94 @@
+"""Plan rows: what planning a bill run needs of one account, as a plain tuple.
+
+A store may keep a plan row beside each account and renew it on every write that changes
+it (:class:`~custbill.storage.protocols.PlanRowSource`); the row planner
+(:mod:`custbill.billing.plan_rows`) then plans a run from the rows of the cycle without
+reading an account object for the usual invoice.  The row format lives here, below both
+the stores and the planners, so that neither imports the other.
+
+A row is a plain ``tuple`` of plain values, its fields at the positions named below (read
+them by these names, or unpack the whole row).  Plain on purpose: the garbage collector
+stops tracking a tuple of atomic values, so a million rows add nothing to a full
+collection, and unpacking an exact tuple is three times quicker than unpacking a
+``NamedTuple`` (measured: 32 ns against 85–110 ns a row of nine fields), which a run pays
+once per account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Final, NamedTuple
+
+from custbill.model.account import BillingAccount
+from custbill.model.enums import AccountStatus, InvoiceType
+
+#: The account's number.
+NUMBER: Final = 0
+#: Whether the account is DEACTIVATED.
+DEACTIVATED: Final = 1
+#: The account's start date.
+START: Final = 2
+#: The account's responsible account, or None.
+RESPONSIBLE: Final = 3
+#: The account's invoice currency.
+INVOICE_CURRENCY: Final = 4
+#: The minimum invoice amount as a Decimal (in the invoice currency), or None.
+MINIMUM: Final = 5
+#: A small number, equal for two accounts exactly when their :func:`profile_key` is.
+PROFILE: Final = 6
+#: The customer's primary email, None once the customer is erased.
+EMAIL: Final = 7
+#: Whether some account has this one as its responsible account.
+MANAGING: Final = 8
+
+#: One account's plan row (fields at the positions named above).
+PlanRow = tuple[str, bool, date, str | None, str, Decimal | None, int, str | None, bool]
+
+#: What invoices billed to an account share with those of every account with an equal key.
+ProfileKey = tuple[str, bool, int, InvoiceType, bool, frozenset[str | None] | None]
+
+
+def profile_key(account: BillingAccount) -> ProfileKey:
+    """What an invoice billed to *account* shares with every invoice billed to an account
+    with an equal key: payment term, auto-pay, invoice type, distribution, and whether it has
+    contacts and of which categories (its recipients are found per account)."""
+    contacts = account.contacts
+    return (
+        account.payment_term,
+        account.auto_pay,
+        account.auto_pay_offset_days,
+        account.invoice_type,
+        account.distribute_invoice,
+        frozenset(c.category for c in contacts) if contacts else None,
+    )
+
+
+def plan_row(account: BillingAccount, email: str | None, profile: int, managing: bool) -> PlanRow:
+    """The plan row of *account*, whose customer's primary email is *email* (None once the
+    customer is erased); *profile* numbers the account's :func:`profile_key`; *managing*
+    when some account has it as responsible account."""
+    minimum = account.minimum_invoice_amount
+    return (
+        account.number,
+        account.status is AccountStatus.DEACTIVATED,
+        account.start_date,
+        account.responsible_account,
+        account.invoice_currency,
+        None if minimum is None else minimum.amount,
+        profile,
+        email,
+        managing,
+    )
+
+
+class PlanRows(NamedTuple):
+    """The plan rows of one bill cycle, as a store hands them to the row planner."""
+
+    #: Every account's row, in number order.
+    rows: Iterable[PlanRow]
+    #: The rows of the accounts that have a responsible account.
+    managed: Iterable[PlanRow]
+    #: The row of an account of the cycle by number (None for any other number).
+    row_of: Callable[[str], PlanRow | None]

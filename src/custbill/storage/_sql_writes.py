@@ -1,0 +1,190 @@
+"""What the SQL repositories write through: a database inside a transaction, whose inserts
+of new rows wait and go in together, and whose savepoints are set only when needed.
+
+Shared by the SQLite and PostgreSQL stores.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import attrs
+
+from custbill.errors import StorageError
+
+
+class Database(Protocol):
+    """What the repositories need of a connection inside a transaction."""
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """The first row of a query, or None."""
+        ...
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a query."""
+        ...
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute a statement; the number of rows it changed."""
+        ...
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute a statement once per row of parameters."""
+        ...
+
+
+#: Rows :class:`Writes` keeps waiting at most; more go in at once.
+WAITING_ROWS = 20_000
+
+
+@attrs.define(eq=False)
+class Savepoint:
+    """A savepoint of a :class:`Writes`; see :meth:`Writes.savepoint`."""
+
+    #: The SQL name of the savepoint.
+    name: str
+    #: The unit of work's generation it belongs to (a commit starts a new one).
+    generation: int
+    #: How many rows of each insert statement were waiting when it was taken.
+    marks: dict[str, int]
+    #: Whether the database has it (its ``SAVEPOINT`` statement was sent).
+    set: bool = False
+
+
+class Writes:
+    """A unit of work's database: inserts of new rows wait and go in together.
+
+    :meth:`insert` keeps rows in memory; the rows waiting go in, one ``executemany`` per
+    statement in the order the statements were first used, before any other statement
+    runs, at :meth:`flush` (the unit of work flushes before it commits), and whenever
+    ``WAITING_ROWS`` (20,000) are waiting.  Every read therefore sees every earlier write,
+    and a batch of creations sends a handful of statements instead of four per creation.
+    Nothing waits across units of work: :meth:`discard` drops what a unit left waiting.
+    An insert the database refuses (say, a duplicate key) raises
+    :class:`~custbill.StorageError` when its rows go in, and the unit of work does not
+    commit.
+
+    Savepoints are lazy, so that they cost nothing while only inserts happen (a batch of
+    creations runs each creation in one): :meth:`savepoint` notes how many rows wait; the
+    ``SAVEPOINT`` statement is sent only when something goes to the database, between the
+    rows that waited before it and those that came after.  Going back to a savepoint that
+    was never sent just drops the rows that came after it.
+    """
+
+    __slots__ = ("broken", "count", "db", "generation", "names", "unsent", "waiting")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.waiting: dict[str, list[Sequence[Any]]] = {}
+        self.count = 0
+        self.unsent: list[Savepoint] = []  # savepoints taken but not sent, oldest first
+        self.generation = 0
+        self.broken = False  # rows failed to go in: no savepoint taken before can be trusted
+        self.names = itertools.count(1)
+
+    def insert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert *rows* with *sql*, now or later but before any other statement."""
+        waiting = self.waiting.get(sql)
+        if waiting is None:
+            self.waiting[sql] = list(rows)
+        else:
+            waiting.extend(rows)
+        self.count += len(rows)
+        if self.count >= WAITING_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert every waiting row, and set the savepoints taken between them."""
+        if not self.waiting and not self.unsent:
+            return
+        waiting, unsent = self.waiting, self.unsent
+        self.waiting, self.count, self.unsent = {}, 0, []
+        sent = dict.fromkeys(waiting, 0)  # rows of each statement already sent
+        try:
+            for point in unsent:
+                self._send(waiting, sent, point.marks)
+                self.db.run(f"SAVEPOINT {point.name}")
+                point.set = True
+            self._send(waiting, sent, {sql: len(rows) for sql, rows in waiting.items()})
+        except BaseException:
+            self.broken = True
+            raise
+
+    def _send(
+        self, waiting: dict[str, list[Sequence[Any]]], sent: dict[str, int], upto: dict[str, int]
+    ) -> None:
+        for sql, rows in waiting.items():
+            end = upto.get(sql, 0)
+            if end > sent[sql]:
+                self.db.many(sql, rows[sent[sql] : end])
+                sent[sql] = end
+
+    def savepoint(self) -> Savepoint:
+        """Take a savepoint (sent to the database with the next statement)."""
+        point = Savepoint(
+            name=f"custbill_{next(self.names)}",
+            generation=self.generation,
+            marks={sql: len(rows) for sql, rows in self.waiting.items()},
+        )
+        self.unsent.append(point)
+        return point
+
+    def release(self, point: Savepoint) -> None:
+        """Keep what was written since *point*, and forget it."""
+        if point.generation != self.generation:
+            return  # committed since: nothing left to keep or forget
+        if point.set:
+            self.db.run(f"RELEASE SAVEPOINT {point.name}")
+        elif point in self.unsent:
+            self.unsent.remove(point)
+
+    def rollback_to(self, point: Savepoint) -> None:
+        """Undo what was written since *point*, and forget it.
+
+        Raises:
+            StorageError: rows written before *point* failed to go in, so the database
+                cannot be put back as it was at *point*.
+        """
+        if point.generation != self.generation:
+            return  # committed since: what was committed stays
+        if point.set:
+            self.waiting, self.count, self.unsent = {}, 0, []
+            self.db.run(f"ROLLBACK TO SAVEPOINT {point.name}")
+            self.db.run(f"RELEASE SAVEPOINT {point.name}")
+            self.broken = False
+            return
+        if self.broken or point not in self.unsent:
+            raise StorageError("earlier writes failed: the unit of work cannot go back")
+        del self.unsent[self.unsent.index(point) :]
+        for sql in list(self.waiting):
+            rows = self.waiting[sql]
+            del rows[point.marks.get(sql, 0) :]
+            if not rows:
+                del self.waiting[sql]
+        self.count = sum(map(len, self.waiting.values()))
+
+    def discard(self) -> None:
+        """Forget the waiting rows and every savepoint (the transaction ended)."""
+        self.waiting.clear()
+        self.count = 0
+        self.unsent.clear()
+        self.generation += 1
+        self.broken = False
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        self.flush()
+        return self.db.one(sql, params)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.flush()
+        return self.db.all(sql, params)
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.flush()
+        return self.db.run(sql, params)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.flush()
+        self.db.many(sql, rows)

@@ -1,0 +1,211 @@
+"""The in-memory store's customer search: which customers a query's words match.
+
+A word matches a customer when it starts a token of the customer's name, its number or its
+external number.  :func:`intersect` is the plain way — every word's matches, intersected —
+and the oracle the tests hold the rest against; :class:`CustomerSearch` finds the first
+matches in number order without collecting every match: one word's sorted key lists are
+merged lazily, and several words start from the word that narrows most and check the
+other words candidate by candidate (after the name index's signatures dropped the
+candidates that surely miss one).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from custbill.model import Customer
+from custbill.storage.search import name_tokens, normalise
+from custbill.storage.sortedlist import SortedList
+from custbill.storage.token_index import TokenIndex
+
+#: A word starting more numbers (or external numbers) than this is a broad number prefix:
+#: its matches are collected whole and sorted instead of merged lazily.
+BROAD_NUMBER_PREFIX = 1000
+
+#: A word matching at most this many customers is narrowed without counting the query's
+#: other words: its candidates' signatures are read in a fraction of a millisecond.
+FEW_MATCHES = 4096
+
+#: Counting a word's matches looks at most at this many of its tokens: a word starting more
+#: tokens is broad whatever their sizes.
+COUNTED_TOKENS = 2000
+
+#: Counting a word's matches stops past this many (when no better word is known yet).
+COUNTED_MATCHES = 1_000_000
+
+
+def intersect(matching: Callable[[str], set[str]], words: Sequence[str]) -> list[str]:
+    """The keys matching every one of *words*, sorted: each word's matches, intersected
+    (longest word first, as it tends to match fewest)."""
+    result: set[str] | None = None
+    for word in sorted(words, key=len, reverse=True):
+        found = matching(word)
+        result = found if result is None else result & found
+        if not result:
+            return []
+    return sorted(result) if result else []
+
+
+def starting(keys: SortedList, word: str, most: int) -> list[str]:
+    """Up to *most* of *keys* starting with *word* (most words match no number: that is
+    found reading one key)."""
+    if not keys.has_prefix(word):
+        return []
+    return list(itertools.islice(keys.with_prefix(word), most))
+
+
+class CustomerSearch:
+    """Customer search over the in-memory store's indexes (which it reads, never writes).
+
+    Args:
+        names: the name index (customer numbers by name token).
+        numbers: every customer number, in order of its normalised form.
+        externals: every external number, likewise.
+        by_external: the customer holding each external number.
+        customers: every customer by number.
+    """
+
+    __slots__ = ("by_external", "customers", "externals", "names", "numbers")
+
+    def __init__(
+        self,
+        names: TokenIndex,
+        numbers: SortedList,
+        externals: SortedList,
+        by_external: Mapping[str, str],
+        customers: Mapping[str, Customer],
+    ) -> None:
+        self.names = names
+        self.numbers = numbers
+        self.externals = externals
+        self.by_external = by_external
+        self.customers = customers
+
+    def named(self, name: str) -> tuple[str, ...]:
+        """Customers whose name equals *name* ignoring case: the candidates of its rarest
+        token, checked."""
+        tokens = name_tokens(name)
+        if not tokens:
+            return ()
+        rarest = min(tokens, key=self.names.size)
+        key = name.casefold()
+        candidates = self.names.matching(rarest) if self.names.size(rarest) else set()
+        return tuple(sorted(n for n in candidates if self.customers[n].name.casefold() == key))
+
+    def matching(self, word: str) -> set[str]:
+        """Customers with a name token, number or external number starting with *word*."""
+        found = self.names.matching(word)
+        found.update(self.numbers.with_prefix(word))
+        found.update(self.by_external[e] for e in self.externals.with_prefix(word))
+        return found
+
+    def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
+        """Customers matching every word, in number order (the first *limit* when given)."""
+        if limit is None:
+            return intersect(self.matching, words)
+        if not words:
+            return []
+        if len(set(words)) > 1:
+            return self._narrowed(words, limit)
+        return self._first_of_one(words[0], limit)
+
+    def _first_of_one(self, word: str, limit: int) -> list[str]:
+        """The first *limit* matches of one word: its sorted key lists merged lazily."""
+        numbers = starting(self.numbers, word, BROAD_NUMBER_PREFIX)
+        externals = starting(self.externals, word, BROAD_NUMBER_PREFIX)
+        if BROAD_NUMBER_PREFIX in (len(numbers), len(externals)):
+            return sorted(self.matching(word))[:limit]
+        streams = self.names.ordered(word)
+        streams.append(sorted(numbers))
+        streams.append(sorted(self.by_external[e] for e in externals))
+        return _first_distinct(heapq.merge(*streams), limit)
+
+    def size(self, word: str, most: int = COUNTED_MATCHES) -> int:
+        """About how many customers *word* matches: its tokens' keys and numbers, counted up
+        to *most* or a point past which the word is broad whatever the count."""
+        size = self.names.count(word, most, COUNTED_TOKENS)
+        if size > most:
+            return size
+        for keys in (self.numbers, self.externals):
+            size += len(starting(keys, word, BROAD_NUMBER_PREFIX))
+        return size
+
+    def narrowest(self, words: Sequence[str]) -> tuple[str, list[str]]:
+        """The word to start from, and the others: the word matching fewest customers, or
+        the longest word when it matches few enough that counting the others would cost
+        more than it could save (longer words tend to match fewer; a word is counted only
+        until it has more than the best)."""
+        ranked = sorted(set(words), key=len, reverse=True)
+        best, fewest = ranked[0], self.size(ranked[0])
+        if fewest <= FEW_MATCHES:
+            return best, ranked[1:]
+        for word in ranked[1:]:
+            size = self.size(word, fewest)
+            if size < fewest:
+                best, fewest = word, size
+        return best, [w for w in ranked if w != best]
+
+    def _narrowed(self, words: Sequence[str], limit: int) -> list[str]:
+        """Several words: the matches of the word to start from (:meth:`narrowest`), in
+        number order, each checked against the other words until *limit* are found.
+
+        Candidates found by name are first narrowed by the index's signatures, without
+        reading a name, to those that may match every other word that matches no number
+        (of the others, a word matching numbers, or one too short to have prefix bits, is
+        left to the check).
+        """
+        first, others = self.narrowest(words)
+        names_only = [
+            w for w in others if not self.numbers.has_prefix(w) and not self.externals.has_prefix(w)
+        ]
+        numbers = self._by_number(first)
+        if numbers is None:  # a very broad number prefix: every match, then the check
+            streams = [sorted(self.matching(first))]
+        else:
+            streams = self.names.filtered(first, names_only)
+            streams.append(sorted(numbers))
+        candidates = _distinct(heapq.merge(*streams))
+        kept = (n for n in candidates if all(self.matches(n, w) for w in others))
+        return list(itertools.islice(kept, limit))
+
+    def _by_number(self, word: str) -> set[str] | None:
+        """Customers whose number or external number starts with *word*, unless it is a
+        broad number prefix (then None)."""
+        numbers = set(starting(self.numbers, word, BROAD_NUMBER_PREFIX))
+        externals = starting(self.externals, word, BROAD_NUMBER_PREFIX)
+        if BROAD_NUMBER_PREFIX in (len(numbers), len(externals)):
+            return None
+        numbers.update(self.by_external[e] for e in externals)
+        return numbers
+
+    def matches(self, number: str, word: str) -> bool:
+        """Whether *word* starts a name token, the number or the external number of the
+        customer *number* (*word* is normalised and holds no white space)."""
+        customer = self.customers[number]
+        name = normalise(customer.name)
+        if name.startswith(word) or f" {word}" in name:  # a word after a space
+            return True
+        if not name.replace(" ", "").isalnum() and any(
+            t.startswith(word) for t in name_tokens(customer.name)
+        ):  # other white space, or punctuation: tokens that are not plain words
+            return True
+        return normalise(number).startswith(word) or (
+            customer.external_number is not None
+            and normalise(customer.external_number).startswith(word)
+        )
+
+
+def _distinct(ordered: Iterable[str]) -> Iterable[str]:
+    """*ordered* without repeats (equal keys come together)."""
+    previous = None
+    for key in ordered:
+        if key != previous:
+            previous = key
+            yield key
+
+
+def _first_distinct(ordered: Iterable[str], limit: int) -> list[str]:
+    """The first *limit* distinct keys of *ordered*."""
+    return list(itertools.islice(_distinct(ordered), limit))
