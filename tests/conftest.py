@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import custbill as cb
-from custbill.service import _UnitLookup
+from custbill.service._unit import UnitLookup
 from custbill.storage import MemoryStore
 
 TODAY = date(2026, 6, 15)
@@ -127,10 +127,10 @@ def plain_billing(store: MemoryStore) -> Iterator[cb.CustomerBilling]:
 @contextmanager
 def lookup_for(
     store: MemoryStore, settings: cb.Settings | None = None, today: date = TODAY
-) -> Iterator[_UnitLookup]:
+) -> Iterator[UnitLookup]:
     """The rules' lookup over *store* (a real unit of work, rolled back afterwards)."""
     with store.unit_of_work() as uow:
-        yield _UnitLookup(uow, settings or uow.settings.get() or cb.Settings(), today)
+        yield UnitLookup(uow, settings or uow.settings.get() or cb.Settings(), today)
 
 
 def _copy(value: Any) -> Any:

@@ -211,7 +211,7 @@ def test_the_facade_plans_a_memory_store_from_its_rows(
         calls.append("objects")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr("custbill.service.plan_run", counted)
+    monkeypatch.setattr("custbill.service.ledger.plan_run", counted)
     plan = billing.plan_bill_run("m1", RUN["m1"], {account.number: Money(3, "USD")})
     assert [i.total for i in plan.invoices] == [Money(3, "USD")]
     assert calls == []

@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 
 import custbill as cb
 from custbill.model.promote import promoter
-from custbill.service import _change, _init_fields, _new_account, _new_customer
+from custbill.service._unit import change as _change
+from custbill.service._unit import init_fields as _init_fields
+from custbill.service._unit import new_account_record as _new_account
+from custbill.service._unit import new_customer_record as _new_customer
 from tests import strategies as s
 
 

@@ -1,0 +1,44 @@
+"""Use cases of the tenant's settings and catalog: change settings, add catalog entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from custbill.model import (
+    AccountCategory,
+    BillCycle,
+    CustomFieldDefinition,
+    DunningPlan,
+    PaymentTerm,
+    Settings,
+)
+from custbill.rules import check_catalog_entry, check_settings
+from custbill.service._unit import Context, raise_if, require
+from custbill.storage.protocols import UnitOfWork
+
+#: A catalog entry the facade adds.
+CatalogEntry = BillCycle | PaymentTerm | AccountCategory | DunningPlan | CustomFieldDefinition
+
+
+def put_settings(uow: UnitOfWork, ctx: Context, settings: Settings) -> Settings:
+    """Store *settings* unless the stored data contradicts them (``settings.in_use``)."""
+    require(settings, Settings, "settings")
+    raise_if(check_settings(settings, uow.customers.all(), uow.accounts.all()))
+    uow.settings.put(settings)
+    uow.commit()
+    return settings
+
+
+def update_settings(uow: UnitOfWork, ctx: Context, changes: dict[str, Any]) -> Settings:
+    """Change some settings; see :meth:`custbill.CustomerBilling.update_settings`."""
+    return put_settings(uow, ctx, attrs.evolve(uow.settings.get() or Settings(), **changes))
+
+
+def add_catalog_entry(uow: UnitOfWork, ctx: Context, entry: CatalogEntry, kind: type) -> None:
+    """Add a catalog entry of *kind* (``catalog.invalid``, ``catalog.id_taken``)."""
+    require(entry, kind, "entry")
+    raise_if(check_catalog_entry(entry, ctx.lookup(uow)))
+    uow.catalog.add(entry)
+    uow.commit()

@@ -1,0 +1,444 @@
+"""The ``CustomerBilling`` facade: the public class, each method a thin delegation.
+
+Every public method is atomic: it opens one unit of work (or joins the open batch's, in a
+savepoint) and hands it to a use case of :mod:`custbill.service.customers`,
+:mod:`~custbill.service.queries`, :mod:`~custbill.service.ledger` or
+:mod:`~custbill.service.catalog`, which checks everything the operation touches, reports
+*all* violations at once in a :class:`~custbill.RuleViolationError`, and commits only when
+there are none, so a rejected operation leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from moneyed import Money
+
+from custbill.errors import StorageError
+from custbill.model import (
+    AccountCategory,
+    BillCycle,
+    BillingAccount,
+    BillRunPlan,
+    Change,
+    Customer,
+    CustomFieldDefinition,
+    CustomFieldTarget,
+    DunningPlan,
+    NewAccount,
+    NewCustomer,
+    PaymentTerm,
+    Settings,
+    Violation,
+)
+from custbill.model.billing import Adjustment, Invoice, Payment, PoolResult
+from custbill.model.enums import AdjustmentKind
+from custbill.service import catalog, customers, ledger, queries
+from custbill.service._unit import BatchUnit, Context
+from custbill.storage.memory import MemoryStore
+from custbill.storage.protocols import Store, UnitOfWork
+from custbill.summary import AccountSummary, CustomerSummary
+
+T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CustomerBilling:
+    """Customers and billing accounts, validated on every change.
+
+    Args:
+        store: where records live; a new :class:`~custbill.storage.MemoryStore` when omitted.
+        settings: when given, validated against the stored data and persisted; when omitted,
+            the store's settings are used, or the defaults if it has none.
+        clock: returns the current time (timezone-aware); used for history timestamps and
+            for "today" in rules.  Defaults to the system clock in UTC.
+
+    Raises:
+        RuleViolationError: when *settings* contradict the stored data (``settings.in_use``).
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._store: Store = store if store is not None else MemoryStore()
+        self._batch = threading.local()
+        self._context = Context(clock or (lambda: datetime.now(UTC)))
+        if settings is not None:
+            self._run(catalog.put_settings, settings)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _unit(self) -> UnitOfWork:
+        """The open batch's unit of work (in this thread), or a new one."""
+        current: BatchUnit | None = getattr(self._batch, "unit", None)
+        return current if current is not None else self._store.unit_of_work()
+
+    def _run(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run *use_case* over a unit of work of its own (or the batch's)."""
+        with self._unit() as uow:
+            return use_case(uow, self._context, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[CustomerBilling]:
+        """Run many calls in one unit of work, committed together when the block ends.
+
+        Inside the block (in this thread) every call of this facade joins the batch's unit
+        of work instead of opening its own, which saves a transaction per call — on the
+        SQLite store, a disk sync per call.  Each call runs in a savepoint of that unit of
+        work: a call that fails, whatever it raises, changes nothing, and the batch goes on
+        when the block catches the error.  If the block raises, nothing of the batch is
+        committed (nor when a failed call's writes could not be undone:
+        :class:`~custbill.StorageError` at the end of the block).  Batches nest: an inner
+        one joins the outer.
+
+        >>> import custbill as cb
+        >>> billing = cb.CustomerBilling()
+        >>> with billing.batch():
+        ...     billing.add_account_category(cb.AccountCategory(id="a", name="A"))
+        ...     billing.add_account_category(cb.AccountCategory(id="b", name="B"))
+        >>> [c.id for c in billing.catalog(cb.AccountCategory)]
+        ['a', 'b']
+        """
+        if getattr(self._batch, "unit", None) is not None:
+            yield self
+            return
+        with self._store.unit_of_work() as uow:
+            unit = BatchUnit(uow)
+            self._batch.unit = unit
+            try:
+                yield self
+            finally:
+                self._batch.unit = None
+            if unit.failed is not None:
+                raise StorageError(
+                    "a call in the batch failed; nothing was committed"
+                ) from unit.failed
+            uow.commit()
+
+    # -- settings and catalog ------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The current settings (the defaults until any are stored)."""
+        return self._run(queries.settings)
+
+    def update_settings(self, **changes: Any) -> Settings:
+        """Change settings, refusing values existing data contradicts (``settings.in_use``).
+
+        Raises:
+            TypeError: for an unknown setting or a value of the wrong type.
+            RuleViolationError: ``settings.in_use``.
+        """
+        return self._run(catalog.update_settings, changes)
+
+    def add_bill_cycle(self, cycle: BillCycle) -> None:
+        """Add a bill cycle (``catalog.invalid``, ``catalog.id_taken``)."""
+        self._run(catalog.add_catalog_entry, cycle, BillCycle)
+
+    def add_payment_term(self, term: PaymentTerm) -> None:
+        """Add a payment term (``catalog.invalid``, ``catalog.id_taken``)."""
+        self._run(catalog.add_catalog_entry, term, PaymentTerm)
+
+    def add_account_category(self, category: AccountCategory) -> None:
+        """Add an account category (``catalog.invalid``, ``catalog.id_taken``)."""
+        self._run(catalog.add_catalog_entry, category, AccountCategory)
+
+    def add_dunning_plan(self, plan: DunningPlan) -> None:
+        """Add a dunning plan (``catalog.invalid``, ``catalog.id_taken``)."""
+        self._run(catalog.add_catalog_entry, plan, DunningPlan)
+
+    def add_custom_field(self, definition: CustomFieldDefinition) -> None:
+        """Define a custom field (``catalog.invalid``, ``catalog.id_taken`` for a name the
+        target already has).  A new required field applies to later changes;
+        :meth:`validate_customers` lists the records that lack it."""
+        self._run(catalog.add_catalog_entry, definition, CustomFieldDefinition)
+
+    def catalog(self, kind: type[T]) -> tuple[T, ...]:
+        """Every catalog entry of *kind* (e.g. ``BillCycle``), in id order."""
+        return self._run(queries.catalog, kind)
+
+    def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
+        """The custom fields defined on customers or on accounts."""
+        return self._run(queries.custom_fields, target)
+
+    # -- customers and accounts ----------------------------------------------------------
+
+    def create_customer(
+        self, customer: NewCustomer, account: NewAccount
+    ) -> tuple[Customer, BillingAccount]:
+        """Create a customer together with its first (default) billing account.
+
+        Numbers are generated (``C-000001``, ``A-000001``) unless given.
+
+        Raises:
+            RuleViolationError: with every violation of the customer and the account.
+        """
+        return self._run(customers.create_customer, customer, account)
+
+    def add_account(
+        self, customer_number: str, account: NewAccount, make_default: bool = False
+    ) -> BillingAccount:
+        """Add a billing account to an existing customer, optionally as its default.
+
+        Raises:
+            NotFoundError: no such customer.
+            RuleViolationError: e.g. ``account.multi_account_disabled``.
+        """
+        return self._run(customers.add_account, customer_number, account, make_default)
+
+    def set_default_account(self, customer_number: str, account_number: str) -> Customer:
+        """Make one of the customer's accounts its default account.
+
+        Raises:
+            NotFoundError: no such customer or account.
+            RuleViolationError: ``account.reference_unknown`` when the account belongs to
+                another customer; ``customer.erased``.
+        """
+        return self._run(customers.set_default_account, customer_number, account_number)
+
+    def edit_customer(
+        self, number: str, /, *, expected_version: int | None = None, **changes: Any
+    ) -> Customer:
+        """Change fields of a customer and return the new customer.
+
+        Args:
+            number: the customer's number.
+            expected_version: when given, the edit applies only to this version.
+            **changes: new values of the fields of :class:`~custbill.NewCustomer` (except
+                ``number``).
+
+        Raises:
+            TypeError: an unknown field, or a value of the wrong type.
+            NotFoundError: no such customer.
+            ConflictError: the customer is no longer at *expected_version*.
+            RuleViolationError: every violation of the edited customer, plus invoice
+                delivery violations of its accounts (e.g. removing the billing address of a
+                customer with PAPER invoices).
+        """
+        return self._run(customers.edit_customer, number, expected_version, changes)
+
+    def edit_account(
+        self, number: str, /, *, expected_version: int | None = None, **changes: Any
+    ) -> BillingAccount:
+        """Change fields of a billing account (status and hierarchy links included).
+
+        ``number``, ``customer`` and ``currency`` never change (``account.field_immutable``);
+        status follows the lifecycle (``account.status_transition_invalid``).
+
+        Raises:
+            TypeError: an unknown field, or a value of the wrong type.
+            NotFoundError: no such account.
+            ConflictError: the account is no longer at *expected_version*.
+            RuleViolationError: every violation of the edited account and its links.
+        """
+        return self._run(customers.edit_account, number, expected_version, changes)
+
+    def erase_customer(self, number: str) -> Customer:
+        """Erase a customer's personal data, keeping its accounts and billing records.
+
+        Names, emails, phones, addresses (except the country), tax number and date of birth
+        are cleared (required text becomes ``"[erased]"``); the names and emails of the
+        accounts' contacts are cleared too, and so are the erased values in the history.
+        The customer becomes read-only.  History records that an erasure happened, not what
+        was erased.  Erasing twice changes nothing.
+        """
+        return self._run(customers.erase_customer, number)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get_customer(self, number: str) -> Customer:
+        """The customer with this number.  Raises NotFoundError."""
+        return self._run(queries.get_customer, number)
+
+    def get_account(self, number: str) -> BillingAccount:
+        """The account with this number.  Raises NotFoundError."""
+        return self._run(queries.get_account, number)
+
+    def accounts_of(self, customer_number: str) -> tuple[BillingAccount, ...]:
+        """The customer's accounts: the default first, then the others by number."""
+        return self._run(queries.accounts_of, customer_number)
+
+    def managed_accounts(self, number: str) -> tuple[BillingAccount, ...]:
+        """The accounts invoiced on this (responsible) account, by number."""
+        return self._run(queries.managed_accounts, number)
+
+    def child_accounts(self, number: str) -> tuple[BillingAccount, ...]:
+        """The accounts whose reporting parent is this account, by number."""
+        return self._run(queries.child_accounts, number)
+
+    def search_customers(self, text: str, *, limit: int | None = None) -> tuple[Customer, ...]:
+        """Customers whose name words or numbers start with every word of *text*.
+
+        Case- and accent-insensitive; ordered by number; an empty query finds nothing.
+        With *limit*, only the first *limit* matches (in number order) — what a search box
+        shows — which the stores find without collecting every match; a limit below 1
+        finds nothing.
+        """
+        return self._run(queries.search_customers, text, limit)
+
+    def search_accounts(self, text: str, *, limit: int | None = None) -> tuple[BillingAccount, ...]:
+        """Accounts whose numbers, or whose customer's name words, start with every word of
+        *text*.  Case- and accent-insensitive; ordered by number; *limit* as for
+        :meth:`search_customers`."""
+        return self._run(queries.search_accounts, text, limit)
+
+    def responsible_account_candidates(self, number: str) -> tuple[BillingAccount, ...]:
+        """Accounts that could become this account's responsible account: ACTIVE, on the
+        same bill cycle, in the same invoice currency, neither the account itself nor one
+        it is (indirectly) responsible for.  Ordered by number."""
+        return self._run(queries.responsible_account_candidates, number)
+
+    def parent_account_candidates(self, number: str) -> tuple[BillingAccount, ...]:
+        """Accounts that could become this account's reporting parent: ACTIVE, SUSPENDED or
+        PENDING_COLLECTION (and on the same bill cycle when the settings require it),
+        neither the account itself nor one of its descendants.  Ordered by number."""
+        return self._run(queries.parent_account_candidates, number)
+
+    def customer_summary(self, number: str) -> CustomerSummary:
+        """The Customer Summary page: the customer and a line per account, default first."""
+        return self._run(queries.customer_summary, number)
+
+    def account_summary(self, number: str) -> AccountSummary:
+        """The Account page's summary: status, start and next invoice dates, payment term,
+        auto-pay and hierarchy links.  ``next_invoice_date`` is the first bill date on or
+        after the later of today and the start date, or None for a deactivated account."""
+        return self._run(queries.account_summary, number)
+
+    def history(self, number: str) -> tuple[Change, ...]:
+        """Every recorded change of a customer or account, oldest first.
+
+        Raises:
+            NotFoundError: when no customer or account has this number.
+        """
+        return self._run(queries.history, number)
+
+    def validate_customers(self) -> dict[str, tuple[Violation, ...]]:
+        """Every violation across all stored customers and accounts, grouped by code.
+
+        Useful before a bill run, or after a custom field became required.  Each
+        violation's ``params["number"]`` names the customer or account it is about.
+        Erased customers are skipped (they are read-only); their accounts are checked.
+        Hierarchy links are checked when they are made, and are not re-checked here.
+        """
+        return self._run(queries.validate_customers)
+
+    # -- bill runs and the ledger --------------------------------------------------------
+
+    def plan_bill_run(
+        self, bill_cycle: str, run_date: date, charges: Mapping[str, Money]
+    ) -> BillRunPlan:
+        """Plan the run of *bill_cycle* on *run_date* without recording anything.
+
+        Accounts on the cycle that are not DEACTIVATED and started on or before *run_date*
+        are billed; a managed account's charges go to the top of its responsible chain;
+        amounts carried forward from suppressed invoices are added to the billed account's
+        (own) invoice.  See the bill-run documentation for the whole behaviour.
+
+        Raises:
+            TypeError: arguments of the wrong type (a charge that is not Money, say).
+            NotFoundError: no such bill cycle.
+            RuleViolationError: ``billing.not_a_bill_date``, ``billing.charge_not_billable``,
+                ``billing.charge_currency_mismatch`` — every one found.
+        """
+        return self._run(ledger.plan_bill_run, bill_cycle, run_date, charges)
+
+    def issue_bill_run(self, plan: BillRunPlan) -> tuple[Invoice, ...]:
+        """Record the plan's invoices, once.
+
+        Every invoice that is not suppressed is recorded with a generated number
+        (``I-000001``…) against its billed account; suppressed totals become the billed
+        accounts' carried-forward amounts.  A run is identified by its bill cycle and run
+        date: issuing it again — from the same plan or another, sequentially or
+        concurrently — records nothing and returns the invoices recorded the first time.
+
+        Raises:
+            ConflictError: the carried-forward amounts changed since the plan was made
+                (plan again).
+        """
+        return self._run(ledger.issue_bill_run, plan)
+
+    def record_payment(
+        self, account_number: str, amount: Money, received_on: date, reference: str | None = None
+    ) -> Payment:
+        """Record a payment received for an account, in its invoice currency.
+
+        Raises:
+            NotFoundError: no such account.
+            RuleViolationError: ``billing.charge_currency_mismatch`` (another currency),
+                ``billing.amount_invalid`` (not positive).
+        """
+        return self._run(ledger.record_payment, account_number, amount, received_on, reference)
+
+    def record_adjustment(
+        self, account_number: str, kind: AdjustmentKind, amount: Money, on: date, reason: str
+    ) -> Adjustment:
+        """Record a credit (lowers the balance) or debit (raises it) adjustment.
+
+        Raises:
+            NotFoundError: no such account.
+            RuleViolationError: as for :meth:`record_payment`.
+        """
+        return self._run(ledger.record_adjustment, account_number, kind, amount, on, reason)
+
+    def invoices(self, account_number: str) -> tuple[Invoice, ...]:
+        """The invoices billed to the account, oldest first."""
+        return self._run(ledger.invoices, account_number)
+
+    def payments(self, account_number: str) -> tuple[Payment, ...]:
+        """The account's payments, oldest first."""
+        return self._run(ledger.payments, account_number)
+
+    def adjustments(self, account_number: str) -> tuple[Adjustment, ...]:
+        """The account's adjustments, oldest first."""
+        return self._run(ledger.adjustments, account_number)
+
+    def pool_usage(
+        self, root_account: str, allowance: Decimal, usage: Mapping[str, Decimal]
+    ) -> PoolResult:
+        """Allocate a pooled *allowance* (units of usage) across the reporting-hierarchy
+        subtree of *root_account* and report each account's overage.
+
+        Allocation order is deterministic: the root first, then breadth first, each level's
+        children in number order.  Each account takes as much of the remaining allowance as
+        its usage needs; the rest of its usage is overage.
+
+        Raises:
+            TypeError: amounts that are not Decimal (or int).
+            NotFoundError: no such root account.
+            RuleViolationError: ``billing.amount_invalid`` for a negative allowance or usage;
+                ``account.reference_unknown`` for usage of an account outside the subtree.
+        """
+        return self._run(ledger.pool_usage, root_account, allowance, usage)
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store."""
+        self._store.close()
+
+    def __enter__(self) -> CustomerBilling:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,303 @@
+"""Use cases of bill runs and the ledger: plan and issue runs, record payments and
+adjustments, read them back, pool usage, and the balances summaries show."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import TypeVar
+
+from moneyed import Money
+
+from custbill.billing.plan import plan_run
+from custbill.billing.plan_rows import Declined, plan_rows
+from custbill.billing.pooling import allocate, subtree
+from custbill.errors import ConflictError, NotFoundError, RuleViolationError
+from custbill.model import BillCycle, BillingAccount, BillRunPlan, PaymentTerm, Violation
+from custbill.model.billing import Adjustment, Invoice, Payment, PoolResult
+from custbill.model.enums import AdjustmentKind
+from custbill.rules import violation
+from custbill.service._unit import Context, account_of, raise_if, require, require_date
+from custbill.storage.protocols import PlanRowSource, UnitOfWork
+
+Entry = TypeVar("Entry", Payment, Adjustment)
+
+
+def check_charges(charges: Mapping[str, Money]) -> None:
+    """TypeError unless *charges* maps account numbers (str) to Money."""
+    require(charges, Mapping, "charges")
+    if set(map(type, charges.values())) - {Money} or set(map(type, charges)) - {str}:
+        for number, amount in charges.items():  # (the usual case is checked above, in C)
+            if not isinstance(amount, Money):
+                raise TypeError(f"charges[{number!r}] must be Money, not {type(amount).__name__}")
+            require(number, str, "a charge's account number")
+
+
+def plan_bill_run(
+    uow: UnitOfWork, ctx: Context, bill_cycle: str, run_date: date, charges: Mapping[str, Money]
+) -> BillRunPlan:
+    """Plan a run; see :meth:`custbill.CustomerBilling.plan_bill_run`.
+
+    A store that keeps plan rows (:class:`~custbill.storage.protocols.PlanRowSource`) is
+    planned from them (:mod:`custbill.billing.plan_rows`); any other store, and any run the
+    row planner declines, from the accounts (:func:`~custbill.billing.plan.plan_run`).
+    """
+    require(bill_cycle, str, "bill_cycle")
+    require_date(run_date, "run_date")
+    check_charges(charges)
+    cycle = uow.catalog.get(BillCycle, bill_cycle)
+    if cycle is None:
+        raise NotFoundError("bill cycle", bill_cycle)
+    accounts = uow.accounts
+    terms: Callable[[str], PaymentTerm | None] = partial(uow.catalog.get, PaymentTerm)
+    pending = uow.ledger.pending_amounts()
+    settings = ctx.lookup(uow).settings
+    if isinstance(accounts, PlanRowSource):
+        plan = plan_rows(
+            cycle,
+            run_date,
+            accounts.plan_rows(bill_cycle),
+            charges,
+            account=accounts.get,
+            payment_term=terms,
+            pending=pending,
+            settings=settings,
+        )
+        if not isinstance(plan, Declined):
+            return plan
+
+    def primary_email(number: str) -> str | None:
+        customer = uow.customers.get(number)
+        return None if customer is None or customer.erased else customer.primary_email
+
+    on_cycle = (account_of(uow, n) for n in accounts.on_bill_cycle(bill_cycle))
+    return plan_run(
+        cycle,
+        run_date,
+        on_cycle,
+        charges,
+        account=accounts.get,
+        primary_email=primary_email,
+        payment_term=terms,
+        pending=pending,
+        settings=settings,
+    )
+
+
+def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[Invoice, ...]:
+    """Record a plan's invoices, once; see :meth:`custbill.CustomerBilling.issue_bill_run`."""
+    require(plan, BillRunPlan, "plan")
+    ledger = uow.ledger
+    issued = ledger.run(plan.bill_cycle, plan.run_date)
+    if issued is not None:
+        return tuple(i for n in issued if (i := ledger.invoice(n)) is not None)
+    billed = sorted({i.billed_account for i in plan.invoices})
+    for number in billed:
+        now, then = ledger.pending(number), plan.carried_in.get(number)
+        if now != then:
+            raise ConflictError(number, then, now, what="pending amount")
+    recorded: list[Invoice] = []
+    carried: dict[str, Money] = {}
+    for planned in plan.invoices:
+        if planned.suppressed:
+            previous = carried.get(planned.billed_account)
+            carried[planned.billed_account] = (
+                planned.total if previous is None else previous + planned.total
+            )
+            continue
+        invoice = Invoice(
+            number=f"I-{uow.next_number('invoice'):06d}",
+            bill_cycle=plan.bill_cycle,
+            billed_account=planned.billed_account,
+            accounts=planned.accounts,
+            total=planned.total,
+            invoice_date=planned.invoice_date,
+            due_date=planned.due_date,
+            auto_pay_date=planned.auto_pay_date,
+        )
+        ledger.add_invoice(invoice)
+        recorded.append(invoice)
+    for number in billed:
+        amount = carried.get(number)
+        ledger.set_pending(number, amount if amount and amount.amount else None)
+    ledger.record_run(plan.bill_cycle, plan.run_date, tuple(i.number for i in recorded))
+    uow.commit()
+    return tuple(recorded)
+
+
+def _check_amount(account: BillingAccount, amount: Money, on: date) -> None:
+    require(amount, Money, "amount")
+    require_date(on, "on")
+    found = []
+    if amount.currency.code != account.invoice_currency:
+        found.append(
+            violation(
+                "billing.charge_currency_mismatch",
+                "amount",
+                f"{account.number} is billed in {account.invoice_currency}, "
+                f"not {amount.currency.code}",
+                currency=amount.currency.code,
+                invoice_currency=account.invoice_currency,
+            )
+        )
+    if not amount.amount.is_finite() or amount.amount <= 0:
+        found.append(violation("billing.amount_invalid", "amount", "the amount must be positive"))
+    raise_if(found)
+
+
+def _record_entry(
+    uow: UnitOfWork,
+    account_number: str,
+    amount: Money,
+    on: date,
+    make: Callable[[str, BillingAccount], Entry],
+    add: Callable[[Entry], None],
+    sequence: str,
+    prefix: str,
+) -> Entry:
+    """Record a payment or adjustment of *amount* on *on*: checked against the account,
+    numbered from *sequence* (``P-000001``…), built by *make* and stored by *add*."""
+    account = account_of(uow, account_number)
+    _check_amount(account, amount, on)
+    entry = make(f"{prefix}-{uow.next_number(sequence):06d}", account)
+    add(entry)
+    uow.commit()
+    return entry
+
+
+def record_payment(
+    uow: UnitOfWork,
+    ctx: Context,
+    account_number: str,
+    amount: Money,
+    received_on: date,
+    reference: str | None,
+) -> Payment:
+    """Record a payment; see :meth:`custbill.CustomerBilling.record_payment`."""
+    require(reference, (str, type(None)), "reference")
+
+    def make(number: str, account: BillingAccount) -> Payment:
+        return Payment(
+            number=number,
+            account=account.number,
+            amount=amount,
+            received_on=received_on,
+            reference=reference,
+        )
+
+    return _record_entry(
+        uow, account_number, amount, received_on, make, uow.ledger.add_payment, "payment", "P"
+    )
+
+
+def record_adjustment(
+    uow: UnitOfWork,
+    ctx: Context,
+    account_number: str,
+    kind: AdjustmentKind,
+    amount: Money,
+    on: date,
+    reason: str,
+) -> Adjustment:
+    """Record an adjustment; see :meth:`custbill.CustomerBilling.record_adjustment`."""
+    require(kind, AdjustmentKind, "kind")
+    require(reason, str, "reason")
+
+    def make(number: str, account: BillingAccount) -> Adjustment:
+        return Adjustment(
+            number=number, account=account.number, kind=kind, amount=amount, on=on, reason=reason
+        )
+
+    return _record_entry(
+        uow, account_number, amount, on, make, uow.ledger.add_adjustment, "adjustment", "J"
+    )
+
+
+def invoices(uow: UnitOfWork, ctx: Context, account_number: str) -> tuple[Invoice, ...]:
+    """The invoices billed to the account, oldest first."""
+    return uow.ledger.invoices_of(account_of(uow, account_number).number)
+
+
+def payments(uow: UnitOfWork, ctx: Context, account_number: str) -> tuple[Payment, ...]:
+    """The account's payments, oldest first."""
+    return uow.ledger.payments_of(account_of(uow, account_number).number)
+
+
+def adjustments(uow: UnitOfWork, ctx: Context, account_number: str) -> tuple[Adjustment, ...]:
+    """The account's adjustments, oldest first."""
+    return uow.ledger.adjustments_of(account_of(uow, account_number).number)
+
+
+def _decimal(value: object, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
+    number = Decimal(value)
+    if not number.is_finite():
+        raise RuleViolationError(
+            [violation("billing.amount_invalid", name, "the amount must be a finite number")]
+        )
+    return number
+
+
+def pool_usage(
+    uow: UnitOfWork,
+    ctx: Context,
+    root_account: str,
+    allowance: Decimal,
+    usage: Mapping[str, Decimal],
+) -> PoolResult:
+    """Allocate a pooled allowance; see :meth:`custbill.CustomerBilling.pool_usage`."""
+    allowance = _decimal(allowance, "allowance")
+    require(usage, Mapping, "usage")
+    amounts = {n: _decimal(u, f"usage[{n}]") for n, u in usage.items()}
+    root = account_of(uow, root_account)
+    members = set(subtree(root.number, uow.accounts.children_of))
+    found: list[Violation] = []
+    if allowance < 0:
+        found.append(
+            violation("billing.amount_invalid", "allowance", "the allowance cannot be negative")
+        )
+    for number, amount in amounts.items():
+        path = f"usage[{number}]"
+        if amount < 0:
+            found.append(violation("billing.amount_invalid", path, "usage cannot be negative"))
+        if number not in members:
+            found.append(
+                violation(
+                    "account.reference_unknown",
+                    path,
+                    f"{number} is not in the subtree of {root.number}",
+                    kind="account",
+                    id=number,
+                )
+            )
+    raise_if(found)
+    return allocate(root.number, allowance, amounts, uow.accounts.children_of)
+
+
+def has_ledger(uow: UnitOfWork, number: str) -> bool:
+    """Whether the account has invoices, payments, adjustments or a carried amount."""
+    ledger = uow.ledger
+    return bool(
+        ledger.invoices_of(number)
+        or ledger.payments_of(number)
+        or ledger.adjustments_of(number)
+        or ledger.pending(number)
+    )
+
+
+def balances(uow: UnitOfWork, account: BillingAccount) -> tuple[Money, Money]:
+    """The account's balance (what it owes; negative is a credit) and its unapplied
+    payments (payments beyond what was owed), in its invoice currency."""
+    ledger = uow.ledger
+    owed = sum((i.total.amount for i in ledger.invoices_of(account.number)), Decimal(0))
+    for adjustment in ledger.adjustments_of(account.number):
+        sign = 1 if adjustment.kind is AdjustmentKind.DEBIT else -1
+        owed += sign * adjustment.amount.amount
+    paid = sum((p.amount.amount for p in ledger.payments_of(account.number)), Decimal(0))
+    currency = account.invoice_currency
+    return Money(owed - paid, currency), Money(
+        max(Decimal(0), paid - max(owed, Decimal(0))), currency
+    )
