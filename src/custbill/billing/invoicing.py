@@ -56,6 +56,14 @@ def suppression_note(minimum: Money) -> str:
     )
 
 
+def carried_note(carried: Money) -> str:
+    """The note of an invoice that an amount carried forward went into."""
+    return (
+        f"includes {carried.amount} {carried.currency.code} carried forward from suppressed"
+        " invoices"
+    )
+
+
 def channels_and_notes(
     billed: BillingAccount, settings: Settings
 ) -> tuple[frozenset[Channel], tuple[str, ...]]:
@@ -109,8 +117,11 @@ class InvoiceProfile(NamedTuple):
     due_date: date
     auto_pay_date: date | None
     channels: frozenset[Channel]
+    #: The notes of an invoice that reaches its recipients (or sends no email).
     notes: tuple[str, ...]
     recipients: Recipients
+    #: The notes of an invoice whose email has nobody to go to.
+    unreached_notes: tuple[str, ...]
 
 
 def invoice_profile(
@@ -132,7 +143,8 @@ def invoice_profile(
         how = Recipients.PRIMARY_ONLY
     else:
         how = Recipients.PER_ACCOUNT
-    return InvoiceProfile(due, auto, channels, notes, how)
+    unreached = notes if how is Recipients.NONE else (*notes, NO_RECIPIENT)
+    return InvoiceProfile(due, auto, channels, notes, how, unreached)
 
 
 def recipients_for(
@@ -148,9 +160,7 @@ def recipients_for(
 
 def delivery_notes(profile: InvoiceProfile, recipients: tuple[str, ...]) -> tuple[str, ...]:
     """The profile's notes, and one more when email should go out but has nobody to go to."""
-    if profile.recipients is not Recipients.NONE and not recipients:
-        return (*profile.notes, NO_RECIPIENT)
-    return profile.notes
+    return profile.notes if recipients else profile.unreached_notes
 
 
 class InvoiceRecord(NamedTuple):
@@ -170,24 +180,28 @@ class InvoiceRecord(NamedTuple):
 
 def planned_invoice(record: InvoiceRecord, invoice_date: date) -> PlannedInvoice:
     """The :class:`~custbill.PlannedInvoice` of *record*, issued on *invoice_date*."""
+    billed, accounts, total, currency, due, auto, suppressed, channels, recipients, notes = record
     return PlannedInvoice(
-        billed_account=record.billed_account,
-        accounts=record.accounts,
-        total=Money(record.total, record.currency),
+        billed_account=billed,
+        accounts=accounts,
+        total=Money(total, currency),
         invoice_date=invoice_date,
-        due_date=record.due_date,
-        auto_pay_date=record.auto_pay_date,
-        suppressed=record.suppressed,
-        channels=record.channels,
-        recipients=record.recipients,
-        notes=record.notes,
+        due_date=due,
+        auto_pay_date=auto,
+        suppressed=suppressed,
+        channels=channels,
+        recipients=recipients,
+        notes=notes,
     )
+
+
+_ZERO = Decimal(0)
 
 
 def is_below(total: Decimal, minimum: Decimal | None) -> bool:
     """Whether an invoice of *total* is suppressed by a *minimum* (:func:`is_suppressed`
     over Decimals of one currency: never a credit, never an amount equal to the minimum)."""
-    return minimum is not None and Decimal(0) <= total < minimum
+    return minimum is not None and _ZERO <= total < minimum
 
 
 def invoices_billed_to(
@@ -211,14 +225,13 @@ def invoices_billed_to(
     number, currency = billed.number, billed.invoice_currency
     minimum = billed.minimum_invoice_amount
     floor = None if minimum is None else minimum.amount
-    zero = Decimal(0)
-    own = zero if own_amount is None else own_amount
+    own = _ZERO if own_amount is None else own_amount
     parts: list[tuple[tuple[str, ...], Decimal]]
     if members is None:
         parts = [((number,), own)]
     else:
         members = sorted(members)
-        if (billed.invoice_rendering or InvoiceRendering.AGGREGATED) is InvoiceRendering.AGGREGATED:
+        if billed.invoice_rendering is not InvoiceRendering.PER_ACCOUNT:  # AGGREGATED, the default
             total = own
             for member in members:
                 total += member_amounts[member]
@@ -228,33 +241,20 @@ def invoices_billed_to(
             has_own = own_amount is not None or carried is not None
             parts = [((number,), own)] if has_own else []
             parts.extend(((m,), member_amounts[m]) for m in members)
-    base_notes = delivery_notes(profile, recipients)
-    records = []
-    for index, (listed, total) in enumerate(parts):
-        notes = base_notes
-        if carried is not None and index == 0:
+    due, auto, channels = profile.due_date, profile.auto_pay_date, profile.channels
+    shared_notes = delivery_notes(profile, recipients)
+    records: list[InvoiceRecord] = []
+    for listed, total in parts:
+        notes = shared_notes
+        if carried is not None and not records:  # the first invoice takes the carried amount
             total += carried.amount
-            notes = (
-                *notes,
-                f"includes {carried.amount} {carried.currency.code}"
-                " carried forward from suppressed invoices",
-            )
-        suppressed = is_below(total, floor)
-        if suppressed:
-            assert minimum is not None
+            notes = (*notes, carried_note(carried))
+        suppressed = floor is not None and _ZERO <= total < floor  # (is_below, inline)
+        if suppressed and minimum is not None:
             notes = (*notes, suppression_note(minimum))
         records.append(
             InvoiceRecord(
-                number,
-                listed,
-                total,
-                currency,
-                profile.due_date,
-                profile.auto_pay_date,
-                suppressed,
-                profile.channels,
-                recipients,
-                notes,
+                number, listed, total, currency, due, auto, suppressed, channels, recipients, notes
             )
         )
     return records

@@ -52,16 +52,15 @@ from custbill.model import (
 from custbill.model.billing import LazySequence
 from custbill.model.plan_row import (
     DEACTIVATED,
-    EMAIL,
     INVOICE_CURRENCY,
-    MINIMUM,
     NUMBER,
-    PROFILE,
     RESPONSIBLE,
-    START,
     PlanRow,
     PlanRows,
 )
+
+#: (bound once: looking an enum member up costs more than the rest of a row's step)
+_PRIMARY_ONLY = Recipients.PRIMARY_ONLY
 
 
 @attrs.frozen
@@ -83,92 +82,68 @@ def plan_rows(
     pending: Mapping[str, Money],
     settings: Settings,
 ) -> BillRunPlan | Declined:
-    """:func:`~custbill.billing.plan.plan_run` over the plan rows of *cycle*, or
-    :class:`Declined` for a run where some charge is not billable.
+    """:func:`~custbill.billing.plan.plan_run` over the plan rows of *cycle* (the other
+    arguments as for ``plan_run``; *account* is asked only for what rows do not hold:
+    contacts, rendering), or :class:`Declined` for a run where some charge is not billable.
 
     Each charge is looked up once, in one of the two passes, and counted: a charge for an
     account the passes never reach (another cycle's, or no account's) shows as a count
     that falls short.
-
-    Args:
-        cycle: the bill cycle.
-        run_date: the run date.
-        rows: the cycle's plan rows.
-        charges: new charges by account number.
-        account: finds an account by number (for what rows do not hold: contacts,
-            rendering).
-        payment_term: a payment term by id.
-        pending: the carried-forward (suppressed) amounts by billed account.
-        settings: the tenant's settings.
     """
     if not bill_dates(cycle, run_date, run_date):
         return Declined("not a bill date")
     groups = _group_managed(rows, run_date, charges)
     if isinstance(groups, Declined):
         return groups
-    charge_of = charges.get
+    charge_of, carried_of = charges.get, pending.get
+    members_of, member_amounts = groups.members.get, groups.amounts
+    per_account = Recipients.PER_ACCOUNT  # (bound once: see _PRIMARY_ONLY)
     profiles: dict[int, InvoiceProfile] = {}
-    invoices = _Invoices(run_date, profiles)
+    invoices = _Invoices(run_date, profiles, settings)
+    entries, totals = invoices.entries, invoices.totals
     skipped: list[tuple[str, str]] = []  # (account, reason)
-    carried_in: dict[str, Money] = {}
     consumed = len(groups.amounts)
-    checked_currency: object = None  # the last currency found right, and its code
-    checked_code = ""
     for row in rows.rows:
         number, deactivated, start, responsible, currency, _minimum, key, email, managing = row
         if responsible is not None:  # a managed account: its charge went to its top
-            if deactivated:
-                skipped.append((number, REASON_DEACTIVATED))
-            elif start > run_date:
-                skipped.append((number, reason_starts_later(start)))
-            elif number not in groups.amounts:
-                skipped.append((number, REASON_NO_CHARGES))
+            if deactivated or start > run_date or number not in member_amounts:
+                skipped.append((number, _why_skipped(deactivated, start, run_date)))
             continue
         money = charge_of(number)
-        members = groups.members.get(number) if managing else None
+        members = members_of(number) if managing else None
         if deactivated or start > run_date:
             if money is not None:
                 return Declined(f"a charge for {number}, which this run does not bill")
             if deactivated or members is None:  # (a later top still bills its members)
-                skipped.append(
-                    (number, REASON_DEACTIVATED if deactivated else reason_starts_later(start))
-                )
+                skipped.append((number, _why_skipped(deactivated, start, run_date)))
                 continue
-        carried = pending.get(number) if pending else None
-        own_amount = None
-        if money is not None:
+        carried = carried_of(number) if pending else None
+        if money is None:
+            if members is None and carried is None:
+                skipped.append((number, REASON_NO_CHARGES))
+                continue
+            own_amount = None
+        else:
+            if money.currency.code != currency:
+                return Declined(f"the charge for {number} is not in its invoice currency")
             consumed += 1
-            money_currency = money.currency
-            if money_currency is not checked_currency or currency != checked_code:
-                if money_currency.code != currency:
-                    return Declined(f"the charge for {number} is not in its invoice currency")
-                checked_currency, checked_code = money_currency, currency
             own_amount = money.amount
-        elif members is None and carried is None:
-            skipped.append((number, REASON_NO_CHARGES))
-            continue
         profile = profiles.get(key)
         if profile is None:
-            profile = profiles[key] = invoice_profile(
-                _account(account, number), run_date, payment_term, settings
-            )
-        if members is None and carried is None and profile.recipients is not Recipients.PER_ACCOUNT:
-            assert own_amount is not None
-            invoices.add_row(row, own_amount)  # the common case: nothing is allocated
-            continue
-        billed = _account(account, number)
-        if carried is not None:
-            carried_in[number] = carried
-        for record in invoices_billed_to(
-            billed,
-            own_amount,
-            [members] if isinstance(members, str) else members,
-            groups.amounts,
-            carried,
-            profile,
-            recipients_for(profile, billed, email, settings),
+            billed = _account(account, number)
+            profile = profiles[key] = invoice_profile(billed, run_date, payment_term, settings)
+        if (
+            own_amount is not None
+            and members is None
+            and carried is None
+            and profile.recipients is not per_account
         ):
-            invoices.add_record(record)
+            entries.append(row)  # the common case: the invoice is its row and total
+            totals.append(own_amount)
+        else:
+            members = [members] if isinstance(members, str) else members
+            billed = _account(account, number)
+            invoices.bill(billed, own_amount, members, member_amounts, carried, profile, email)
     if consumed != len(charges):
         return Declined("a charge for an account this run does not bill")
     return BillRunPlan(
@@ -176,8 +151,17 @@ def plan_rows(
         run_date=run_date,
         invoices=invoices.planned(),
         skipped=LazySequence[SkippedAccount](skipped, _skipped),
-        carried_in=carried_in,
+        carried_in=invoices.carried_in,
     )
+
+
+def _why_skipped(deactivated: bool, start: date, run_date: date) -> str:
+    """Why an account of a row gets no invoice of its own in the run on *run_date*."""
+    if deactivated:
+        return REASON_DEACTIVATED
+    if start > run_date:
+        return reason_starts_later(start)
+    return REASON_NO_CHARGES
 
 
 def _account(account: Callable[[str], BillingAccount | None], number: str) -> BillingAccount:
@@ -209,12 +193,11 @@ def _group_managed(
     groups = _ManagedCharges({}, {})
     memo: dict[str, str] = {}
     for row in rows.managed:
-        number = row[NUMBER]
+        number, deactivated, start, responsible, _currency, _min, _key, _email, _managing = row
         money = charges.get(number)
         if money is None:
             continue
-        responsible = row[RESPONSIBLE]
-        if row[DEACTIVATED] or row[START] > run_date or responsible is None:
+        if deactivated or start > run_date or responsible is None:
             return Declined(f"a charge for {number}, which this run does not bill")
         top_row = rows.row_of(responsible)  # usually the top itself
         if top_row is not None and top_row[RESPONSIBLE] is not None:
@@ -264,21 +247,40 @@ class _Invoices:
     """The invoices of a plan as they are found: an invoice of an account's own charge as
     its plan row and total (nothing allocated), any other as an :class:`InvoiceRecord`."""
 
-    __slots__ = ("entries", "profiles", "run_date", "totals")
+    __slots__ = ("carried_in", "entries", "profiles", "run_date", "settings", "totals")
 
-    def __init__(self, run_date: date, profiles: Mapping[int, InvoiceProfile]) -> None:
+    def __init__(
+        self, run_date: date, profiles: Mapping[int, InvoiceProfile], settings: Settings
+    ) -> None:
         self.run_date = run_date
         self.profiles = profiles
+        self.settings = settings
+        #: Each invoice's row or record, and its total.
         self.entries: list[PlanRow | InvoiceRecord] = []
         self.totals: list[Decimal] = []
+        self.carried_in: dict[str, Money] = {}
 
-    def add_row(self, row: PlanRow, total: Decimal) -> None:
-        self.entries.append(row)
-        self.totals.append(total)
-
-    def add_record(self, record: InvoiceRecord) -> None:
-        self.entries.append(record)
-        self.totals.append(record.total)
+    def bill(
+        self,
+        billed: BillingAccount,
+        own_amount: Decimal | None,
+        members: list[str] | None,
+        member_amounts: Mapping[str, Decimal],
+        carried: Money | None,
+        profile: InvoiceProfile,
+        email: str | None,
+    ) -> None:
+        """Add the invoices of an account with managed accounts' charges, an amount carried
+        in, or recipients of its own (see
+        :func:`~custbill.billing.invoicing.invoices_billed_to`)."""
+        if carried is not None:
+            self.carried_in[billed.number] = carried
+        recipients = recipients_for(profile, billed, email, self.settings)
+        for record in invoices_billed_to(
+            billed, own_amount, members, member_amounts, carried, profile, recipients
+        ):
+            self.entries.append(record)
+            self.totals.append(record.total)
 
     def planned(self) -> LazySequence[PlannedInvoice]:
         """The invoices, each built when first read."""
@@ -289,18 +291,12 @@ class _Invoices:
         entry, total = item
         if isinstance(entry, InvoiceRecord):
             return planned_invoice(entry, self.run_date)
-        number, currency, minimum, email = (
-            entry[NUMBER],
-            entry[INVOICE_CURRENCY],
-            entry[MINIMUM],
-            entry[EMAIL],
-        )
-        profile = self.profiles[entry[PROFILE]]
-        recipients = (email,) if email and profile.recipients is Recipients.PRIMARY_ONLY else ()
+        number, _deactivated, _start, _responsible, currency, minimum, key, email, _ = entry
+        profile = self.profiles[key]
+        recipients = (email,) if email and profile.recipients is _PRIMARY_ONLY else ()
         notes = delivery_notes(profile, recipients)
         suppressed = is_below(total, minimum)
-        if suppressed:
-            assert minimum is not None
+        if suppressed and minimum is not None:
             notes = (*notes, suppression_note(Money(minimum, currency)))
         record = InvoiceRecord(
             number,
