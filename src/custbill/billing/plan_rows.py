@@ -60,7 +60,7 @@ from custbill.model.plan_row import (
 )
 
 #: (bound once: looking an enum member up costs more than the rest of a row's step)
-_PRIMARY_ONLY = Recipients.PRIMARY_ONLY
+_PRIMARY_ONLY, _PER_ACCOUNT = Recipients.PRIMARY_ONLY, Recipients.PER_ACCOUNT
 
 
 @attrs.frozen
@@ -83,12 +83,11 @@ def plan_rows(
     settings: Settings,
 ) -> BillRunPlan | Declined:
     """:func:`~custbill.billing.plan.plan_run` over the plan rows of *cycle* (the other
-    arguments as for ``plan_run``; *account* is asked only for what rows do not hold:
-    contacts, rendering), or :class:`Declined` for a run where some charge is not billable.
+    arguments as for ``plan_run``; *account* is asked only for what rows do not hold), or
+    :class:`Declined` for a run where some charge is not billable.
 
-    Each charge is looked up once, in one of the two passes, and counted: a charge for an
-    account the passes never reach (another cycle's, or no account's) shows as a count
-    that falls short.
+    Each charge is looked up once and counted: a charge for an account the two passes
+    never reach (another cycle's, or no account's) shows as a count that falls short.
     """
     if not bill_dates(cycle, run_date, run_date):
         return Declined("not a bill date")
@@ -97,7 +96,6 @@ def plan_rows(
         return groups
     charge_of, carried_of = charges.get, pending.get
     members_of, member_amounts = groups.members.get, groups.amounts
-    per_account = Recipients.PER_ACCOUNT  # (bound once: see _PRIMARY_ONLY)
     profiles: dict[int, InvoiceProfile] = {}
     invoices = _Invoices(run_date, profiles, settings)
     entries, totals = invoices.entries, invoices.totals
@@ -136,7 +134,7 @@ def plan_rows(
             own_amount is not None
             and members is None
             and carried is None
-            and profile.recipients is not per_account
+            and profile.recipients is not _PER_ACCOUNT
         ):
             entries.append(row)  # the common case: the invoice is its row and total
             totals.append(own_amount)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import enum
+from typing import Literal
+
+#: The two account hierarchies: billing (``"responsible"``) and reporting (``"parent"``).
+Hierarchy = Literal["responsible", "parent"]
 
 
 class CustomerKind(enum.StrEnum):

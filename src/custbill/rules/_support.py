@@ -11,6 +11,7 @@ from typing import Any
 
 from custbill.model import CustomFieldDefinition, CustomFieldType, Violation
 from custbill.rules.codes import CODES
+from custbill.rules.lookup import Lookup
 
 
 def violation(code: str, path: str, message: str, **params: Any) -> Violation:
@@ -32,6 +33,46 @@ def filled(*texts: object) -> bool:
         if not isinstance(text, str) or not text.strip():
             return False
     return True
+
+
+def check_numbers(
+    kind: str,
+    number: str | None,
+    external_number: str | None,
+    own: str | None,
+    lookup: Lookup,
+) -> tuple[Violation, ...]:
+    """A *kind* (``"customer"`` or ``"account"``) record's number is free (customers and
+    accounts share one namespace) and its external number belongs to no other record of
+    its kind.  *own* is the record's stored number when it is edited (it keeps its own
+    values); a new record's number is checked only when it is given."""
+    found = []
+    if (
+        own is None
+        and number is not None
+        and (lookup.customer(number) is not None or lookup.account(number) is not None)
+    ):
+        found.append(
+            violation(
+                f"{kind}.number_taken", "number", f"{number} is already in use", number=number
+            )
+        )
+    if external_number is not None:
+        holder = (
+            lookup.customer_with_external_number(external_number)
+            if kind == "customer"
+            else lookup.account_with_external_number(external_number)
+        )
+        if holder is not None and holder != own:
+            found.append(
+                violation(
+                    f"{kind}.external_number_taken",
+                    "external_number",
+                    f"external number {external_number!r} belongs to {kind} {holder}",
+                    holder=holder,
+                )
+            )
+    return tuple(found)
 
 
 # The WHATWG HTML "valid email address" pattern: what a browser's email field accepts.

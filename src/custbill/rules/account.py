@@ -20,6 +20,7 @@ from custbill.model.currencies import currency_known
 from custbill.rules._support import (
     blank,
     check_custom_fields,
+    check_numbers,
     email_valid,
     holds_card_number,
     locale_known,
@@ -148,32 +149,8 @@ def check_account_uniqueness(
     account: NewAccount | BillingAccount, lookup: Lookup, *, own: BillingAccount | None
 ) -> tuple[Violation, ...]:
     """Account numbers (shared with customers) and external numbers are unique."""
-    found = []
-    number = account.number
     own_number = own.number if own is not None else None
-    if (
-        own is None
-        and number is not None
-        and (lookup.account(number) is not None or lookup.customer(number) is not None)
-    ):
-        found.append(
-            violation(
-                "account.number_taken", "number", f"{number} is already in use", number=number
-            )
-        )
-    ext = account.external_number
-    if ext is not None:
-        holder = lookup.account_with_external_number(ext)
-        if holder is not None and holder != own_number:
-            found.append(
-                violation(
-                    "account.external_number_taken",
-                    "external_number",
-                    f"external number {ext!r} belongs to account {holder}",
-                    holder=holder,
-                )
-            )
-    return tuple(found)
+    return check_numbers("account", account.number, account.external_number, own_number, lookup)
 
 
 def check_currencies(account: NewAccount | BillingAccount) -> tuple[Violation, ...]:

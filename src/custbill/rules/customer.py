@@ -13,6 +13,7 @@ from custbill.model import (
 from custbill.rules._support import (
     blank,
     check_custom_fields,
+    check_numbers,
     countries,
     email_valid,
     filled,
@@ -196,30 +197,7 @@ def check_customer_uniqueness(
     *own* is the customer's stored number when it is being edited (it may keep its own
     values).
     """
-    found = []
-    number = customer.number
-    if (
-        own is None
-        and number is not None
-        and (lookup.customer(number) is not None or lookup.account(number) is not None)
-    ):
-        found.append(
-            violation(
-                "customer.number_taken", "number", f"{number} is already in use", number=number
-            )
-        )
-    ext = customer.external_number
-    if ext is not None:
-        holder = lookup.customer_with_external_number(ext)
-        if holder is not None and holder != own:
-            found.append(
-                violation(
-                    "customer.external_number_taken",
-                    "external_number",
-                    f"external number {ext!r} belongs to customer {holder}",
-                    holder=holder,
-                )
-            )
+    found = list(check_numbers("customer", customer.number, customer.external_number, own, lookup))
     if lookup.settings.unique_customer_names and not blank(customer.name):
         others = [n for n in lookup.customers_named(customer.name) if n != own]
         if others:

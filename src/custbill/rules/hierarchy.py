@@ -7,9 +7,12 @@ compact links in O(depth), never O(accounts).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from custbill.model import AccountStatus, BillingAccount, NewAccount, Violation
+import attrs
+
+from custbill.model import AccountStatus, BillingAccount, NewAccount, Settings, Violation
+from custbill.model.enums import Hierarchy
 from custbill.rules._support import violation
 from custbill.rules.lookup import Lookup
 
@@ -54,93 +57,64 @@ def _changed(
     return before is None or any(getattr(account, f) != getattr(before, f) for f in fields)
 
 
+@attrs.frozen
+class _Link:
+    """What differs between the two hierarchies' link checks."""
+
+    hierarchy: Hierarchy
+    #: The account's field holding the link, and what the linked account is called.
+    field: str
+    role: str
+    #: The setting that allows links, and the code when it is off.
+    setting: str
+    disabled: str
+    #: The statuses a newly linked account may have, and the code when it has another.
+    statuses: frozenset[AccountStatus]
+    status_code: str
+    #: The code when the linked account is on another bill cycle, and whether the two must
+    #: share it under *settings*.
+    cycle_code: str
+    same_cycle: Callable[[Settings], bool]
+    #: Whether the two must share the invoice currency.
+    same_currency: bool
+    #: What a link that closes a loop is told.
+    loop: str
+
+
+_RESPONSIBLE = _Link(
+    hierarchy="responsible",
+    field="responsible_account",
+    role="responsible",
+    setting="enable_responsible_account_management",
+    disabled="hierarchy.responsible_disabled",
+    statuses=frozenset({AccountStatus.ACTIVE}),
+    status_code="hierarchy.responsible_not_active",
+    cycle_code="hierarchy.responsible_bill_cycle_mismatch",
+    same_cycle=lambda _: True,
+    same_currency=True,
+    loop="is already invoiced on this account",
+)
+_PARENT = _Link(
+    hierarchy="parent",
+    field="parent_account",
+    role="parent",
+    setting="enable_account_hierarchy_management",
+    disabled="hierarchy.parent_disabled",
+    statuses=PARENT_STATUSES,
+    status_code="hierarchy.parent_status_ineligible",
+    cycle_code="hierarchy.parent_bill_cycle_mismatch",
+    same_cycle=lambda settings: settings.require_same_bill_cycle_for_account_hierarchy,
+    same_currency=False,
+    loop="is already below this account",
+)
+
+
 def check_responsible_link(
     account: NewAccount | BillingAccount, lookup: Lookup, *, before: BillingAccount | None
 ) -> tuple[Violation, ...]:
     """A responsible account is allowed, exists, is ACTIVE, shares bill cycle and invoice
     currency, and is not below the account in the billing hierarchy."""
-    target_number = account.responsible_account
-    if target_number is None:
-        return ()
-    link_changed = before is None or before.responsible_account != target_number
-    if not _changed(account, before, "responsible_account", "bill_cycle", "invoice_currency"):
-        return ()
-    path = "responsible_account"
-    if link_changed and not lookup.settings.enable_responsible_account_management:
-        return (
-            violation(
-                "hierarchy.responsible_disabled",
-                path,
-                "enable_responsible_account_management is off",
-            ),
-        )
-    if target_number == account.number:
-        return (
-            violation(
-                "hierarchy.cycle",
-                path,
-                "an account cannot be responsible for itself",
-                hierarchy="responsible",
-            ),
-        )
-    target = lookup.account(target_number)
-    if target is None:
-        return (
-            violation(
-                "account.reference_unknown",
-                path,
-                f"no account {target_number!r}",
-                kind="account",
-                id=target_number,
-            ),
-        )
-    found = []
-    if link_changed and target.status is not AccountStatus.ACTIVE:
-        found.append(
-            violation(
-                "hierarchy.responsible_not_active",
-                path,
-                f"responsible account {target.number} is {target.status.value}",
-                status=target.status.value,
-            )
-        )
-    if target.bill_cycle != account.bill_cycle:
-        found.append(
-            violation(
-                "hierarchy.responsible_bill_cycle_mismatch",
-                path,
-                f"responsible account {target.number} is on bill cycle "
-                f"{target.bill_cycle!r}, this account on {account.bill_cycle!r}",
-                responsible=target.number,
-            )
-        )
-    if target.invoice_currency != account.invoice_currency:
-        found.append(
-            violation(
-                "hierarchy.responsible_currency_mismatch",
-                path,
-                f"responsible account {target.number} invoices in "
-                f"{target.invoice_currency}, this account in "
-                f"{account.invoice_currency}",
-                responsible=target.number,
-            )
-        )
-    # linking a stored account under one of its own managed accounts closes a loop; a new
-    # account has nothing below it
-    if (
-        link_changed
-        and before is not None
-        and lookup.in_chain(before.number, target_number, "responsible")
-    ):
-        found.append(
-            violation(
-                "hierarchy.cycle",
-                path,
-                f"{target_number} is already invoiced on this account",
-                hierarchy="responsible",
-            )
-        )
-    return tuple(found)
+    return _check_link(_RESPONSIBLE, account, lookup, before=before)
 
 
 def check_parent_link(
@@ -148,24 +122,35 @@ def check_parent_link(
 ) -> tuple[Violation, ...]:
     """A parent account is allowed, exists, has an eligible status, shares the bill cycle
     when the setting asks, and is not below the account in the reporting hierarchy."""
-    target_number = account.parent_account
+    return _check_link(_PARENT, account, lookup, before=before)
+
+
+def _check_link(
+    link: _Link,
+    account: NewAccount | BillingAccount,
+    lookup: Lookup,
+    *,
+    before: BillingAccount | None,
+) -> tuple[Violation, ...]:
+    """Check the account's link in *link*'s hierarchy, when it or what it depends on (bill
+    cycle, invoice currency) changed."""
+    target_number: str | None = getattr(account, link.field)
     if target_number is None:
         return ()
-    link_changed = before is None or before.parent_account != target_number
-    if not _changed(account, before, "parent_account", "bill_cycle"):
+    watched = (link.field, "bill_cycle", "invoice_currency")
+    if not _changed(account, before, *watched[: 3 if link.same_currency else 2]):
         return ()
-    path = "parent_account"
-    settings = lookup.settings
-    if link_changed and not settings.enable_account_hierarchy_management:
-        return (
-            violation(
-                "hierarchy.parent_disabled", path, "enable_account_hierarchy_management is off"
-            ),
-        )
+    link_changed = before is None or getattr(before, link.field) != target_number
+    path, role = link.field, link.role
+    if link_changed and not getattr(lookup.settings, link.setting):
+        return (violation(link.disabled, path, f"{link.setting} is off"),)
     if target_number == account.number:
         return (
             violation(
-                "hierarchy.cycle", path, "an account cannot be its own parent", hierarchy="parent"
+                "hierarchy.cycle",
+                path,
+                f"an account cannot be its own {role} account",
+                hierarchy=link.hierarchy,
             ),
         )
     target = lookup.account(target_number)
@@ -179,43 +164,55 @@ def check_parent_link(
                 id=target_number,
             ),
         )
-    found = []
-    if link_changed and target.status not in PARENT_STATUSES:
-        found.append(
-            violation(
-                "hierarchy.parent_status_ineligible",
-                path,
-                f"parent account {target.number} is {target.status.value}",
-                status=target.status.value,
-            )
-        )
-    if (
-        settings.require_same_bill_cycle_for_account_hierarchy
-        and target.bill_cycle != account.bill_cycle
-    ):
-        found.append(
-            violation(
-                "hierarchy.parent_bill_cycle_mismatch",
-                path,
-                f"parent account {target.number} is on bill cycle "
-                f"{target.bill_cycle!r}, this account on {account.bill_cycle!r}",
-                parent=target.number,
-            )
-        )
+    found = list(_fit(link, account, target, link_changed, lookup.settings))
+    # linking a stored account under an account below it closes a loop; a new account has
+    # nothing below it
     if (
         link_changed
         and before is not None
-        and lookup.in_chain(before.number, target_number, "parent")
+        and lookup.in_chain(before.number, target_number, link.hierarchy)
     ):
         found.append(
             violation(
-                "hierarchy.cycle",
-                path,
-                f"{target_number} is already below this account",
-                hierarchy="parent",
+                "hierarchy.cycle", path, f"{target_number} {link.loop}", hierarchy=link.hierarchy
             )
         )
     return tuple(found)
+
+
+def _fit(
+    link: _Link,
+    account: NewAccount | BillingAccount,
+    target: BillingAccount,
+    link_changed: bool,
+    settings: Settings,
+) -> Iterator[Violation]:
+    """What is wrong with *target* as the account *link*s *account* to: its status (for a
+    new link), its bill cycle, its invoice currency."""
+    path, role = link.field, link.role
+    if link_changed and target.status not in link.statuses:
+        yield violation(
+            link.status_code,
+            path,
+            f"{role} account {target.number} is {target.status.value}",
+            status=target.status.value,
+        )
+    if link.same_cycle(settings) and target.bill_cycle != account.bill_cycle:
+        yield violation(
+            link.cycle_code,
+            path,
+            f"{role} account {target.number} is on bill cycle "
+            f"{target.bill_cycle!r}, this account on {account.bill_cycle!r}",
+            **{role: target.number},
+        )
+    if link.same_currency and target.invoice_currency != account.invoice_currency:
+        yield violation(
+            "hierarchy.responsible_currency_mismatch",
+            path,
+            f"{role} account {target.number} invoices in {target.invoice_currency}, "
+            f"this account in {account.invoice_currency}",
+            **{role: target.number},
+        )
 
 
 def check_dependents(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, Protocol
+from typing import Protocol
 
 from custbill.model import (
     AccountCategory,
@@ -16,6 +16,7 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
+from custbill.model.enums import Hierarchy
 
 
 class Lookup(Protocol):
@@ -58,9 +59,7 @@ class Lookup(Protocol):
         """Numbers of the customer's accounts."""
         ...
 
-    def in_chain(
-        self, number: str, start: str, hierarchy: Literal["responsible", "parent"]
-    ) -> bool:
+    def in_chain(self, number: str, start: str, hierarchy: Hierarchy) -> bool:
         """True when *number* is *start* or above it in the hierarchy."""
         ...
 

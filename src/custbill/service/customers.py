@@ -7,8 +7,9 @@ reports all violations at once, writes, records history and commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -40,6 +41,8 @@ from custbill.service._unit import (
 )
 from custbill.service.ledger import has_ledger
 from custbill.storage.protocols import UnitOfWork
+
+Edited = TypeVar("Edited", Customer, BillingAccount)
 
 #: What required personal text becomes when a customer is erased.
 ERASED = "[erased]"
@@ -185,12 +188,7 @@ def edit_customer(
         for account_number in uow.accounts.of_customer(number):
             found.extend(check_invoice_delivery(account_of(uow, account_number), after, lookup))
     raise_if(found)
-    if attrs.evolve(after, version=before.version) == before:
-        return before
-    uow.customers.update(after)
-    record_changes(uow, at, number, before, after)
-    uow.commit()
-    return after
+    return _commit_edit(uow, at, uow.customers.update, before, after)
 
 
 def edit_account(
@@ -215,10 +213,18 @@ def edit_account(
             *check_invoice_currency_locked(before, after, has_ledger=has_ledger(uow, number)),
         ]
     )
+    return _commit_edit(uow, at, uow.accounts.update, before, after)
+
+
+def _commit_edit(
+    uow: UnitOfWork, at: datetime, update: Callable[[Edited], None], before: Edited, after: Edited
+) -> Edited:
+    """Store an edited record with its history and commit — unless the edit changes
+    nothing but the version, which returns the record as it was."""
     if attrs.evolve(after, version=before.version) == before:
         return before
-    uow.accounts.update(after)
-    record_changes(uow, at, number, before, after)
+    update(after)
+    record_changes(uow, at, before.number, before, after)
     uow.commit()
     return after
 

@@ -17,8 +17,8 @@ import contextlib
 import threading
 from array import array
 from bisect import insort
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -27,15 +27,15 @@ from moneyed import Money
 from custbill.errors import ConflictError
 from custbill.model import (
     BillingAccount,
-    Change,
     Customer,
     CustomFieldDefinition,
     CustomFieldTarget,
     Settings,
 )
-from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.billing import Invoice
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
 from custbill.storage.cycle_rows import CycleRows
+from custbill.storage.memory_logs import Entry, MemoryHistory, MemoryLedger
 from custbill.storage.memory_search import CustomerSearch, intersect
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
@@ -53,9 +53,6 @@ class _Versioned(Protocol):
 
 Rec = TypeVar("Rec", bound=_Versioned)
 _Undo = Callable[[], None]
-R = TypeVar("R", Invoice, Payment, Adjustment)
-#: A history entry as stored: (at, field, old, new).
-_Entry = tuple[datetime, str, str | None, str | None]
 
 
 def _multi_add(index: dict[str, Any], key: str | None, number: str) -> None:
@@ -123,7 +120,7 @@ class MemoryStore:
         self.catalog: dict[type, dict[str, Any]] = {}
         self.custom_fields: dict[CustomFieldTarget, dict[str, CustomFieldDefinition]] = {}
         self.settings: Settings | None = None
-        self.history: dict[str, tuple[_Entry, ...]] = {}
+        self.history: dict[str, tuple[Entry, ...]] = {}
         self.invoices: dict[str, Invoice] = {}
         self.entries: dict[str, dict[type, list[Any]]] = {}  # account -> kind -> records
         self.pending: dict[str, Money] = {}
@@ -137,8 +134,8 @@ class MemoryStore:
             _Accounts(self),
             _Catalog(self),
             _Settings(self),
-            _History(self),
-            _Ledger(self),
+            MemoryHistory(self),
+            MemoryLedger(self),
         )
 
     def unit_of_work(self) -> MemoryUnitOfWork:
@@ -529,132 +526,3 @@ class _Settings:
             self.store.settings = old
 
         self.store.undo.append(undo)
-
-
-class _History:
-    def __init__(self, store: MemoryStore) -> None:
-        self.store = store
-
-    def _replace(self, number: str, entries: tuple[_Entry, ...]) -> None:
-        history = self.store.history
-        old = history.get(number)
-        history[number] = entries
-
-        def undo() -> None:
-            if old is None:
-                del history[number]
-            else:
-                history[number] = old
-
-        self.store.undo.append(undo)
-
-    def append(self, changes: Sequence[Change]) -> None:
-        history = self.store.history
-        before: list[tuple[str, tuple[_Entry, ...] | None]] = []
-        previous: _Entry | None = None
-        for change in changes:
-            entry = (change.at, change.field, change.old, change.new)
-            if entry == previous:  # e.g. "created" for a customer and its account: one tuple
-                entry = previous
-            previous = entry
-            number = change.number
-            first = (entry,)
-            old = history.setdefault(number, first)  # one lookup for a new number
-            if old is first:
-                before.append((number, None))
-            else:
-                before.append((number, old))
-                history[number] = (*old, entry)
-
-        def undo() -> None:
-            for number, old in reversed(before):
-                if old is None:
-                    del history[number]
-                else:
-                    history[number] = old
-
-        self.store.undo.append(undo)
-
-    def of(self, number: str) -> tuple[Change, ...]:
-        return tuple(
-            Change(at=at, number=number, field=field, old=old, new=new)
-            for at, field, old, new in self.store.history.get(number, ())
-        )
-
-    def redact(self, number: str, fields: frozenset[str], mask: str) -> None:
-        entries = self.store.history.get(number)
-        if entries:
-            self._replace(
-                number,
-                tuple(
-                    (at, field, None if old is None else mask, None if new is None else mask)
-                    if field in fields
-                    else (at, field, old, new)
-                    for at, field, old, new in entries
-                ),
-            )
-
-
-class _Ledger:
-    def __init__(self, store: MemoryStore) -> None:
-        self.store = store
-
-    def _append(self, account: str, record: Any) -> None:
-        records = self.store.entries.setdefault(account, {}).setdefault(type(record), [])
-        records.append(record)
-        self.store.undo.append(records.pop)
-
-    def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
-        return tuple(self.store.entries.get(account, {}).get(kind, ()))
-
-    def invoice(self, number: str) -> Invoice | None:
-        return self.store.invoices.get(number)
-
-    def add_invoice(self, invoice: Invoice) -> None:
-        self.store.invoices[invoice.number] = invoice
-        self.store.undo.append(lambda: self.store.invoices.__delitem__(invoice.number))
-        self._append(invoice.billed_account, invoice)
-
-    def invoices_of(self, account: str) -> tuple[Invoice, ...]:
-        return self._of(account, Invoice)
-
-    def add_payment(self, payment: Payment) -> None:
-        self._append(payment.account, payment)
-
-    def payments_of(self, account: str) -> tuple[Payment, ...]:
-        return self._of(account, Payment)
-
-    def add_adjustment(self, adjustment: Adjustment) -> None:
-        self._append(adjustment.account, adjustment)
-
-    def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
-        return self._of(account, Adjustment)
-
-    def pending(self, account: str) -> Money | None:
-        return self.store.pending.get(account)
-
-    def pending_amounts(self) -> Mapping[str, Money]:
-        return dict(self.store.pending)
-
-    def set_pending(self, account: str, amount: Money | None) -> None:
-        old = self.store.pending.get(account)
-        if amount is None:
-            self.store.pending.pop(account, None)
-        else:
-            self.store.pending[account] = amount
-
-        def undo() -> None:
-            if old is None:
-                self.store.pending.pop(account, None)
-            else:
-                self.store.pending[account] = old
-
-        self.store.undo.append(undo)
-
-    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
-        return self.store.runs.get((bill_cycle, run_date))
-
-    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
-        key = (bill_cycle, run_date)
-        self.store.runs[key] = invoices
-        self.store.undo.append(lambda: self.store.runs.__delitem__(key))

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from types import TracebackType
-from typing import Literal, Protocol, TypeVar, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from moneyed import Money
 
@@ -40,10 +40,9 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores name it here
 from custbill.model.plan_row import PlanRows
 
-#: The two account hierarchies.
-Hierarchy = Literal["responsible", "parent"]
 #: A catalog entry kind that is stored by id.
 CatalogItem = BillCycle | PaymentTerm | AccountCategory | DunningPlan
 T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)

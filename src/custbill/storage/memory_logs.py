@@ -1,0 +1,157 @@
+"""The in-memory store's append-only records: the history of changes and the ledger
+(invoices, payments, adjustments, carried amounts, issued runs).
+
+Like every repository of :class:`~custbill.storage.MemoryStore`, each write logs how to undo
+itself in the undo log of the unit of work holding the store's lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from moneyed import Money
+
+from custbill.model import Change
+from custbill.model.billing import Adjustment, Invoice, Payment
+
+if TYPE_CHECKING:
+    from custbill.storage.memory import MemoryStore
+
+R = TypeVar("R", Invoice, Payment, Adjustment)
+#: A history entry as stored: (at, field, old, new).
+Entry = tuple[datetime, str, str | None, str | None]
+
+
+class MemoryHistory:
+    """The history: each number's entries as one tuple of plain tuples."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def _replace(self, number: str, entries: tuple[Entry, ...]) -> None:
+        history = self.store.history
+        old = history.get(number)
+        history[number] = entries
+
+        def undo() -> None:
+            if old is None:
+                del history[number]
+            else:
+                history[number] = old
+
+        self.store.undo.append(undo)
+
+    def append(self, changes: Sequence[Change]) -> None:
+        history = self.store.history
+        before: list[tuple[str, tuple[Entry, ...] | None]] = []
+        previous: Entry | None = None
+        for change in changes:
+            entry = (change.at, change.field, change.old, change.new)
+            if entry == previous:  # e.g. "created" for a customer and its account: one tuple
+                entry = previous
+            previous = entry
+            number = change.number
+            first = (entry,)
+            old = history.setdefault(number, first)  # one lookup for a new number
+            if old is first:
+                before.append((number, None))
+            else:
+                before.append((number, old))
+                history[number] = (*old, entry)
+
+        def undo() -> None:
+            for number, old in reversed(before):
+                if old is None:
+                    del history[number]
+                else:
+                    history[number] = old
+
+        self.store.undo.append(undo)
+
+    def of(self, number: str) -> tuple[Change, ...]:
+        return tuple(
+            Change(at=at, number=number, field=field, old=old, new=new)
+            for at, field, old, new in self.store.history.get(number, ())
+        )
+
+    def redact(self, number: str, fields: frozenset[str], mask: str) -> None:
+        entries = self.store.history.get(number)
+        if entries:
+            self._replace(
+                number,
+                tuple(
+                    (at, field, None if old is None else mask, None if new is None else mask)
+                    if field in fields
+                    else (at, field, old, new)
+                    for at, field, old, new in entries
+                ),
+            )
+
+
+class MemoryLedger:
+    """The ledger: each account's records by kind, invoices also by number."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def _append(self, account: str, record: Any) -> None:
+        records = self.store.entries.setdefault(account, {}).setdefault(type(record), [])
+        records.append(record)
+        self.store.undo.append(records.pop)
+
+    def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
+        return tuple(self.store.entries.get(account, {}).get(kind, ()))
+
+    def invoice(self, number: str) -> Invoice | None:
+        return self.store.invoices.get(number)
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        self.store.invoices[invoice.number] = invoice
+        self.store.undo.append(lambda: self.store.invoices.__delitem__(invoice.number))
+        self._append(invoice.billed_account, invoice)
+
+    def invoices_of(self, account: str) -> tuple[Invoice, ...]:
+        return self._of(account, Invoice)
+
+    def add_payment(self, payment: Payment) -> None:
+        self._append(payment.account, payment)
+
+    def payments_of(self, account: str) -> tuple[Payment, ...]:
+        return self._of(account, Payment)
+
+    def add_adjustment(self, adjustment: Adjustment) -> None:
+        self._append(adjustment.account, adjustment)
+
+    def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
+        return self._of(account, Adjustment)
+
+    def pending(self, account: str) -> Money | None:
+        return self.store.pending.get(account)
+
+    def pending_amounts(self) -> Mapping[str, Money]:
+        return dict(self.store.pending)
+
+    def set_pending(self, account: str, amount: Money | None) -> None:
+        old = self.store.pending.get(account)
+        if amount is None:
+            self.store.pending.pop(account, None)
+        else:
+            self.store.pending[account] = amount
+
+        def undo() -> None:
+            if old is None:
+                self.store.pending.pop(account, None)
+            else:
+                self.store.pending[account] = old
+
+        self.store.undo.append(undo)
+
+    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
+        return self.store.runs.get((bill_cycle, run_date))
+
+    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
+        key = (bill_cycle, run_date)
+        self.store.runs[key] = invoices
+        self.store.undo.append(lambda: self.store.runs.__delitem__(key))
