@@ -35,7 +35,7 @@ from custbill.model import (
 from custbill.model.billing import Invoice
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
 from custbill.storage.cycle_rows import CycleRows
-from custbill.storage.memory_logs import Entry, MemoryHistory, MemoryLedger
+from custbill.storage.memory_logs import Entry, MemoryHistory, MemoryLedger, Undo
 from custbill.storage.memory_search import CustomerSearch, intersect
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
@@ -52,7 +52,6 @@ class _Versioned(Protocol):
 
 
 Rec = TypeVar("Rec", bound=_Versioned)
-_Undo = Callable[[], None]
 
 
 def _multi_add(index: dict[str, Any], key: str | None, number: str) -> None:
@@ -128,7 +127,7 @@ class MemoryStore:
         self.sequences: dict[str, int] = {}
         self.closed = False
         #: The undo log of the unit of work holding the lock.
-        self.undo: list[_Undo] = []
+        self.undo: list[Undo] = []
         self.repositories = (
             _Customers(self),
             _Accounts(self),
@@ -308,8 +307,8 @@ class MemoryUnitOfWork:
         (self.customers, self.accounts, self.catalog, self.settings, self.history, self.ledger) = (
             store.repositories
         )
-        self.undo: list[_Undo] = []
-        self.outer: list[_Undo] = []
+        self.undo: list[Undo] = []
+        self.outer: list[Undo] = []
 
     def __enter__(self) -> MemoryUnitOfWork:
         self.store.lock.acquire()

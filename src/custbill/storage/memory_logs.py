@@ -7,27 +7,39 @@ itself in the undo log of the unit of work holding the store's lock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from moneyed import Money
 
 from custbill.model import Change
 from custbill.model.billing import Adjustment, Invoice, Payment
 
-if TYPE_CHECKING:
-    from custbill.storage.memory import MemoryStore
-
 R = TypeVar("R", Invoice, Payment, Adjustment)
 #: A history entry as stored: (at, field, old, new).
 Entry = tuple[datetime, str, str | None, str | None]
+#: A step of the undo log.
+Undo = Callable[[], None]
+
+
+class MemoryState(Protocol):
+    """What these repositories keep in the store (:class:`~custbill.storage.MemoryStore`)."""
+
+    #: The undo log of the unit of work holding the store's lock.
+    undo: list[Undo]
+    history: dict[str, tuple[Entry, ...]]
+    invoices: dict[str, Invoice]
+    #: Account -> kind of record -> the records, oldest first.
+    entries: dict[str, dict[type, list[Any]]]
+    pending: dict[str, Money]
+    runs: dict[tuple[str, date], tuple[str, ...]]
 
 
 class MemoryHistory:
     """The history: each number's entries as one tuple of plain tuples."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryState) -> None:
         self.store = store
 
     def _replace(self, number: str, entries: tuple[Entry, ...]) -> None:
@@ -93,7 +105,7 @@ class MemoryHistory:
 class MemoryLedger:
     """The ledger: each account's records by kind, invoices also by number."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryState) -> None:
         self.store = store
 
     def _append(self, account: str, record: Any) -> None:
