@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import date, datetime
 from decimal import Decimal
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import custbill as cb
 from tests.conftest import new_account, new_customer
+from tests.strategies import MODEL_STRATEGIES
 
 
 def test_objects_are_frozen_and_hashable() -> None:
@@ -89,3 +94,13 @@ def test_repr_masks_protected_fields() -> None:
     assert "****4567" in text and "AB12" not in text
     assert "1990" not in text and "[protected]" in text
     assert repr(new_customer(tax_number="123")).count("'****'") == 1
+
+
+@pytest.mark.parametrize("cls", sorted(MODEL_STRATEGIES, key=lambda c: c.__name__))
+@given(data=st.data())
+def test_every_model_type_pickles_and_copies(cls: type, data: st.DataObject) -> None:
+    """Any model object (custom fields included) survives pickling and deep copies, so it
+    can cross to another process or be copied in a notebook."""
+    value = data.draw(MODEL_STRATEGIES[cls])
+    assert pickle.loads(pickle.dumps(value)) == value
+    assert copy.deepcopy(value) == value

@@ -1,4 +1,4 @@
-"""The bucketed SortedList, against sorted() as an oracle."""
+"""The bucketed SortedList, against sorted() and sortedcontainers as oracles."""
 
 from __future__ import annotations
 
@@ -53,3 +53,31 @@ def test_remove_missing_raises() -> None:
     listed.add("a")
     with pytest.raises(ValueError, match="not in the list"):
         listed.remove("b")
+
+
+@given(
+    st.lists(st.tuples(st.booleans(), words), max_size=200),
+    words,
+    st.sampled_from([None, normalise]),
+)
+def test_matches_sortedcontainers(
+    operations: list[tuple[bool, str]], prefix: str, key: object
+) -> None:
+    """The same adds and removes leave the same sequence as sortedcontainers' SortedKeyList
+    (the package whose layout SortedList takes), equal keys in the same order, and the
+    same values from a key on."""
+    from sortedcontainers import SortedKeyList
+
+    sort_key = key or (lambda v: v)
+    listed = SortedList(key)  # type: ignore[arg-type]
+    oracle = SortedKeyList(key=sort_key)
+    for add, value in operations:
+        if add or value not in oracle:
+            listed.add(value)
+            oracle.add(value)
+        else:
+            listed.remove(value)
+            oracle.remove(value)
+    assert list(listed) == list(oracle)
+    p = sort_key(prefix)  # type: ignore[operator]
+    assert list(listed.from_key(p)) == list(oracle.irange_key(p))

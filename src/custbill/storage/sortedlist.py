@@ -4,7 +4,15 @@ A plain sorted Python list costs a memmove of the whole list per insert, which t
 million inserts quadratic.  Keeping the values in buckets of about :data:`LOAD` items, with
 the largest key of each bucket in a side list, bounds every insert and removal by a bucket's
 size — the layout of the well-known ``sortedcontainers`` package, reduced to what custbill's
-indexes use.  The tests check it against ``sorted()`` as an oracle.
+indexes use.  The tests check it against ``sorted()`` and against ``sortedcontainers``
+itself as oracles.
+
+Why not ``sortedcontainers.SortedKeyList`` itself: it keeps each value's key beside the
+value, and custbill's number lists are keyed by :func:`~custbill.storage.search.normalise`,
+which makes a new string per number.  Measured with a million numbers: 75 bytes an entry
+against 9 (two such lists per customer put the store past its 1,500 bytes an account),
+and 770 ns an in-order add against 470–560 ns; prefix queries were alike (230–290 µs
+against 280–340 µs for 1,000 values).
 """
 
 from __future__ import annotations
