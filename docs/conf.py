@@ -32,13 +32,14 @@ html_theme = "alabaster"
 nitpick_ignore_regex = [
     (
         "py:class",
-        r"(datetime|decimal|moneyed|collections\.abc|typing|types|enum|attrs"
+        r"(datetime|decimal|moneyed|collections\.abc|contextlib|typing|types|enum|attrs"
         r"|threading|os|pathlib|hypothesis|pytest)(\..*)?",
     ),
     (
         "py:class",
         r"(date|datetime|Decimal|Money|Mapping|Iterable|Iterator|Callable|Sequence"
-        r"|Any|TracebackType|T|CustomValue|CatalogItem|optional|Database|Transaction|_\w+)",
+        r"|Any|TracebackType|T|CustomValue|CatalogItem|optional|Database|Transaction|Undo"
+        r"|Entry|_\w+)",
     ),
     ("py:class", r"custbill\..*\.(T|_\w+)"),
     ("py:obj", r"custbill\..*\.(T|_\w+)"),

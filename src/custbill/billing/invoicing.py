@@ -28,9 +28,9 @@ from custbill.model import (
     Settings,
 )
 
-#: Why an account gets no invoice: it is deactivated.
+#: The reason a deactivated account gets no invoice.
 REASON_DEACTIVATED = "deactivated"
-#: Why an account gets no invoice: nothing to bill.
+#: The reason an account with nothing to bill gets no invoice.
 REASON_NO_CHARGES = "no charges"
 #: The note of an invoice whose email has nobody to go to.
 NO_RECIPIENT = "email is enabled but no recipient has an email address"
@@ -199,8 +199,9 @@ _ZERO = Decimal(0)
 
 
 def is_below(total: Decimal, minimum: Decimal | None) -> bool:
-    """Whether an invoice of *total* is suppressed by a *minimum* (:func:`is_suppressed`
-    over Decimals of one currency: never a credit, never an amount equal to the minimum)."""
+    """Whether an invoice of *total* is suppressed by a *minimum*: what
+    :func:`~custbill.billing.calendar.is_suppressed` tells of Money, over Decimals of one
+    currency (never a credit, never an amount equal to the minimum)."""
     return minimum is not None and _ZERO <= total < minimum
 
 

@@ -174,8 +174,9 @@ def plan_run(
 ) -> BillRunPlan:
     """Plan the run of *cycle* on *run_date* for the accounts *on_cycle*.
 
-    Two passes: one over the charges (:func:`group_charges`), one over the cycle's accounts
-    in number order, emitting invoices and skipped accounts in that order.
+    Two passes: one over the charges (:func:`~custbill.billing.plan.group_charges`), one
+    over the cycle's accounts in number order, emitting invoices and skipped accounts in
+    that order.
 
     Args:
         cycle: the bill cycle.

@@ -15,7 +15,8 @@ from custbill.rules.lookup import Lookup
 
 
 def violation(code: str, path: str, message: str, **params: Any) -> Violation:
-    """Build a :class:`Violation`; *code* must be one of :data:`~custbill.rules.codes.CODES`."""
+    """Build a :class:`~custbill.Violation`; *code* must be one of
+    :data:`~custbill.rules.codes.CODES`."""
     assert code in CODES, code
     return Violation(code=code, path=path, message=message, params=params)
 
