@@ -3,7 +3,7 @@
 Every public method is atomic: it opens one unit of work (or joins the open batch's, in a
 savepoint) and hands it to a use case of :mod:`custbill.service.customers`,
 :mod:`~custbill.service.queries`, :mod:`~custbill.service.ledger` or
-:mod:`~custbill.service.catalog`, which checks everything the operation touches, reports
+:mod:`~custbill.service.tenant`, which checks everything the operation touches, reports
 *all* violations at once in a :class:`~custbill.RuleViolationError`, and commits only when
 there are none, so a rejected operation leaves the store as it was.
 """
@@ -39,7 +39,7 @@ from custbill.model import (
 )
 from custbill.model.billing import Adjustment, Invoice, Payment, PoolResult
 from custbill.model.enums import AdjustmentKind
-from custbill.service import catalog, customers, ledger, queries
+from custbill.service import customers, ledger, queries, tenant
 from custbill.service._unit import BatchUnit, Context
 from custbill.storage.memory import MemoryStore
 from custbill.storage.protocols import Store, UnitOfWork
@@ -75,7 +75,7 @@ class CustomerBilling:
         self._batch = threading.local()
         self._context = Context(clock or (lambda: datetime.now(UTC)))
         if settings is not None:
-            self._run(catalog.put_settings, settings)
+            self._run(tenant.put_settings, settings)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -145,29 +145,29 @@ class CustomerBilling:
             TypeError: for an unknown setting or a value of the wrong type.
             RuleViolationError: ``settings.in_use``.
         """
-        return self._run(catalog.update_settings, changes)
+        return self._run(tenant.update_settings, changes)
 
     def add_bill_cycle(self, cycle: BillCycle) -> None:
         """Add a bill cycle (``catalog.invalid``, ``catalog.id_taken``)."""
-        self._run(catalog.add_catalog_entry, cycle, BillCycle)
+        self._run(tenant.add_catalog_entry, cycle, BillCycle)
 
     def add_payment_term(self, term: PaymentTerm) -> None:
         """Add a payment term (``catalog.invalid``, ``catalog.id_taken``)."""
-        self._run(catalog.add_catalog_entry, term, PaymentTerm)
+        self._run(tenant.add_catalog_entry, term, PaymentTerm)
 
     def add_account_category(self, category: AccountCategory) -> None:
         """Add an account category (``catalog.invalid``, ``catalog.id_taken``)."""
-        self._run(catalog.add_catalog_entry, category, AccountCategory)
+        self._run(tenant.add_catalog_entry, category, AccountCategory)
 
     def add_dunning_plan(self, plan: DunningPlan) -> None:
         """Add a dunning plan (``catalog.invalid``, ``catalog.id_taken``)."""
-        self._run(catalog.add_catalog_entry, plan, DunningPlan)
+        self._run(tenant.add_catalog_entry, plan, DunningPlan)
 
     def add_custom_field(self, definition: CustomFieldDefinition) -> None:
         """Define a custom field (``catalog.invalid``, ``catalog.id_taken`` for a name the
         target already has).  A new required field applies to later changes;
         :meth:`validate_customers` lists the records that lack it."""
-        self._run(catalog.add_catalog_entry, definition, CustomFieldDefinition)
+        self._run(tenant.add_catalog_entry, definition, CustomFieldDefinition)
 
     def catalog(self, kind: type[T]) -> tuple[T, ...]:
         """Every catalog entry of *kind* (e.g. ``BillCycle``), in id order."""
