@@ -231,7 +231,8 @@ def invoices_billed_to(
     if members is None:
         parts = [((number,), own)]
     else:
-        members = sorted(members)
+        if len(members) > 1:  # (most have one)
+            members = sorted(members)
         if billed.invoice_rendering is not InvoiceRendering.PER_ACCOUNT:  # AGGREGATED, the default
             total = own
             for member in members:

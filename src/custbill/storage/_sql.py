@@ -7,9 +7,8 @@ A unit of work is one database transaction, written through
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -22,7 +21,7 @@ from custbill.storage._sql_repositories import (
     SQLLedger,
     SQLSettings,
 )
-from custbill.storage._sql_writes import Database, Writes
+from custbill.storage._sql_writes import Database, Savepoint, Writes
 
 #: The schema, as numbered migrations.  ``{text}`` is the dialect's text type (with a
 #: byte-wise collation, so that ordering and prefix ranges follow code points) and
@@ -202,21 +201,18 @@ class SQLUnitOfWork:
             self._free[shape] = number
         return bool(first == number)
 
-    @contextlib.contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self) -> SQLSavepoint:
         """A savepoint of the transaction (see
         :meth:`~custbill.storage.protocols.UnitOfWork.savepoint`), set in the database only
         once a statement other than a waiting insert runs inside it
         (:meth:`~custbill.storage._sql_writes.Writes.savepoint`)."""
-        point = self.db.savepoint()
-        try:
-            yield
-        except BaseException:
-            self.db.rollback_to(point)
-            self.catalog.fields.clear()  # what this unit remembers may come from inside
-            self.settings.cached = None
-            raise
-        self.db.release(point)
+        return SQLSavepoint(self)
+
+    def forget_read(self) -> None:
+        """Forget what this unit remembers of what it read (settings, custom fields): after
+        going back to a savepoint, it may come from the writes undone."""
+        self.catalog.fields.clear()
+        self.settings.cached = None
 
     def commit(self) -> None:
         """Commit everything written so far; later writes start a new transaction."""
@@ -229,6 +225,33 @@ class SQLUnitOfWork:
             )
         self._forget()
         self.transaction.commit()
+
+
+class SQLSavepoint:
+    """A savepoint of a :class:`SQLUnitOfWork`, as a context manager (a class rather than a
+    generator: a batch takes one per call)."""
+
+    __slots__ = ("point", "unit")
+
+    def __init__(self, unit: SQLUnitOfWork) -> None:
+        self.unit = unit
+        self.point: Savepoint | None = None
+
+    def __enter__(self) -> None:
+        self.point = self.unit.db.savepoint()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self.point is not None, "a savepoint is left after it was entered"
+        if exc is None:
+            self.unit.db.release(self.point)
+        else:
+            self.unit.db.rollback_to(self.point)
+            self.unit.forget_read()
 
 
 class LockedTransaction:

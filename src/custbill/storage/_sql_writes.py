@@ -10,8 +10,6 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-import attrs
-
 from custbill.errors import StorageError
 
 
@@ -39,18 +37,20 @@ class Database(Protocol):
 WAITING_ROWS = 20_000
 
 
-@attrs.define(eq=False)
 class Savepoint:
     """A savepoint of a :class:`Writes`; see :meth:`Writes.savepoint`."""
 
-    #: The SQL name of the savepoint.
-    name: str
-    #: The unit of work's generation it belongs to (a commit starts a new one).
-    generation: int
-    #: How many rows of each insert statement were waiting when it was taken.
-    marks: dict[str, int]
-    #: Whether the database has it (its ``SAVEPOINT`` statement was sent).
-    set: bool = False
+    __slots__ = ("generation", "marks", "name", "set")
+
+    def __init__(self, name: str, generation: int, marks: dict[str, int]) -> None:
+        #: The SQL name of the savepoint.
+        self.name = name
+        #: The unit of work's generation it belongs to (a commit starts a new one).
+        self.generation = generation
+        #: How many rows of each insert statement were waiting when it was taken.
+        self.marks = marks
+        #: Whether the database has it (its ``SAVEPOINT`` statement was sent).
+        self.set = False
 
 
 class Writes:
@@ -123,11 +123,8 @@ class Writes:
 
     def savepoint(self) -> Savepoint:
         """Take a savepoint (sent to the database with the next statement)."""
-        point = Savepoint(
-            name=f"custbill_{next(self.names)}",
-            generation=self.generation,
-            marks={sql: len(rows) for sql, rows in self.waiting.items()},
-        )
+        marks = {sql: len(rows) for sql, rows in self.waiting.items()}
+        point = Savepoint(f"custbill_{next(self.names)}", self.generation, marks)
         self.unsent.append(point)
         return point
 

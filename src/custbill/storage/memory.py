@@ -9,11 +9,15 @@ holds one number as a plain string and only becomes a list when a key has severa
 and token lists are bucketed :class:`~custbill.storage.sortedlist.SortedList` s; an
 account's search reuses its customer's name index instead of copying it; history entries
 are plain tuples until they are read.
+
+Its larger parts live beside it: the name index (:mod:`~custbill.storage.token_index`),
+the search planner over it (:mod:`~custbill.storage.memory_search`), the plan rows of each
+bill cycle (:mod:`~custbill.storage.cycle_rows`), and history and ledger
+(:mod:`~custbill.storage.memory_logs`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from array import array
 from bisect import insort
@@ -338,16 +342,10 @@ class MemoryUnitOfWork:
         """True when a customer or an account has this number."""
         return number in self.store.customers or number in self.store.accounts
 
-    @contextlib.contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self) -> MemorySavepoint:
         """A mark in the undo log: an exception inside the block undoes the writes logged
         since (see :meth:`~custbill.storage.protocols.UnitOfWork.savepoint`)."""
-        mark = len(self.undo)
-        try:
-            yield
-        except BaseException:
-            self._undo_to(mark)
-            raise
+        return MemorySavepoint(self)
 
     def commit(self) -> None:
         """Keep every write made so far."""
@@ -355,13 +353,36 @@ class MemoryUnitOfWork:
 
     def rollback(self) -> None:
         """Undo every write since the last commit, newest first."""
-        self._undo_to(0)
+        self.undo_to(0)
 
-    def _undo_to(self, mark: int) -> None:
+    def undo_to(self, mark: int) -> None:
         """Undo the writes logged after the first *mark* ones, newest first."""
         undo = self.undo
         while len(undo) > mark:
             undo.pop()()
+
+
+class MemorySavepoint:
+    """A savepoint of a :class:`MemoryUnitOfWork`, as a context manager (a class rather
+    than a generator: a batch takes one per call)."""
+
+    __slots__ = ("mark", "unit")
+
+    def __init__(self, unit: MemoryUnitOfWork) -> None:
+        self.unit = unit
+        self.mark = 0
+
+    def __enter__(self) -> None:
+        self.mark = len(self.unit.undo)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            self.unit.undo_to(self.mark)
 
 
 class _Records(Generic[Rec]):

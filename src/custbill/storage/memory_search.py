@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from custbill.model import Customer
 from custbill.storage.search import name_tokens, normalise
@@ -120,7 +120,15 @@ class CustomerSearch:
         streams = self.names.ordered(word)
         streams.append(sorted(numbers))
         streams.append(sorted(self.by_external[e] for e in externals))
-        return _first_distinct(heapq.merge(*streams), limit)
+        found: list[str] = []
+        previous = None
+        for number in heapq.merge(*streams):
+            if number != previous:  # (a customer under two tokens comes twice, together)
+                found.append(number)
+                if len(found) == limit:
+                    break
+                previous = number
+        return found
 
     def size(self, word: str, most: int = COUNTED_MATCHES) -> int:
         """About how many customers *word* matches: its tokens' keys and numbers, counted up
@@ -166,9 +174,16 @@ class CustomerSearch:
         else:
             streams = self.names.filtered(first, names_only)
             streams.append(sorted(numbers))
-        candidates = _distinct(heapq.merge(*streams))
-        kept = (n for n in candidates if all(self.matches(n, w) for w in others))
-        return list(itertools.islice(kept, limit))
+        found: list[str] = []
+        previous = None
+        for number in heapq.merge(*streams):  # (a plain loop: it runs per candidate)
+            if number != previous:
+                previous = number
+                if all(self.matches(number, w) for w in others):
+                    found.append(number)
+                    if len(found) == limit:
+                        break
+        return found
 
     def _by_number(self, word: str) -> set[str] | None:
         """Customers whose number or external number starts with *word*, unless it is a
@@ -195,17 +210,3 @@ class CustomerSearch:
             customer.external_number is not None
             and normalise(customer.external_number).startswith(word)
         )
-
-
-def _distinct(ordered: Iterable[str]) -> Iterable[str]:
-    """*ordered* without repeats (equal keys come together)."""
-    previous = None
-    for key in ordered:
-        if key != previous:
-            previous = key
-            yield key
-
-
-def _first_distinct(ordered: Iterable[str], limit: int) -> list[str]:
-    """The first *limit* distinct keys of *ordered*."""
-    return list(itertools.islice(_distinct(ordered), limit))

@@ -255,9 +255,13 @@ class TokenIndex:
         """About how many keys the tokens starting with *word* hold (a key under two of them
         counts twice): the count stops once it passes *most*, or after the first
         *tokens_at_most* tokens."""
+        postings, late = self._postings, self._late
         counted = 0
         for token in itertools.islice(self._tokens.with_prefix(word), tokens_at_most):
-            counted += self.size(token)
+            keys = postings[token]  # (read here, not through size(): it runs per token)
+            counted += 1 if isinstance(keys, str) else len(keys)
+            if late and token in late:
+                counted += len(late[token])
             if counted > most:
                 break
         return counted
