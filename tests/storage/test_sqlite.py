@@ -179,3 +179,38 @@ def test_a_failing_waiting_insert_commits_nothing(tmp_path: Path) -> None:
         uow.commit()
     assert billing.search_customers("twice") == ()
     assert store.connection.execute("SELECT count(*) FROM customers").fetchone() == (0,)
+
+
+def test_a_savepoint_is_sent_only_when_a_statement_follows(tmp_path: Path) -> None:
+    """Inserts inside a savepoint wait with the others; the SAVEPOINT statement goes to the
+    database only with the next read, between the rows before it and those after."""
+    store = SQLiteStore(tmp_path / "s.db")
+    statements: list[str] = []
+    store.connection.set_trace_callback(statements.append)
+    with store.unit_of_work() as uow:
+        uow.customers.add(_record("C-1", "Before"))
+        with uow.savepoint():
+            uow.customers.add(_record("C-2", "Inside"))
+            assert not any("SAVEPOINT" in s for s in statements)
+            assert uow.customers.get("C-1") is not None  # a read: the rows and the savepoint go
+        uow.commit()
+    sent = [s.split()[0] + (" " + s.split()[2] if "INTO" in s else "") for s in statements]
+    first_savepoint = sent.index("SAVEPOINT")
+    assert "INSERT customers" in sent[:first_savepoint]  # C-1 before the savepoint...
+    assert "INSERT customers" in sent[first_savepoint:]  # ...and C-2 after it
+    assert "RELEASE" in sent
+
+
+def test_a_savepoint_behind_rows_that_failed_cannot_be_gone_back_to(tmp_path: Path) -> None:
+    """When rows that waited before a savepoint are refused by the database, going back to
+    the savepoint is impossible: StorageError, and the unit commits nothing."""
+    store = SQLiteStore(tmp_path / "b.db")
+    with store.unit_of_work() as uow:
+        uow.customers.add(_record("C-1", "First"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.customers.add(_record("C-1", "Again"))  # waits; refused when it goes in
+        with pytest.raises(cb.StorageError, match="cannot go back"), uow.savepoint():
+            uow.customers.get("C-1")  # sends the waiting rows: the duplicate fails
+    with store.unit_of_work() as uow:
+        assert [c.company_name for c in uow.customers.all()] == ["First"]
