@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from moneyed import Money
@@ -39,6 +39,8 @@ from custbill.model import (
 from custbill.model.masking import mask_date_of_birth, mask_tax_number
 from custbill.model.promote import assembler, promoter
 from custbill.storage.protocols import Hierarchy, UnitOfWork
+
+Found = TypeVar("Found", Customer, BillingAccount)
 
 #: NewCustomer → Customer and NewAccount → BillingAccount, without re-checking the fields.
 new_customer_record = promoter(
@@ -212,20 +214,20 @@ def check_version(current: Customer | BillingAccount, expected: int | None) -> N
 
 def customer_of(uow: UnitOfWork, number: str) -> Customer:
     """The customer with this number (NotFoundError when there is none)."""
-    require(number, str, "number")
-    customer = uow.customers.get(number)
-    if customer is None:
-        raise NotFoundError("customer", number)
-    return customer
+    return _found(uow.customers.get, "customer", number)
 
 
 def account_of(uow: UnitOfWork, number: str) -> BillingAccount:
     """The account with this number (NotFoundError when there is none)."""
+    return _found(uow.accounts.get, "account", number)
+
+
+def _found(get: Callable[[str], Found | None], kind: str, number: str) -> Found:
     require(number, str, "number")
-    account = uow.accounts.get(number)
-    if account is None:
-        raise NotFoundError("account", number)
-    return account
+    found = get(number)
+    if found is None:
+        raise NotFoundError(kind, number)
+    return found
 
 
 def new_number(uow: UnitOfWork, kind: str, prefix: str) -> str:
