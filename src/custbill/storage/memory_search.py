@@ -21,7 +21,9 @@ from custbill.storage.sortedlist import SortedList
 from custbill.storage.token_index import TokenIndex
 
 #: A word starting more numbers (or external numbers) than this is a broad number prefix:
-#: its matches are collected whole and sorted instead of merged lazily.
+#: its matches are collected whole and sorted instead of merged lazily.  Reading this many
+#: numbers to merge them costs some tens of microseconds; only a query of one or two
+#: characters (``c-``) starts more, and its first page is then found the slow way.
 BROAD_NUMBER_PREFIX = 1000
 
 #: A word matching at most this many customers is narrowed without counting the query's
@@ -29,10 +31,13 @@ BROAD_NUMBER_PREFIX = 1000
 FEW_MATCHES = 4096
 
 #: Counting a word's matches looks at most at this many of its tokens: a word starting more
-#: tokens is broad whatever their sizes.
+#: (one or two letters) is broad whatever their sizes, and counting on would cost more than
+#: the count could save.
 COUNTED_TOKENS = 2000
 
-#: Counting a word's matches stops past this many (when no better word is known yet).
+#: Counting a word's matches stops past this many when no better word is known yet: the
+#: size of the largest stores custbill is measured at, so only the order of the counts
+#: matters past it.
 COUNTED_MATCHES = 1_000_000
 
 
