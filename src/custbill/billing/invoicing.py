@@ -251,7 +251,7 @@ def invoices_billed_to(
         if carried is not None and not records:  # the first invoice takes the carried amount
             total += carried.amount
             notes = (*notes, carried_note(carried))
-        suppressed = floor is not None and _ZERO <= total < floor  # (is_below, inline)
+        suppressed = is_below(total, floor)
         if suppressed and minimum is not None:
             notes = (*notes, suppression_note(minimum))
         records.append(
