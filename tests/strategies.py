@@ -198,6 +198,9 @@ planned_invoices = st.builds(
     notes=_tuples(text),
 )
 skipped_accounts = st.builds(cb.SkippedAccount, account=text, reason=text)
+partitions = st.integers(1, 64).flatmap(
+    lambda count: st.builds(cb.Partition, st.integers(0, count - 1), st.just(count))
+)
 bill_run_plans = st.builds(
     cb.BillRunPlan,
     bill_cycle=text,
@@ -205,6 +208,7 @@ bill_run_plans = st.builds(
     invoices=_tuples(planned_invoices),
     skipped=_tuples(skipped_accounts),
     carried_in=st.dictionaries(text, money, max_size=2),
+    partition=st.none() | partitions,
 )
 invoices = st.builds(
     cb.Invoice,
@@ -228,6 +232,17 @@ adjustments = st.builds(
     amount=money,
     on=dates,
     reason=text,
+)
+partitions_issued = st.builds(
+    cb.PartitionIssued, partition=partitions, invoices=_tuples(invoices)
+)
+bill_run_statuses = st.builds(
+    cb.BillRunStatus,
+    bill_cycle=text,
+    run_date=dates,
+    partitions=st.none() | st.integers(1, 64),
+    issued=_tuples(st.integers(0, 63)),
+    invoices=st.integers(0, 10**6),
 )
 pool_allocations = st.builds(
     cb.PoolAllocation, account=text, usage=decimals, allocated=decimals, overage=decimals
@@ -262,6 +277,9 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.PlannedInvoice: planned_invoices,
     cb.SkippedAccount: skipped_accounts,
     cb.BillRunPlan: bill_run_plans,
+    cb.Partition: partitions,
+    cb.PartitionIssued: partitions_issued,
+    cb.BillRunStatus: bill_run_statuses,
     cb.Invoice: invoices,
     cb.Payment: payments,
     cb.Adjustment: adjustments,

@@ -54,6 +54,24 @@ class ConflictError(CustbillError):
         super().__init__(f"{number}: {what} is {actual}, not {expected}: reload and retry")
 
 
+class TransactionConflictError(ConflictError):
+    """The unit of work ran into another one that was writing the same rows at the same
+    time (a serialization failure, a deadlock, or a key the other inserted first), and
+    nothing of it was committed.
+
+    The facade runs the call again a few times before letting this surface
+    (:data:`custbill.service.facade.ATTEMPTS`); a call inside
+    :meth:`~custbill.CustomerBilling.batch` is not run again: the batch fails.
+    """
+
+    def __init__(self, reason: str) -> None:
+        CustbillError.__init__(self, f"a concurrent unit of work got there first: {reason}")
+        self.number = ""
+        self.expected = None
+        self.actual = None
+        self.what = "transaction"
+
+
 class CurrencyMismatchError(CustbillError, ValueError):
     """Two amounts in different currencies met where one currency is required."""
 

@@ -282,13 +282,17 @@ def test_plan_argument_types(billing: cb.CustomerBilling) -> None:
 
 
 def test_issuing_twice_records_once(billing: cb.CustomerBilling) -> None:
-    """The same run issued again — from the same plan or a new one — records nothing new."""
+    """The same run issued again — from the same plan or an equal new one — records nothing
+    new; a plan with other invoices for the run is a conflict naming the run."""
     _, a = _customer(billing)
     plan = billing.plan_bill_run("m1", RUN, {a.number: usd(7)})
     first = billing.issue_bill_run(plan)
     assert [i.number for i in first] == ["I-000001"]
     assert billing.issue_bill_run(plan) == first
-    assert billing.issue_bill_run(billing.plan_bill_run("m1", RUN, {a.number: usd(9)})) == first
+    assert billing.issue_bill_run(billing.plan_bill_run("m1", RUN, {a.number: usd(7)})) == first
+    with pytest.raises(cb.ConflictError, match="run m1 2026-07-01") as caught:
+        billing.issue_bill_run(billing.plan_bill_run("m1", RUN, {a.number: usd(9)}))
+    assert caught.value.what == "digest of the issued plan"
     assert billing.invoices(a.number) == first
     assert billing.account_summary(a.number).balance == usd(7)
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
@@ -57,7 +58,7 @@ _TABLES = (
     "sequences",
     "ledger",
     "pending",
-    "runs",
+    "run_parts",
 )
 
 
@@ -70,5 +71,10 @@ class TestPostgresStore(StoreContract):
 
     def make_store(self) -> Store:
         store = PostgresStore(self.dsn)
-        store.connection.execute(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY")
+        with psycopg.connect(self.dsn, autocommit=True) as connection:
+            connection.execute(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY")
+            for (name,) in connection.execute(
+                "SELECT sequencename FROM pg_sequences WHERE sequencename LIKE 'custbill_seq_%'"
+            ).fetchall():
+                connection.execute(f"ALTER SEQUENCE {name} RESTART")
         return store

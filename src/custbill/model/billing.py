@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 import attrs
 from moneyed import Money
@@ -109,12 +109,51 @@ def _skipped(items: Iterable[SkippedAccount]) -> Sequence[SkippedAccount]:
     return items if isinstance(items, LazySequence | tuple) else tuple(items)
 
 
+@attrs.frozen
+class Partition:
+    """One of ``count`` parts of a bill run, numbered from 0.
+
+    A run split into partitions is planned and issued a partition at a time, each by any
+    worker; every billing hierarchy lies whole in one partition (an account belongs to the
+    partition of the top of its responsible chain).  Whether ``index`` and ``count`` are in
+    range is checked when a run is planned (``billing.partition_invalid``).
+    """
+
+    index: int
+    count: int
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+    def __str__(self) -> str:
+        return f"partition {self.index} of {self.count}"
+
+
+#: The whole of a run, as a partition: what a plan made without a partition covers.
+WHOLE_RUN = Partition(0, 1)
+
+
+class IssuedPart(NamedTuple):
+    """One issued partition of a bill run (the whole run is partition 0 of 1), as a
+    ledger keeps it."""
+
+    #: The partition's index.
+    partition: int
+    #: How many partitions the run was split into.
+    partitions: int
+    #: The digest of the plan that was issued (:func:`custbill.billing.runs.plan_digest`).
+    digest: str
+    #: The numbers of the invoices recorded, in the plan's order.
+    invoices: tuple[str, ...]
+
+
 @attrs.frozen(kw_only=True)
 class BillRunPlan:
     """Everything a bill run of ``bill_cycle`` on ``run_date`` would invoice.
 
     ``carried_in`` holds, per billed account, the earlier suppressed amounts the plan adds to
-    its invoices; issuing the plan checks they are still what is pending.
+    its invoices; issuing the plan checks they are still what is pending.  ``partition`` is
+    the part of the run the plan covers, None for the whole run.
     """
 
     bill_cycle: str
@@ -122,6 +161,7 @@ class BillRunPlan:
     invoices: Sequence[PlannedInvoice] = attrs.field(converter=_invoices)
     skipped: Sequence[SkippedAccount] = attrs.field(converter=_skipped)
     carried_in: Mapping[str, Money] = attrs.field(factory=dict, hash=False)
+    partition: Partition | None = None
 
     def to_records(self) -> list[dict[str, object]]:
         """One plain dict per invoice, ready for ``pandas.DataFrame(plan.to_records())``."""
@@ -182,6 +222,36 @@ class Invoice:
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class PartitionIssued:
+    """What :meth:`custbill.CustomerBilling.issue_next_partition` issued: one partition of
+    a run and the invoices it recorded."""
+
+    partition: Partition
+    invoices: tuple[Invoice, ...]
+
+
+@attrs.frozen(kw_only=True)
+class BillRunStatus:
+    """How far a bill run is issued.
+
+    ``partitions`` is the number of parts the run was split into (1 for a run issued whole,
+    None while no part of it is issued); ``issued`` the indexes of the parts issued so far,
+    ``invoices`` how many invoices they recorded.
+    """
+
+    bill_cycle: str
+    run_date: date
+    partitions: int | None
+    issued: tuple[int, ...]
+    invoices: int
+
+    @property
+    def complete(self) -> bool:
+        """True once every partition of the run is issued."""
+        return self.partitions is not None and len(self.issued) == self.partitions
 
 
 @attrs.frozen(kw_only=True)

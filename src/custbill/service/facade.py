@@ -11,7 +11,9 @@ there are none, so a rejected operation leaves the store as it was.
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,12 +22,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from moneyed import Money
 
-from custbill.errors import StorageError
+from custbill.errors import StorageError, TransactionConflictError
 from custbill.model import (
     AccountCategory,
     BillCycle,
     BillingAccount,
     BillRunPlan,
+    BillRunStatus,
     Change,
     Customer,
     CustomFieldDefinition,
@@ -33,6 +36,8 @@ from custbill.model import (
     DunningPlan,
     NewAccount,
     NewCustomer,
+    Partition,
+    PartitionIssued,
     PaymentTerm,
     Settings,
     Violation,
@@ -44,6 +49,14 @@ from custbill.service._unit import BatchUnit, Context
 from custbill.storage.memory import MemoryStore
 from custbill.storage.protocols import Store, UnitOfWork
 from custbill.summary import AccountSummary, CustomerSummary
+
+#: How many times a call runs when it keeps running into concurrent units of work: enough
+#: for a handful of writers on one row to each get through, few enough that a call under
+#: a storm of conflicts gives up within a fraction of a second.
+ATTEMPTS = 5
+#: The longest pause (seconds) before the second attempt, growing with each attempt; random,
+#: so that two colliding units do not collide again in step.
+PAUSE_S = 0.01
 
 T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
 P = ParamSpec("P")
@@ -79,20 +92,31 @@ class CustomerBilling:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _unit(self) -> UnitOfWork:
-        """The open batch's unit of work (in this thread), or a new one."""
-        current: BatchUnit | None = getattr(self._batch, "unit", None)
-        return current if current is not None else self._store.unit_of_work()
-
     def _run(
         self,
         use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> R:
-        """Run *use_case* over a unit of work of its own (or the batch's)."""
-        with self._unit() as uow:
-            return use_case(uow, self._context, *args, **kwargs)
+        """Run *use_case* over a unit of work of its own (or the batch's).
+
+        A unit of work of its own that ran into a concurrent one
+        (:class:`~custbill.errors.TransactionConflictError`: nothing of it was committed)
+        runs again, after a short random pause, up to :data:`ATTEMPTS` times in all.
+        """
+        batch: BatchUnit | None = getattr(self._batch, "unit", None)
+        if batch is not None:
+            with batch as uow:
+                return use_case(uow, self._context, *args, **kwargs)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self._store.unit_of_work() as uow:
+                    return use_case(uow, self._context, *args, **kwargs)
+            except TransactionConflictError:
+                if attempt == ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, PAUSE_S * attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[CustomerBilling]:
@@ -341,7 +365,12 @@ class CustomerBilling:
     # -- bill runs and the ledger --------------------------------------------------------
 
     def plan_bill_run(
-        self, bill_cycle: str, run_date: date, charges: Mapping[str, Money]
+        self,
+        bill_cycle: str,
+        run_date: date,
+        charges: Mapping[str, Money],
+        *,
+        partition: Partition | None = None,
     ) -> BillRunPlan:
         """Plan the run of *bill_cycle* on *run_date* without recording anything.
 
@@ -350,13 +379,18 @@ class CustomerBilling:
         amounts carried forward from suppressed invoices are added to the billed account's
         (own) invoice.  See the bill-run documentation for the whole behaviour.
 
+        With a *partition*, only the run's part that partition covers is planned: the
+        hierarchies whose top account falls in it, and their charges — *charges* may hold
+        the whole run's, the others are left to the other partitions.
+
         Raises:
             TypeError: arguments of the wrong type (a charge that is not Money, say).
             NotFoundError: no such bill cycle.
             RuleViolationError: ``billing.not_a_bill_date``, ``billing.charge_not_billable``,
-                ``billing.charge_currency_mismatch`` — every one found.
+                ``billing.charge_currency_mismatch``, ``billing.partition_invalid`` — every
+                one found.
         """
-        return self._run(ledger.plan_bill_run, bill_cycle, run_date, charges)
+        return self._run(ledger.plan_bill_run, bill_cycle, run_date, charges, partition)
 
     def issue_bill_run(self, plan: BillRunPlan) -> tuple[Invoice, ...]:
         """Record the plan's invoices, once.
@@ -364,14 +398,42 @@ class CustomerBilling:
         Every invoice that is not suppressed is recorded with a generated number
         (``I-000001``…) against its billed account; suppressed totals become the billed
         accounts' carried-forward amounts.  A run is identified by its bill cycle and run
-        date: issuing it again — from the same plan or another, sequentially or
-        concurrently — records nothing and returns the invoices recorded the first time.
+        date (and a plan of a partition by its partition): issuing the same plan again —
+        sequentially or concurrently — records nothing and returns the invoices recorded
+        the first time.
 
         Raises:
             ConflictError: the carried-forward amounts changed since the plan was made
-                (plan again).
+                (plan again); the run was issued from a different plan (other charges,
+                accounts changed since: the invoices would differ); the run was split into
+                another number of partitions.
         """
         return self._run(ledger.issue_bill_run, plan)
+
+    def issue_next_partition(
+        self, bill_cycle: str, run_date: date, charges: Mapping[str, Money], *, partitions: int
+    ) -> PartitionIssued | None:
+        """Take a part of the run split into *partitions* that no other worker has taken,
+        plan it and issue it — or return None when every part is issued or taken.
+
+        Each worker (a process, a machine, a job of a queue) calls this in a loop with the
+        same arguments until it returns None; :meth:`bill_run_status` then tells whether
+        the whole run is issued.  A part is held by one worker at a time and issued in one
+        transaction: a worker that dies mid-part leaves nothing of it, and the part is
+        taken by the next call.  On the PostgreSQL store workers issue parts at the same
+        time; on the SQLite and memory stores, one after another.
+
+        Raises:
+            TypeError, NotFoundError, RuleViolationError: as :meth:`plan_bill_run`
+                (``billing.partition_invalid`` for a count out of range).
+            ConflictError: the run was split into another number of partitions, or issued
+                from another plan.
+        """
+        return self._run(ledger.issue_next_partition, bill_cycle, run_date, charges, partitions)
+
+    def bill_run_status(self, bill_cycle: str, run_date: date) -> BillRunStatus:
+        """How far the run of *bill_cycle* on *run_date* is issued."""
+        return self._run(ledger.bill_run_status, bill_cycle, run_date)
 
     def record_payment(
         self, account_number: str, amount: Money, received_on: date, reference: str | None = None

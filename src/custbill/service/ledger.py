@@ -9,15 +9,43 @@ from decimal import Decimal
 from functools import partial
 from typing import TypeVar
 
+import attrs
 from moneyed import Money
 
-from custbill.billing.plan import plan_run
+from custbill.billing.plan import check_run_date, plan_run
 from custbill.billing.plan_rows import Declined, plan_rows
 from custbill.billing.pooling import allocate, subtree
+from custbill.billing.runs import (
+    charges_in,
+    check_partition,
+    partition_of,
+    plan_digest,
+    rows_in,
+    run_name,
+    top_of,
+)
 from custbill.errors import ConflictError, NotFoundError, RuleViolationError
-from custbill.model import BillCycle, BillingAccount, BillRunPlan, PaymentTerm, Violation
-from custbill.model.billing import Adjustment, Invoice, Payment, PoolResult
+from custbill.model import (
+    BillCycle,
+    BillingAccount,
+    BillRunPlan,
+    PaymentTerm,
+    PlannedInvoice,
+    Violation,
+)
+from custbill.model.billing import (
+    WHOLE_RUN,
+    Adjustment,
+    BillRunStatus,
+    Invoice,
+    IssuedPart,
+    Partition,
+    PartitionIssued,
+    Payment,
+    PoolResult,
+)
 from custbill.model.enums import AdjustmentKind
+from custbill.model.plan_row import RESPONSIBLE, PlanRow
 from custbill.rules import violation
 from custbill.service._unit import Context, account_of, raise_if, require, require_date
 from custbill.storage.protocols import PlanRowSource, UnitOfWork
@@ -36,17 +64,27 @@ def check_charges(charges: Mapping[str, Money]) -> None:
 
 
 def plan_bill_run(
-    uow: UnitOfWork, ctx: Context, bill_cycle: str, run_date: date, charges: Mapping[str, Money]
+    uow: UnitOfWork,
+    ctx: Context,
+    bill_cycle: str,
+    run_date: date,
+    charges: Mapping[str, Money],
+    partition: Partition | None = None,
 ) -> BillRunPlan:
-    """Plan a run; see :meth:`custbill.CustomerBilling.plan_bill_run`.
+    """Plan a run, or one partition of it; see :meth:`custbill.CustomerBilling.plan_bill_run`.
 
     A store that keeps plan rows (:class:`~custbill.storage.protocols.PlanRowSource`) is
     planned from them (:mod:`custbill.billing.plan_rows`); any other store, and any run the
     row planner declines, from the accounts (:func:`~custbill.billing.plan.plan_run`).
+    A partition is planned from its own accounts and charges (:mod:`custbill.billing.runs`).
     """
     require(bill_cycle, str, "bill_cycle")
     require_date(run_date, "run_date")
     check_charges(charges)
+    if partition is not None:
+        require(partition, Partition, "partition")
+        raise_if(check_partition(partition))
+    part = partition or WHOLE_RUN
     cycle = uow.catalog.get(BillCycle, bill_cycle)
     if cycle is None:
         raise NotFoundError("bill cycle", bill_cycle)
@@ -55,44 +93,71 @@ def plan_bill_run(
     pending = uow.ledger.pending_amounts()
     settings = ctx.lookup(uow).settings
     if isinstance(accounts, PlanRowSource):
+        rows = accounts.plan_rows(bill_cycle)
         plan = plan_rows(
             cycle,
             run_date,
-            accounts.plan_rows(bill_cycle),
-            charges,
+            rows_in(rows, part),
+            charges_in(charges, part, partial(_responsible_in_rows, rows.row_of)),
             account=accounts.get,
             payment_term=terms,
             pending=pending,
             settings=settings,
         )
         if not isinstance(plan, Declined):
-            return plan
+            return plan if partition is None else attrs.evolve(plan, partition=partition)
 
     def primary_email(number: str) -> str | None:
         customer = uow.customers.get(number)
         return None if customer is None or customer.erased else customer.primary_email
 
+    def responsible_of(number: str) -> str | None:  # on this cycle, as rows answer
+        found = accounts.get(number)
+        return found.responsible_account if found and found.bill_cycle == bill_cycle else None
+
     on_cycle = (account_of(uow, n) for n in accounts.on_bill_cycle(bill_cycle))
-    return plan_run(
+    memo: dict[str, str] = {}
+    plan = plan_run(
         cycle,
         run_date,
-        on_cycle,
-        charges,
+        (
+            a
+            for a in on_cycle
+            if partition_of(top_of(a.number, responsible_of, memo), part.count) == part.index
+        ),
+        charges_in(charges, part, responsible_of),
         account=accounts.get,
         primary_email=primary_email,
         payment_term=terms,
         pending=pending,
         settings=settings,
     )
+    return plan if partition is None else attrs.evolve(plan, partition=partition)
+
+
+def _responsible_in_rows(row_of: Callable[[str], PlanRow | None], number: str) -> str | None:
+    row = row_of(number)
+    return None if row is None else row[RESPONSIBLE]
 
 
 def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[Invoice, ...]:
-    """Record a plan's invoices, once; see :meth:`custbill.CustomerBilling.issue_bill_run`."""
+    """Record a plan's invoices, once; see :meth:`custbill.CustomerBilling.issue_bill_run`.
+
+    The plan's part of the run (the whole run is part 0 of 1) is held while it is issued;
+    a part issued already gives back its invoices when the plan is the one that was issued
+    (equal :func:`~custbill.billing.runs.plan_digest`), and ConflictError otherwise.
+    """
     require(plan, BillRunPlan, "plan")
+    part = plan.partition or WHOLE_RUN
+    raise_if(check_partition(part, "plan.partition"))
     ledger = uow.ledger
-    issued = ledger.run(plan.bill_cycle, plan.run_date)
-    if issued is not None:
-        return tuple(i for n in issued if (i := ledger.invoice(n)) is not None)
+    cycle, run_date = plan.bill_cycle, plan.run_date
+    count = ledger.open_run(cycle, run_date, part.count)
+    if count != part.count:
+        raise ConflictError(run_name(cycle, run_date), part.count, count, what="partition count")
+    digest = plan_digest(plan)
+    if ledger.claim_part(cycle, run_date, part.index) is None:
+        return _issued_before(uow, plan, part, digest)
     billed = sorted({i.billed_account for i in plan.invoices})
     for number in billed:
         now, then = ledger.pending(number), plan.carried_in.get(number)
@@ -109,7 +174,7 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
             continue
         invoice = Invoice(
             number=f"I-{uow.next_number('invoice'):06d}",
-            bill_cycle=plan.bill_cycle,
+            bill_cycle=cycle,
             billed_account=planned.billed_account,
             accounts=planned.accounts,
             total=planned.total,
@@ -122,9 +187,97 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
     for number in billed:
         amount = carried.get(number)
         ledger.set_pending(number, amount if amount and amount.amount else None)
-    ledger.record_run(plan.bill_cycle, plan.run_date, tuple(i.number for i in recorded))
+    numbers = tuple(i.number for i in recorded)
+    ledger.record_part(cycle, run_date, IssuedPart(part.index, part.count, digest, numbers))
     uow.commit()
     return tuple(recorded)
+
+
+def _issued_before(
+    uow: UnitOfWork, plan: BillRunPlan, part: Partition, digest: str
+) -> tuple[Invoice, ...]:
+    """The invoices of *part* of the plan's run, issued before: when the plan is the one
+    issued (its *digest*; for a run issued before digests were kept, equal invoices),
+    else ConflictError naming the run."""
+    ledger = uow.ledger
+    issued = next(
+        p for p in ledger.run_parts(plan.bill_cycle, plan.run_date) if p.partition == part.index
+    )
+    recorded = tuple(i for n in issued.invoices if (i := ledger.invoice(n)) is not None)
+    same = issued.digest == digest or (
+        not issued.digest
+        and [_fields(i) for i in recorded]
+        == [_fields(i) for i in plan.invoices if not i.suppressed]
+    )
+    if not same:
+        raise ConflictError(
+            run_name(plan.bill_cycle, plan.run_date, part),
+            digest[:12],
+            issued.digest[:12] or "(not kept)",
+            what="digest of the issued plan",
+        )
+    return recorded
+
+
+def _fields(invoice: Invoice | PlannedInvoice) -> tuple[object, ...]:
+    return (
+        invoice.billed_account,
+        invoice.accounts,
+        invoice.total,
+        invoice.invoice_date,
+        invoice.due_date,
+        invoice.auto_pay_date,
+    )
+
+
+def issue_next_partition(
+    uow: UnitOfWork,
+    ctx: Context,
+    bill_cycle: str,
+    run_date: date,
+    charges: Mapping[str, Money],
+    partitions: int,
+) -> PartitionIssued | None:
+    """Plan and issue a part of a split run that no worker has taken; see
+    :meth:`custbill.CustomerBilling.issue_next_partition`."""
+    require(bill_cycle, str, "bill_cycle")
+    require_date(run_date, "run_date")
+    require(partitions, int, "partitions")
+    check_charges(charges)
+    raise_if(check_partition(Partition(0, partitions), "partitions"))
+    cycle = uow.catalog.get(BillCycle, bill_cycle)
+    if cycle is None:
+        raise NotFoundError("bill cycle", bill_cycle)
+    raise_if(check_run_date(cycle, run_date))
+    ledger = uow.ledger
+    count = ledger.open_run(bill_cycle, run_date, partitions)
+    if count != partitions:
+        raise ConflictError(
+            run_name(bill_cycle, run_date), partitions, count, what="partition count"
+        )
+    uow.commit()  # every worker sees the run's parts before any is held
+    index = ledger.claim_part(bill_cycle, run_date, None)
+    if index is None:
+        return None
+    partition = Partition(index, count)
+    plan = plan_bill_run(uow, ctx, bill_cycle, run_date, charges, partition)
+    return PartitionIssued(partition=partition, invoices=issue_bill_run(uow, ctx, plan))
+
+
+def bill_run_status(
+    uow: UnitOfWork, ctx: Context, bill_cycle: str, run_date: date
+) -> BillRunStatus:
+    """How far a run is issued; see :meth:`custbill.CustomerBilling.bill_run_status`."""
+    require(bill_cycle, str, "bill_cycle")
+    require_date(run_date, "run_date")
+    parts = uow.ledger.run_parts(bill_cycle, run_date)
+    return BillRunStatus(
+        bill_cycle=bill_cycle,
+        run_date=run_date,
+        partitions=parts[0].partitions if parts else None,
+        issued=tuple(p.partition for p in parts),
+        invoices=sum(len(p.invoices) for p in parts),
+    )
 
 
 def _check_amount(account: BillingAccount, amount: Money, on: date) -> None:

@@ -13,21 +13,23 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from custbill.errors import StorageError
+from custbill.storage._sql_ledger import SQLLedger
+from custbill.storage._sql_plan import fill_plan_columns
 from custbill.storage._sql_repositories import (
     SQLAccounts,
     SQLCatalog,
     SQLCustomers,
     SQLHistory,
-    SQLLedger,
     SQLSettings,
 )
-from custbill.storage._sql_writes import Database, Savepoint, Writes
+from custbill.storage._sql_writes import Database, Dialect, Execute, Savepoint, Writes
 
-#: The schema, as numbered migrations.  ``{text}`` is the dialect's text type (with a
-#: byte-wise collation, so that ordering and prefix ranges follow code points) and
-#: ``{serial}`` its auto-incrementing integer key; ``{without_rowid}`` keeps a table of
-#: short rows in its primary key alone where the dialect can.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+#: The schema, as numbered migrations: statements, and steps in Python that fill new
+#: columns from the records.  ``{text}`` is the dialect's text type (with a byte-wise
+#: collation, so that ordering and prefix ranges follow code points) and ``{serial}`` its
+#: auto-incrementing integer key; ``{without_rowid}`` keeps a table of short rows in its
+#: primary key alone where the dialect can.
+MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
     (
         "CREATE TABLE customers (number {text} PRIMARY KEY, external_number {text},"
         " name_key {text} NOT NULL, number_key {text} NOT NULL, external_key {text},"
@@ -67,12 +69,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE runs (bill_cycle {text} NOT NULL, run_date {text} NOT NULL,"
         " invoices TEXT NOT NULL, PRIMARY KEY (bill_cycle, run_date))",
     ),
+    (
+        # runs in parts that workers claim; a run issued before parts existed is its part
+        # 0 of 1, with an empty digest (see custbill.service.ledger._issued_before)
+        "CREATE TABLE run_parts (bill_cycle {text} NOT NULL, run_date {text} NOT NULL,"
+        " part INTEGER NOT NULL, parts INTEGER NOT NULL, digest TEXT, invoices TEXT,"
+        " PRIMARY KEY (bill_cycle, run_date, part))",
+        "INSERT INTO run_parts (bill_cycle, run_date, part, parts, digest, invoices)"
+        " SELECT bill_cycle, run_date, 0, 1, '', invoices FROM runs",
+        "DROP TABLE runs",
+        # what planning a run needs of an account, in columns (custbill.model.plan_row)
+        "ALTER TABLE accounts ADD COLUMN deactivated INTEGER",
+        "ALTER TABLE accounts ADD COLUMN start_date TEXT",
+        "ALTER TABLE accounts ADD COLUMN invoice_currency TEXT",
+        "ALTER TABLE accounts ADD COLUMN minimum TEXT",
+        "ALTER TABLE accounts ADD COLUMN profile TEXT",
+        "ALTER TABLE customers ADD COLUMN primary_email TEXT",
+        fill_plan_columns,
+    ),
 )
 
 
 def migrate(
-    transaction: LockedTransaction,
-    execute: Callable[[str], object],
+    transaction: Transaction,
+    execute: Execute,
     dialect: Mapping[str, str],
     *,
     version: Callable[[], int],
@@ -83,7 +103,7 @@ def migrate(
 
     Args:
         transaction: the store's transaction for the migration.
-        execute: runs one statement.
+        execute: runs one statement (``?`` placeholders) with its parameters.
         dialect: the values of the placeholders in :data:`MIGRATIONS` (``{text}``, …).
         version: reads the schema version of the database (0 for a new one).
         record: writes the new schema version after each migration.
@@ -98,10 +118,13 @@ def migrate(
         for number, statements in enumerate(MIGRATIONS, start=1):
             if number > current:
                 for statement in statements:
-                    execute(statement.format(**dialect))
+                    if isinstance(statement, str):
+                        execute(statement.format(**dialect), ())
+                    else:
+                        statement(execute)
                 record(number)
         transaction.commit()
-    except transaction.errors as exc:
+    except (StorageError, transaction.errors) as exc:
         raise StorageError(f"cannot migrate {what}: {exc}") from exc
     finally:
         transaction.end()
@@ -115,20 +138,27 @@ class SQLUnitOfWork:
     """
 
     def __init__(
-        self, db: Database, transaction: Transaction, catalog_cache: dict[tuple[type, str], Any]
+        self,
+        db: Database,
+        transaction: Transaction,
+        catalog_cache: dict[tuple[type, str], Any],
+        dialect: Dialect,
+        *,
+        numbers: Callable[[str], int] | None = None,
     ) -> None:
         self.db = Writes(db)
+        self.numbers = numbers
         self.transaction = transaction
         # number_taken's memory for this transaction: numbers given to customers or
         # accounts, and per number shape the number above which the shape was found free
         self._added: set[str] = set()
         self._free: dict[tuple[str, int], str] = {}
         self.customers = SQLCustomers(self.db, self._added)
-        self.accounts = SQLAccounts(self.db, self._added)
+        self.accounts = SQLAccounts(self.db, self._added, dialect)
         self.catalog = SQLCatalog(self.db, catalog_cache)
         self.settings = SQLSettings(self.db)
         self.history = SQLHistory(self.db)
-        self.ledger = SQLLedger(self.db)
+        self.ledger = SQLLedger(self.db, dialect)
         self._sequences: dict[str, int] = {}  # sequence values counted in this transaction
 
     def __enter__(self) -> SQLUnitOfWork:
@@ -156,10 +186,13 @@ class SQLUnitOfWork:
     def next_number(self, kind: str) -> int:
         """Next value of a sequence (committed with the unit of work's other writes).
 
-        A unit of work holds the store's write lock, so nobody else moves a sequence while
-        it runs: the value is read once per transaction, counted here and written back at
-        commit (a batch of creations costs one statement per sequence, not one per number).
+        The store's own sequences when it has them (*numbers*).  Otherwise the unit of work
+        holds the store's write lock, so nobody else moves a sequence while it runs: the
+        value is read once per transaction, counted here and written back at commit (a
+        batch of creations costs one statement per sequence, not one per number).
         """
+        if self.numbers is not None:
+            return self.numbers(kind)
         value = self._sequences.get(kind)
         if value is None:
             row = self.db.one("SELECT value FROM sequences WHERE name = ?", (kind,))
@@ -317,6 +350,9 @@ class LockedTransaction:
 
 class Transaction(Protocol):
     """How a store begins, commits and ends the transaction of a unit of work."""
+
+    #: The driver's errors.
+    errors: type[Exception]
 
     def begin(self) -> None:
         """Start the transaction (waiting for other writers as the store does)."""

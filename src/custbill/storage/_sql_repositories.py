@@ -8,11 +8,9 @@ them to its driver.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
-from typing import Any, TypeVar
-
-from moneyed import Money
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
 
 from custbill.errors import ConflictError
 from custbill.model import (
@@ -27,14 +25,13 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
-from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.plan_row import PlanRows
 from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
-from custbill.storage._sql_writes import Database, Writes
+from custbill.storage._sql_plan import customer_email, plan_columns, plan_rows
+from custbill.storage._sql_writes import Database, Dialect, Writes
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
-
-R = TypeVar("R", Invoice, Payment, Adjustment)
 
 
 def _prefix_range(word: str) -> tuple[str, str]:
@@ -101,7 +98,7 @@ class SQLCustomers:
         self.added.add(customer.number)
         self.db.insert(
             "INSERT INTO customers (number, external_number, name_key, number_key, external_key,"
-            " version, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " version, primary_email, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     customer.number,
@@ -110,6 +107,7 @@ class SQLCustomers:
                     normalise(customer.number),
                     _key(customer.external_number),
                     customer.version,
+                    customer_email(customer),
                     to_json(customer),
                 )
             ],
@@ -122,12 +120,13 @@ class SQLCustomers:
         )
         changed = self.db.run(
             "UPDATE customers SET external_number = ?, name_key = ?, external_key = ?,"
-            " version = ?, data = ? WHERE number = ? AND version = ?",
+            " version = ?, primary_email = ?, data = ? WHERE number = ? AND version = ?",
             (
                 customer.external_number,
                 customer.name.casefold(),
                 _key(customer.external_number),
                 customer.version,
+                customer_email(customer),
                 to_json(customer),
                 customer.number,
                 customer.version - 1,
@@ -166,9 +165,11 @@ class SQLCustomers:
 
 
 class SQLAccounts:
-    def __init__(self, db: Writes, added: set[str]) -> None:
+    def __init__(self, db: Writes, added: set[str], dialect: Dialect) -> None:
         self.db = db
         self.added = added  # numbers given in this transaction (see number_taken)
+        self.dialect = dialect
+        self.hierarchy_held = -1  # the Writes generation (transaction) holding the lock
 
     def get(self, number: str) -> BillingAccount | None:
         row = self.db.one("SELECT data FROM accounts WHERE number = ?", (number,))
@@ -178,8 +179,9 @@ class SQLAccounts:
         self.added.add(account.number)
         self.db.insert(
             "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
-            " bill_cycle, number_key, external_key, version, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " bill_cycle, number_key, external_key, version, deactivated, start_date,"
+            " invoice_currency, minimum, profile, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     account.number,
@@ -191,6 +193,7 @@ class SQLAccounts:
                     normalise(account.number),
                     _key(account.external_number),
                     account.version,
+                    *plan_columns(account),
                     to_json(account),
                 )
             ],
@@ -199,7 +202,8 @@ class SQLAccounts:
     def update(self, account: BillingAccount) -> None:
         changed = self.db.run(
             "UPDATE accounts SET customer = ?, external_number = ?, responsible = ?,"
-            " parent = ?, bill_cycle = ?, external_key = ?, version = ?, data = ?"
+            " parent = ?, bill_cycle = ?, external_key = ?, version = ?, deactivated = ?,"
+            " start_date = ?, invoice_currency = ?, minimum = ?, profile = ?, data = ?"
             " WHERE number = ? AND version = ?",
             (
                 account.customer,
@@ -209,6 +213,7 @@ class SQLAccounts:
                 account.bill_cycle,
                 _key(account.external_number),
                 account.version,
+                *plan_columns(account),
                 to_json(account),
                 account.number,
                 account.version - 1,
@@ -243,6 +248,12 @@ class SQLAccounts:
     def in_chain(self, number: str, start: str, hierarchy: Hierarchy) -> bool:
         if number == start:
             return True
+        lock = self.dialect.hierarchy_lock
+        if lock is not None and self.hierarchy_held != self.db.generation:
+            # two writers checking links at once could each close half of a cycle: the
+            # second walks after the first committed
+            self.db.one(lock)
+            self.hierarchy_held = self.db.generation
         column = "responsible" if hierarchy == "responsible" else "parent"
         # UNION (not UNION ALL) drops repeats, so a cycle stored past the rules ends the walk
         row = self.db.one(
@@ -255,6 +266,11 @@ class SQLAccounts:
 
     def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
         return self._numbers("bill_cycle", bill_cycle)
+
+    def plan_rows(self, bill_cycle: str) -> PlanRows:
+        """The plan rows of the cycle's accounts, read from their columns in one query
+        (:class:`~custbill.storage.protocols.PlanRowSource`): no record is decoded."""
+        return plan_rows(self.db, bill_cycle)
 
     def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
         return _search(self.db, _ACCOUNT_WORD, words, limit)
@@ -363,80 +379,3 @@ class SQLHistory:
                 " WHERE number = ? AND field = ?",
                 (mask, mask, number, field),
             )
-
-
-class SQLLedger:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def _add(self, record: Invoice | Payment | Adjustment, account: str) -> None:
-        self.db.run(
-            "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
-            (record.number, account, type(record).__name__, to_json(record)),
-        )
-
-    def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
-        rows = self.db.all(
-            "SELECT data FROM ledger WHERE account = ? AND kind = ? ORDER BY seq",
-            (account, kind.__name__),
-        )
-        return tuple(from_json(kind, r[0]) for r in rows)
-
-    def invoice(self, number: str) -> Invoice | None:
-        row = self.db.one(
-            "SELECT data FROM ledger WHERE number = ? AND kind = 'Invoice'", (number,)
-        )
-        return None if row is None else from_json(Invoice, row[0])
-
-    def add_invoice(self, invoice: Invoice) -> None:
-        self._add(invoice, invoice.billed_account)
-
-    def invoices_of(self, account: str) -> tuple[Invoice, ...]:
-        return self._of(account, Invoice)
-
-    def add_payment(self, payment: Payment) -> None:
-        self._add(payment, payment.account)
-
-    def payments_of(self, account: str) -> tuple[Payment, ...]:
-        return self._of(account, Payment)
-
-    def add_adjustment(self, adjustment: Adjustment) -> None:
-        self._add(adjustment, adjustment.account)
-
-    def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
-        return self._of(account, Adjustment)
-
-    def pending(self, account: str) -> Money | None:
-        row = self.db.one("SELECT data FROM pending WHERE account = ?", (account,))
-        if row is None:
-            return None
-        amount, currency = row[0].split()
-        return Money(amount, currency)
-
-    def pending_amounts(self) -> Mapping[str, Money]:
-        found = {}
-        for account, data in self.db.all("SELECT account, data FROM pending"):
-            amount, currency = data.split()
-            found[account] = Money(amount, currency)
-        return found
-
-    def set_pending(self, account: str, amount: Money | None) -> None:
-        self.db.run("DELETE FROM pending WHERE account = ?", (account,))
-        if amount is not None:
-            self.db.run(
-                "INSERT INTO pending (account, data) VALUES (?, ?)",
-                (account, f"{amount.amount} {amount.currency.code}"),
-            )
-
-    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
-        row = self.db.one(
-            "SELECT invoices FROM runs WHERE bill_cycle = ? AND run_date = ?",
-            (bill_cycle, run_date.isoformat()),
-        )
-        return None if row is None else tuple(n for n in row[0].split(",") if n)
-
-    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
-        self.db.run(
-            "INSERT INTO runs (bill_cycle, run_date, invoices) VALUES (?, ?, ?)",
-            (bill_cycle, run_date.isoformat(), ",".join(invoices)),
-        )

@@ -7,10 +7,26 @@ Shared by the SQLite and PostgreSQL stores.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from custbill.errors import StorageError
+
+#: Runs one statement (``?`` placeholders) with its parameters; returns a cursor.
+Execute = Callable[[str, Sequence[Any]], Any]
+
+
+class Dialect(NamedTuple):
+    """What differs between the SQL stores' statements."""
+
+    #: Appended to a SELECT to hold its rows until the transaction ends (empty where the
+    #: whole database is held by a writing transaction, as on SQLite).
+    lock: str
+    #: The same, skipping rows another transaction holds.
+    lock_skipping: str
+    #: A statement that holds, until the transaction ends, the right to walk a hierarchy
+    #: and link accounts (None where a writing transaction holds the whole database).
+    hierarchy_lock: str | None = None
 
 
 class Database(Protocol):
@@ -30,6 +46,11 @@ class Database(Protocol):
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Execute a statement once per row of parameters."""
+        ...
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query, fetched a batch at a time as they are read (the
+        transaction must stay open until the last is read)."""
         ...
 
 
@@ -185,3 +206,7 @@ class Writes:
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.flush()
         self.db.many(sql, rows)
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        self.flush()
+        return self.db.stream(sql, params)

@@ -39,7 +39,7 @@ from custbill.model import (
 from custbill.model.billing import Invoice
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
 from custbill.storage.cycle_rows import CycleRows
-from custbill.storage.memory_logs import Entry, MemoryHistory, MemoryLedger, Undo
+from custbill.storage.memory_logs import Entry, MemoryHistory, MemoryLedger, MemoryRun, Undo
 from custbill.storage.memory_search import CustomerSearch, intersect
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
@@ -127,7 +127,7 @@ class MemoryStore:
         self.invoices: dict[str, Invoice] = {}
         self.entries: dict[str, dict[type, list[Any]]] = {}  # account -> kind -> records
         self.pending: dict[str, Money] = {}
-        self.runs: dict[tuple[str, date], tuple[str, ...]] = {}
+        self.runs: dict[tuple[str, date], MemoryRun] = {}
         self.sequences: dict[str, int] = {}
         self.closed = False
         #: The undo log of the unit of work holding the lock.

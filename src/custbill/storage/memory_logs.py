@@ -9,18 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from moneyed import Money
 
 from custbill.model import Change
-from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
 
 R = TypeVar("R", Invoice, Payment, Adjustment)
 #: A history entry as stored: (at, field, old, new).
 Entry = tuple[datetime, str, str | None, str | None]
 #: A step of the undo log.
 Undo = Callable[[], None]
+
+
+class MemoryRun(NamedTuple):
+    """An opened bill run: how many parts it has, and those issued by index."""
+
+    partitions: int
+    parts: dict[int, IssuedPart]
 
 
 class MemoryState(Protocol):
@@ -33,7 +40,7 @@ class MemoryState(Protocol):
     #: Account -> kind of record -> the records, oldest first.
     entries: dict[str, dict[type, list[Any]]]
     pending: dict[str, Money]
-    runs: dict[tuple[str, date], tuple[str, ...]]
+    runs: dict[tuple[str, date], MemoryRun]
 
 
 class MemoryHistory:
@@ -160,10 +167,27 @@ class MemoryLedger:
 
         self.store.undo.append(undo)
 
-    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
-        return self.store.runs.get((bill_cycle, run_date))
-
-    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
+    def open_run(self, bill_cycle: str, run_date: date, partitions: int) -> int:
         key = (bill_cycle, run_date)
-        self.store.runs[key] = invoices
+        run = self.store.runs.get(key)
+        if run is not None:
+            return run.partitions
+        self.store.runs[key] = MemoryRun(partitions, {})
         self.store.undo.append(lambda: self.store.runs.__delitem__(key))
+        return partitions
+
+    def claim_part(self, bill_cycle: str, run_date: date, partition: int | None) -> int | None:
+        # units of work take turns on the store's lock: no part is ever held by another
+        run = self.store.runs[(bill_cycle, run_date)]
+        if partition is not None:
+            return None if partition in run.parts else partition
+        return next((i for i in range(run.partitions) if i not in run.parts), None)
+
+    def run_parts(self, bill_cycle: str, run_date: date) -> tuple[IssuedPart, ...]:
+        run = self.store.runs.get((bill_cycle, run_date))
+        return () if run is None else tuple(run.parts[i] for i in sorted(run.parts))
+
+    def record_part(self, bill_cycle: str, run_date: date, part: IssuedPart) -> None:
+        parts = self.store.runs[(bill_cycle, run_date)].parts
+        parts[part.partition] = part
+        self.store.undo.append(lambda: parts.__delitem__(part.partition))

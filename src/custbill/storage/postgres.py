@@ -1,43 +1,130 @@
-"""A store on a PostgreSQL server, shared by several application servers.
+"""A store on a PostgreSQL server, shared by several application servers and workers.
 
-Needs psycopg 3 (``pip install custbill[postgres]``).  The schema is the SQLite store's,
-with byte-wise (``"C"``) collation on text keys so that ordering and prefix search are the
-same everywhere, and is migrated when the store opens (table ``custbill_schema``).
+Needs psycopg 3 and its pool (``pip install custbill[postgres]``).  The schema is the
+SQLite store's, with byte-wise (``"C"``) collation on text keys so that ordering and prefix
+search are the same everywhere, and is migrated when the store opens (table
+``custbill_schema``; stores opening at once migrate one after another).
 
-Every unit of work is one transaction that first takes a transaction-scoped advisory lock:
-units of work are serialised across every application server, and a row's version is still
-checked on every update.  Committed transactions are as durable as the server makes them.
+How units of work run side by side:
+
+* Each unit of work is one transaction at PostgreSQL's default isolation (READ COMMITTED)
+  on a connection of the store's pool, so threads of one application server, and every
+  application server, work in parallel.  Reads take no lock: each statement reads a
+  snapshot of what was committed.
+* Writes rely on row versions (an update names the version it read:
+  :class:`~custbill.ConflictError` when another writer got there first), on the unique
+  keys of numbers, on row locks (a bill run's part is held with ``FOR UPDATE``, and
+  workers looking for a part skip the held ones with ``SKIP LOCKED``), and on one
+  transaction-scoped advisory lock taken only by units that walk a hierarchy to check a new
+  link, so two writers cannot close a cycle from both ends.
+* Numbers come from PostgreSQL sequences (one per kind, ``custbill_seq_<kind>``): they
+  never repeat and never wait, and a unit of work that rolls back leaves a gap.
+* A serialization failure, a deadlock or a key another unit inserted first raises
+  :class:`~custbill.errors.TransactionConflictError`; the facade runs the call again, up
+  to :data:`custbill.service.facade.ATTEMPTS` times in all.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from custbill.errors import StorageError
-from custbill.storage._sql import LockedTransaction, SQLUnitOfWork, migrate
+from custbill.errors import StorageError, TransactionConflictError
+from custbill.storage._sql import SQLUnitOfWork, migrate
+from custbill.storage._sql_writes import Dialect
 
 _DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY", "without_rowid": ""}
-#: The advisory lock key units of work take (an arbitrary constant: "custbill").
-LOCK_KEY = 0x637573746269
+_LOCKS = Dialect(
+    lock=" FOR UPDATE",
+    lock_skipping=" FOR UPDATE SKIP LOCKED",
+    hierarchy_lock="SELECT pg_advisory_xact_lock(6527815217378830700)",
+)
+#: The advisory lock a migration holds (an arbitrary constant: "custbill").
+MIGRATION_LOCK_KEY = 0x637573746269
+#: Connections a store keeps at most: the threads of one process that can run units of
+#: work at once.  psycopg_pool's default; PostgreSQL's default ``max_connections`` (100)
+#: then serves about ten application servers.
+POOL_SIZE = 10
+#: Seconds to wait for a connection from the pool (or for the server, when opening).
+CONNECT_TIMEOUT = 30.0
+#: Rows a streamed query (a bill run's plan rows) fetches from the server at a time.
+STREAM_ROWS = 5_000
+#: SQLSTATEs of a transaction that ran into another: serialization failure, deadlock,
+#: unique violation (a number another unit inserted first).  Running again resolves them.
+RETRY_STATES = frozenset({"40001", "40P01", "23505"})
+_SEQUENCE_KIND = re.compile(r"[a-z_]{1,40}")
 
 
 def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+class _Transaction:
+    """The transaction of one unit of work, on a connection held from the pool from
+    :meth:`begin` to :meth:`end` and started lazily (again after a commit)."""
+
+    def __init__(self, store: PostgresStore, begin_sql: Sequence[str] = ("BEGIN",)) -> None:
+        self.store = store
+        self.begin_sql = begin_sql
+        self.errors = store.errors
+        self.connection: Any = None
+        self.active = False
+
+    def fail(self, exc: Exception, doing: str) -> StorageError | TransactionConflictError:
+        """The custbill error for a driver error raised while *doing* something."""
+        state = getattr(exc, "sqlstate", None)
+        if state in RETRY_STATES:
+            return TransactionConflictError(f"{doing}: {exc}")
+        return StorageError(f"{doing}: {exc}")
+
+    def ensure(self) -> None:
+        if not self.active:
+            try:
+                for sql in self.begin_sql:
+                    self.connection.execute(sql)
+            except self.store.errors as exc:
+                raise self.fail(exc, "cannot start a transaction") from exc
+            self.active = True
+
+    def begin(self) -> None:
+        try:
+            self.connection = self.store.pool.getconn(timeout=self.store.timeout)
+        except self.store.pool_errors as exc:
+            raise StorageError(f"no connection to the server: {exc}") from exc
+
+    def commit(self) -> None:
+        if self.active:
+            self.active = False
+            try:
+                self.connection.execute("COMMIT")
+            except self.store.errors as exc:
+                raise self.fail(exc, "commit failed") from exc
+
+    def end(self) -> None:
+        connection, self.connection = self.connection, None
+        try:
+            if self.active and connection is not None:
+                connection.execute("ROLLBACK")
+        except self.store.errors:
+            pass  # the connection is broken: the pool replaces it, the work is gone
+        finally:
+            self.active = False
+            if connection is not None:
+                self.store.pool.putconn(connection)
+
+
 class _Database:
-    def __init__(self, store: PostgresStore, transaction: LockedTransaction) -> None:
+    def __init__(self, store: PostgresStore, transaction: _Transaction) -> None:
         self.store = store
         self.transaction = transaction
 
     def _execute(self, sql: str, params: Sequence[Any]) -> Any:
         self.transaction.ensure()
         try:
-            return self.store.connection.execute(_pg(sql), params)
+            return self.transaction.connection.execute(_pg(sql), params)
         except self.store.errors as exc:
-            raise StorageError(f"{exc} in {sql.split()[0]} statement") from exc
+            raise self.transaction.fail(exc, f"{sql.split()[0]} statement") from exc
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self._execute(sql, params).fetchone()
@@ -55,10 +142,43 @@ class _Database:
         if not rows:
             return
         try:
-            with self.store.connection.cursor() as cursor:
+            with self.transaction.connection.cursor() as cursor:
                 cursor.executemany(_pg(sql), rows)
         except self.store.errors as exc:
-            raise StorageError(str(exc)) from exc
+            raise self.transaction.fail(exc, f"{sql.split()[0]} statements") from exc
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows from a server-side cursor, :data:`STREAM_ROWS` at a time."""
+        self.transaction.ensure()
+        try:
+            with self.transaction.connection.cursor(name="custbill_stream") as cursor:
+                cursor.itersize = STREAM_ROWS
+                cursor.execute(_pg(sql), params)
+                yield from cursor
+        except self.store.errors as exc:
+            raise self.transaction.fail(exc, "streamed query") from exc
+
+    def _create_sequence(self, kind: str, name: str) -> None:
+        """Create the kind's sequence unless it exists, starting after the count a
+        database of an earlier schema kept in its ``sequences`` table."""
+        row = self.one("SELECT to_regclass(?) IS NULL", (name,))
+        if row is not None and row[0]:
+            self.run(f"CREATE SEQUENCE IF NOT EXISTS {name}")
+            counted = self.one("SELECT value FROM sequences WHERE name = ?", (kind,))
+            if counted is not None and counted[0] > 0:
+                self.one("SELECT setval(?, ?)", (name, counted[0]))
+
+    def next_number(self, kind: str) -> int:
+        """The next value of the kind's sequence (created when first asked for)."""
+        if not _SEQUENCE_KIND.fullmatch(kind):
+            raise ValueError(f"a sequence kind is 1 to 40 lowercase letters, not {kind!r}")
+        name = f"custbill_seq_{kind}"
+        if kind not in self.store.sequences:
+            self._create_sequence(kind, name)
+            self.store.sequences.add(kind)
+        row = self.one("SELECT nextval(?)", (name,))
+        assert row is not None
+        return int(row[0])
 
 
 class PostgresStore:
@@ -66,70 +186,79 @@ class PostgresStore:
 
     Args:
         dsn: a libpq connection string or URL (``"postgresql://user@host/db"``).
+        pool_size: connections the store keeps at most (:data:`POOL_SIZE`).
+        timeout: seconds to wait for the server, or for a free connection.
 
     Raises:
         StorageError: psycopg is not installed, or the server cannot be reached.
     """
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(
+        self, dsn: str, *, pool_size: int = POOL_SIZE, timeout: float = CONNECT_TIMEOUT
+    ) -> None:
         try:
             import psycopg
+            import psycopg_pool
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise StorageError(
-                "PostgresStore needs psycopg: pip install custbill[postgres]"
+                "PostgresStore needs psycopg and psycopg_pool: pip install custbill[postgres]"
             ) from exc
         self.errors: type[Exception] = psycopg.Error
-        self.lock = threading.RLock()
+        self.pool_errors: type[Exception] = psycopg_pool.PoolTimeout
+        self.timeout = timeout
         #: Catalog entries read so far (they never change once added).
         self.catalog_cache: dict[tuple[type, str], Any] = {}
+        #: Sequences known to exist.
+        self.sequences: set[str] = set()
+        self.pool = psycopg_pool.ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            open=False,
+            name="custbill",
+        )
         try:
-            self.connection = psycopg.connect(dsn, autocommit=True)
-        except psycopg.Error as exc:
+            self.pool.open(wait=True, timeout=timeout)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            self.pool.close()
             raise StorageError(f"cannot connect: {exc}") from exc
         self._migrate()
 
     def _migrate(self) -> None:
-        execute = self.connection.execute
+        lock = f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+        transaction = _Transaction(self, ("BEGIN", lock))
+        db = _Database(self, transaction)
 
         def version() -> int:  # (inside the migration's transaction, under its lock)
-            execute("CREATE TABLE IF NOT EXISTS custbill_schema (version INTEGER NOT NULL)")
-            return self._version()
+            db.run("CREATE TABLE IF NOT EXISTS custbill_schema (version INTEGER NOT NULL)")
+            row = db.one("SELECT max(version) FROM custbill_schema")
+            return int(row[0]) if row and row[0] is not None else 0
 
         migrate(
-            self._transaction(),
-            execute,
+            transaction,
+            db._execute,
             _DIALECT,
             version=version,
-            record=lambda version: execute(
-                "INSERT INTO custbill_schema (version) VALUES (%s)", (version,)
+            record=lambda number: db.run(
+                "INSERT INTO custbill_schema (version) VALUES (?)", (number,)
             ),
             what="the database",
-        )
-
-    def _version(self) -> int:
-        row = self.connection.execute("SELECT max(version) FROM custbill_schema").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-
-    def _transaction(self) -> LockedTransaction:
-        return LockedTransaction(
-            self.lock,
-            self.connection.execute,
-            ("BEGIN", f"SELECT pg_advisory_xact_lock({LOCK_KEY})"),
-            self.errors,
         )
 
     @property
     def schema_version(self) -> int:
         """The schema version of the database."""
-        with self.lock:
-            return self._version()
+        with self.pool.connection(timeout=self.timeout) as connection:
+            row = connection.execute("SELECT max(version) FROM custbill_schema").fetchone()
+            return int(row[0]) if row and row[0] is not None else 0
 
     def unit_of_work(self) -> SQLUnitOfWork:
-        """A new unit of work: one transaction holding the store's advisory lock."""
-        transaction = self._transaction()
-        return SQLUnitOfWork(_Database(self, transaction), transaction, self.catalog_cache)
+        """A new unit of work: one transaction on a connection of the pool."""
+        transaction = _Transaction(self)
+        db = _Database(self, transaction)
+        return SQLUnitOfWork(db, transaction, self.catalog_cache, _LOCKS, numbers=db.next_number)
 
     def close(self) -> None:
-        """Close the connection."""
-        with self.lock:
-            self.connection.close()
+        """Close the pool's connections."""
+        self.pool.close()

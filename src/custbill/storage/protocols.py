@@ -39,7 +39,7 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
-from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
 from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores name it here
 from custbill.model.plan_row import PlanRows
 
@@ -237,13 +237,28 @@ class LedgerRepository(Protocol):
         """Replace the carried-forward amount of *account* (None clears it)."""
         ...
 
-    def run(self, bill_cycle: str, run_date: date) -> tuple[str, ...] | None:
-        """Invoice numbers of the issued run of *bill_cycle* on *run_date*, or None when
-        that run was not issued."""
+    def open_run(self, bill_cycle: str, run_date: date, partitions: int) -> int:
+        """Make the run of *bill_cycle* on *run_date* claimable in *partitions* parts,
+        unless it already is; return the number of parts the run has (the first caller's
+        count).  On a store shared by several processes the parts must be visible to
+        other units of work once this unit commits."""
         ...
 
-    def record_run(self, bill_cycle: str, run_date: date, invoices: tuple[str, ...]) -> None:
-        """Remember that the run was issued, with its invoices."""
+    def claim_part(self, bill_cycle: str, run_date: date, partition: int | None) -> int | None:
+        """Hold one part of an opened run until this unit of work ends, and return its index.
+
+        With *partition* None: a part that is neither issued nor held by another unit of
+        work (without waiting for one), or None when there is none.  With an index: that
+        part (waiting while another unit holds it), or None once it is issued.
+        """
+        ...
+
+    def run_parts(self, bill_cycle: str, run_date: date) -> tuple[IssuedPart, ...]:
+        """The issued parts of the run, by index (empty when nothing of it was issued)."""
+        ...
+
+    def record_part(self, bill_cycle: str, run_date: date, part: IssuedPart) -> None:
+        """Mark a claimed part of the run issued, with its digest and invoices."""
         ...
 
 

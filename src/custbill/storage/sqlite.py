@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from custbill.errors import StorageError
 from custbill.storage._sql import LockedTransaction, SQLUnitOfWork, migrate
+from custbill.storage._sql_writes import Dialect
 
 _DIALECT = {"text": "TEXT", "serial": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID"}
 
@@ -53,6 +54,13 @@ class _Database:
             self.connection.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise StorageError(str(exc)) from exc
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        return iter(self._execute(sql, params))  # (sqlite3 steps the query as rows are read)
+
+
+#: A writing transaction holds the whole database file: no row lock to add.
+_DIALECT_LOCKS = Dialect(lock="", lock_skipping="")
 
 
 class SQLiteStore:
@@ -125,7 +133,7 @@ class SQLiteStore:
         """A new unit of work: one ``BEGIN IMMEDIATE`` transaction."""
         transaction = self._transaction()
         return SQLUnitOfWork(
-            _Database(self.connection, transaction), transaction, self.catalog_cache
+            _Database(self.connection, transaction), transaction, self.catalog_cache, _DIALECT_LOCKS
         )
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
-from custbill.model.billing import Adjustment, Invoice, Payment
+from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
 from custbill.model.enums import AdjustmentKind
 from custbill.storage.protocols import Store
 from custbill.testing._data import (
@@ -221,15 +221,24 @@ class StoreContract:
             reason="goodwill",
         )
         with store.unit_of_work() as uow:
-            assert uow.ledger.run("m1", START) is None
+            assert uow.ledger.run_parts("m1", START) == ()
             uow.ledger.add_invoice(invoice)
             uow.ledger.add_payment(payment)
             uow.ledger.add_adjustment(adjustment)
             uow.ledger.set_pending("A-1", usd)
             uow.ledger.set_pending("A-2", usd)
             uow.ledger.set_pending("A-2", None)
-            uow.ledger.record_run("m1", START, ("I-1",))
-            uow.ledger.record_run("m15", START, ())
+            assert uow.ledger.open_run("m1", START, 1) == 1
+            assert uow.ledger.claim_part("m1", START, 0) == 0
+            uow.ledger.record_part("m1", START, IssuedPart(0, 1, "d1", ("I-1",)))
+            assert uow.ledger.open_run("m15", START, 3) == 3
+            assert uow.ledger.open_run("m15", START, 2) == 3  # the first count stays
+            uow.commit()
+        with store.unit_of_work() as uow:
+            taken = uow.ledger.claim_part("m15", START, None)
+            assert taken is not None
+            uow.ledger.record_part("m15", START, IssuedPart(taken, 3, "d2", ()))
+            assert uow.ledger.claim_part("m15", START, taken) is None  # issued now
             uow.commit()
         with store.unit_of_work() as uow:
             assert uow.ledger.invoice("I-1") == invoice
@@ -240,8 +249,11 @@ class StoreContract:
             assert uow.ledger.invoices_of("A-2") == ()
             assert uow.ledger.pending("A-1") == usd
             assert uow.ledger.pending("A-2") is None
-            assert uow.ledger.run("m1", START) == ("I-1",)
-            assert uow.ledger.run("m15", START) == ()
+            assert uow.ledger.run_parts("m1", START) == (IssuedPart(0, 1, "d1", ("I-1",)),)
+            assert uow.ledger.run_parts("m15", START) == (IssuedPart(taken, 3, "d2", ()),)
+            assert uow.ledger.claim_part("m1", START, None) is None
+            rest = {uow.ledger.claim_part("m15", START, i) for i in range(3)} - {None}
+            assert rest == set(range(3)) - {taken}
 
     def test_sequences_increase(self, store: Store) -> None:
         """Sequences count up per name, and committed values never repeat."""

@@ -1,0 +1,131 @@
+"""The ledger of the SQL stores: invoices, payments, adjustments, carried amounts and the
+parts of bill runs (claimed with row locks where the database has them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, TypeVar
+
+from moneyed import Money
+
+from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
+from custbill.serialization import from_json
+from custbill.serialization import to_compact_json as to_json
+from custbill.storage._sql_writes import Dialect, Writes
+
+R = TypeVar("R", Invoice, Payment, Adjustment)
+
+
+class SQLLedger:
+    def __init__(self, db: Writes, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+
+    def _add(self, record: Invoice | Payment | Adjustment, account: str) -> None:
+        self.db.insert(
+            "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
+            [(record.number, account, type(record).__name__, to_json(record))],
+        )
+
+    def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
+        rows = self.db.all(
+            "SELECT data FROM ledger WHERE account = ? AND kind = ? ORDER BY seq",
+            (account, kind.__name__),
+        )
+        return tuple(from_json(kind, r[0]) for r in rows)
+
+    def invoice(self, number: str) -> Invoice | None:
+        row = self.db.one(
+            "SELECT data FROM ledger WHERE number = ? AND kind = 'Invoice'", (number,)
+        )
+        return None if row is None else from_json(Invoice, row[0])
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        self._add(invoice, invoice.billed_account)
+
+    def invoices_of(self, account: str) -> tuple[Invoice, ...]:
+        return self._of(account, Invoice)
+
+    def add_payment(self, payment: Payment) -> None:
+        self._add(payment, payment.account)
+
+    def payments_of(self, account: str) -> tuple[Payment, ...]:
+        return self._of(account, Payment)
+
+    def add_adjustment(self, adjustment: Adjustment) -> None:
+        self._add(adjustment, adjustment.account)
+
+    def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
+        return self._of(account, Adjustment)
+
+    def pending(self, account: str) -> Money | None:
+        row = self.db.one("SELECT data FROM pending WHERE account = ?", (account,))
+        if row is None:
+            return None
+        amount, currency = row[0].split()
+        return Money(amount, currency)
+
+    def pending_amounts(self) -> Mapping[str, Money]:
+        found = {}
+        for account, data in self.db.all("SELECT account, data FROM pending"):
+            amount, currency = data.split()
+            found[account] = Money(amount, currency)
+        return found
+
+    def set_pending(self, account: str, amount: Money | None) -> None:
+        self.db.run("DELETE FROM pending WHERE account = ?", (account,))
+        if amount is not None:
+            self.db.run(
+                "INSERT INTO pending (account, data) VALUES (?, ?)",
+                (account, f"{amount.amount} {amount.currency.code}"),
+            )
+
+    def open_run(self, bill_cycle: str, run_date: date, partitions: int) -> int:
+        on = run_date.isoformat()
+        self.db.many(
+            "INSERT INTO run_parts (bill_cycle, run_date, part, parts) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (bill_cycle, run_date, part) DO NOTHING",
+            [(bill_cycle, on, part, partitions) for part in range(partitions)],
+        )
+        row = self.db.one(
+            "SELECT parts FROM run_parts WHERE bill_cycle = ? AND run_date = ? AND part = 0",
+            (bill_cycle, on),
+        )
+        assert row is not None, "a run's part 0 is there once the run is opened"
+        return int(row[0])
+
+    def claim_part(self, bill_cycle: str, run_date: date, partition: int | None) -> int | None:
+        where = "bill_cycle = ? AND run_date = ? AND invoices IS NULL"
+        params: tuple[Any, ...] = (bill_cycle, run_date.isoformat())
+        if partition is None:
+            sql = f"SELECT part FROM run_parts WHERE {where} ORDER BY part LIMIT 1"
+            row = self.db.one(sql + self.dialect.lock_skipping, params)
+        else:
+            sql = f"SELECT part FROM run_parts WHERE {where} AND part = ?"
+            row = self.db.one(sql + self.dialect.lock, (*params, partition))
+        return None if row is None else int(row[0])
+
+    def run_parts(self, bill_cycle: str, run_date: date) -> tuple[IssuedPart, ...]:
+        rows = self.db.all(
+            "SELECT part, parts, digest, invoices FROM run_parts WHERE bill_cycle = ?"
+            " AND run_date = ? AND invoices IS NOT NULL ORDER BY part",
+            (bill_cycle, run_date.isoformat()),
+        )
+        return tuple(
+            IssuedPart(part, parts, digest, tuple(n for n in invoices.split(",") if n))
+            for part, parts, digest, invoices in rows
+        )
+
+    def record_part(self, bill_cycle: str, run_date: date, part: IssuedPart) -> None:
+        self.db.run(
+            "UPDATE run_parts SET digest = ?, invoices = ?"
+            " WHERE bill_cycle = ? AND run_date = ? AND part = ?",
+            (
+                part.digest,
+                ",".join(part.invoices),
+                bill_cycle,
+                run_date.isoformat(),
+                part.partition,
+            ),
+        )

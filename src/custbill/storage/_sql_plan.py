@@ -1,0 +1,105 @@
+"""What planning a bill run needs of an account, kept in columns of the SQL stores'
+accounts (and the customer's email in a column of theirs), so that a run's plan rows
+(:mod:`custbill.model.plan_row`) come from one query, without decoding a record."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from custbill.model import BillingAccount, Customer
+from custbill.model.enums import AccountStatus
+from custbill.model.plan_row import PlanRow, PlanRows, profile_key
+from custbill.serialization import from_json
+from custbill.storage._sql_writes import Execute, Writes
+
+
+def customer_email(customer: Customer) -> str | None:
+    """The customer's email as plan rows hold it: None once erased."""
+    return None if customer.erased else customer.primary_email
+
+
+class PlanColumns(NamedTuple):
+    """What planning a run needs of an account, as stored in the accounts' columns."""
+
+    deactivated: int
+    start_date: str
+    invoice_currency: str
+    minimum: str | None
+    #: :func:`profile_text` of the account.
+    profile: str
+
+
+def profile_text(account: BillingAccount) -> str:
+    """The account's :func:`~custbill.model.plan_row.profile_key` as text: equal for two
+    accounts exactly when their keys are."""
+    term, auto_pay, offset, invoice_type, distribute, categories = profile_key(account)
+    listed = None if categories is None else sorted(categories, key=lambda c: (c is not None, c))
+    return json.dumps([term, auto_pay, offset, invoice_type.value, distribute, listed])
+
+
+def plan_columns(account: BillingAccount) -> PlanColumns:
+    """The plan columns of *account*."""
+    minimum = account.minimum_invoice_amount
+    return PlanColumns(
+        int(account.status is AccountStatus.DEACTIVATED),
+        account.start_date.isoformat(),
+        account.invoice_currency,
+        None if minimum is None else str(minimum.amount),
+        profile_text(account),
+    )
+
+
+def fill_plan_columns(execute: Execute) -> None:
+    """Fill the plan columns of every account and customer from their records (the
+    migration that added the columns)."""
+    for number, data in execute("SELECT number, data FROM accounts", ()).fetchall():
+        execute(
+            "UPDATE accounts SET deactivated = ?, start_date = ?, invoice_currency = ?,"
+            " minimum = ?, profile = ? WHERE number = ?",
+            (*plan_columns(from_json(BillingAccount, data)), number),
+        )
+    for number, data in execute("SELECT number, data FROM customers", ()).fetchall():
+        email = customer_email(from_json(Customer, data))
+        execute("UPDATE customers SET primary_email = ? WHERE number = ?", (email, number))
+
+
+# A cycle's plan rows (custbill.model.plan_row), in number order.
+_PLAN_ROWS = (
+    "SELECT a.number, a.deactivated, a.start_date, a.responsible, a.invoice_currency,"
+    " a.minimum, a.profile, c.primary_email,"
+    " EXISTS (SELECT 1 FROM accounts m WHERE m.responsible = a.number)"
+    " FROM accounts a JOIN customers c ON c.number = a.customer"
+    " WHERE a.bill_cycle = ? ORDER BY a.number"
+)
+
+
+def plan_rows(db: Writes, bill_cycle: str) -> PlanRows:
+    """The plan rows of the cycle's accounts, streamed from their columns in one query."""
+    profiles: dict[str, int] = {}
+    rows: dict[str, PlanRow] = {}
+    managed: list[PlanRow] = []
+    as_date, as_decimal = date.fromisoformat, Decimal
+    for number, off, start, above, currency, minimum, key, email, managing in db.stream(
+        _PLAN_ROWS, (bill_cycle,)
+    ):
+        profile = profiles.get(key)
+        if profile is None:
+            profile = profiles[key] = len(profiles)
+        row = (
+            number,
+            bool(off),
+            as_date(start),
+            above,
+            currency,
+            None if minimum is None else as_decimal(minimum),
+            profile,
+            email,
+            bool(managing),
+        )
+        rows[number] = row
+        if above is not None:
+            managed.append(row)
+    return PlanRows(rows.values(), managed, rows.get)
