@@ -3,16 +3,20 @@ snapshot of a store's whole state for "a rejected operation changes nothing"."""
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import psycopg
 import pytest
 
 import custbill as cb
 from custbill.service._unit import UnitLookup
 from custbill.storage import MemoryStore
+from tests.storage.postgres_server import ServerUnavailable, postgres_server
 
 TODAY = date(2026, 6, 15)
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -101,6 +105,30 @@ def new_account(**changes: Any) -> cb.NewAccount:
     }
     fields.update(changes)
     return cb.NewAccount(**fields)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A running server for the session; in CI the tests must run, elsewhere they skip
+    when no server can be started."""
+    try:
+        with postgres_server() as dsn:
+            yield dsn
+    except ServerUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {exc}")
+        pytest.skip(f"no PostgreSQL server could be started: {exc}")
+
+
+_databases = itertools.count(1)
+
+
+def new_database(dsn: str) -> str:
+    """The DSN of a new, empty database on the server of *dsn*."""
+    name = f"custbill_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return dsn.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture

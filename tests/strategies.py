@@ -233,9 +233,7 @@ adjustments = st.builds(
     on=dates,
     reason=text,
 )
-partitions_issued = st.builds(
-    cb.PartitionIssued, partition=partitions, invoices=_tuples(invoices)
-)
+partitions_issued = st.builds(cb.PartitionIssued, partition=partitions, invoices=_tuples(invoices))
 bill_run_statuses = st.builds(
     cb.BillRunStatus,
     bill_cycle=text,

@@ -68,7 +68,7 @@ SPEC_CODES = {
 }
 
 # custbill's own additions, documented as such in the rules reference.
-EXTENSION_CODES = {"billing.amount_invalid"}
+EXTENSION_CODES = {"billing.amount_invalid", "billing.partition_invalid"}
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
 
@@ -189,6 +189,9 @@ SCENARIOS: dict[str, Scenario] = {
     "billing.charge_not_billable": lambda b: _bill_run(b, Money(1, "USD"), on="A-404"),
     "billing.charge_currency_mismatch": lambda b: _bill_run(b, Money(1, "EUR")),
     "billing.amount_invalid": _amount_invalid,
+    "billing.partition_invalid": lambda b: (
+        lambda: b.issue_next_partition("m1", date(2026, 7, 1), {}, partitions=2_000)
+    ),
     "customer.name_required": lambda b: (
         lambda: b.create_customer(new_customer(company_name=" "), new_account())
     ),

@@ -67,6 +67,45 @@ def both_plans(
     return (None if isinstance(fast, Declined) else fast), slow
 
 
+def check_partitions(
+    billing: cb.CustomerBilling,
+    cycle_id: str,
+    run: date,
+    charges: dict[str, Money],
+    whole: cb.BillRunPlan | None,
+    count: int,
+) -> None:
+    """The plans of a run's *count* partitions, together, are the plan of the whole run
+    (*whole*; None when the run is refused: then some partition is refused, and refused
+    for problems the whole run has)."""
+    plans, refused = [], []
+    for index in range(count):
+        try:
+            plans.append(
+                billing.plan_bill_run(cycle_id, run, charges, partition=cb.Partition(index, count))
+            )
+        except cb.RuleViolationError as error:
+            refused.append(error)
+    if whole is None:
+        assert refused
+        with pytest.raises(cb.RuleViolationError) as caught:
+            billing.plan_bill_run(cycle_id, run, charges)
+        found = {(v.code, v.path) for v in caught.value.violations}
+        assert {(v.code, v.path) for e in refused for v in e.violations} <= found
+        return
+    assert not refused
+    assert all(p.partition is not None and p.partition.count == count for p in plans)
+
+    def key(invoice: cb.PlannedInvoice) -> tuple[str, tuple[str, ...]]:
+        return invoice.billed_account, invoice.accounts
+
+    together = sorted((i for p in plans for i in p.invoices), key=key)
+    assert together == sorted(whole.invoices, key=key)
+    skipped = sorted((s for p in plans for s in p.skipped), key=lambda s: s.account)
+    assert skipped == sorted(whole.skipped, key=lambda s: s.account)
+    assert {k: v for p in plans for k, v in p.carried_in.items()} == dict(whole.carried_in)
+
+
 def _try(operation: Any, *args: Any, **kwargs: Any) -> Any:
     """The operation's result, or None when the rules refuse it."""
     try:
@@ -196,6 +235,8 @@ def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
             assert list(fast.invoices) == list(slow.invoices)
             assert list(fast.skipped) == list(slow.skipped)
             assert fast.carried_in == slow.carried_in
+        for count in (2, 3):
+            check_partitions(billing, cycle_id, run, charges, slow, count)
     assert both_plans(store, "m1", date(2026, 7, 2), {}) == (None, None)  # not a bill date
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -11,7 +9,6 @@ import pytest
 
 from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
 from custbill.testing import StoreContract
-from tests.storage.postgres_server import ServerUnavailable, postgres_server
 
 
 class TestMemoryStore(StoreContract):
@@ -32,19 +29,6 @@ class TestSQLiteStore(StoreContract):
     def make_store(self) -> Store:
         self.count += 1
         return SQLiteStore(self.directory / f"store-{self.count}.db")
-
-
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """A running server for the session; in CI the tests must run, elsewhere they skip
-    when no server can be started."""
-    try:
-        with postgres_server() as dsn:
-            yield dsn
-    except ServerUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the PostgreSQL tests: {exc}")
-        pytest.skip(f"no PostgreSQL server could be started: {exc}")
 
 
 _TABLES = (

@@ -97,6 +97,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         "billing.date_out_of_range": "A calendar computation would go past ``date.max``.",
         "billing.amount_invalid": "A payment or adjustment amount that is not positive, or "
         "a pooled allowance or usage that is negative.",
+        "billing.partition_invalid": "A bill run's partition, or its number of partitions, is "
+        "out of range (1 to 1,024 partitions, an index below the count).",
         # catalog
         "catalog.invalid": "A catalog entry is malformed: empty id or name, bill day out of "
         "range for the period, negative net days, unknown currency, a CHOICE field "
