@@ -40,19 +40,28 @@ def test_durable_settings(tmp_path: Path) -> None:
 
 
 def test_a_locked_database_is_a_storage_error(tmp_path: Path) -> None:
-    """A unit of work that cannot get the write lock in time raises StorageError (a
-    CustbillError), and so does opening a store that cannot migrate."""
+    """While another connection holds the write lock, reads (and opening an up-to-date
+    store) go on from a snapshot; a write that cannot get the lock in time raises
+    StorageError (a CustbillError), and so does opening a store that must migrate."""
     path = tmp_path / "l.db"
     store = SQLiteStore(path, busy_timeout=0.1)
+    billing = cb.CustomerBilling(store=store)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
-    with pytest.raises(cb.StorageError):
-        cb.CustomerBilling(store=store).get_customer("C-1")
-    with pytest.raises(cb.CustbillError):
-        SQLiteStore(path, busy_timeout=0.1)
-    blocker.execute("ROLLBACK")
     with pytest.raises(cb.NotFoundError):
-        cb.CustomerBilling(store=store).get_customer("C-1")
+        billing.get_customer("C-1")
+    SQLiteStore(path, busy_timeout=0.1).close()
+    with pytest.raises(cb.StorageError):
+        billing.add_account_category(cb.AccountCategory(id="x", name="X"))
+    fresh = tmp_path / "fresh.db"
+    fresh_blocker = sqlite3.connect(fresh, isolation_level=None)
+    fresh_blocker.execute("BEGIN IMMEDIATE")
+    with pytest.raises(cb.CustbillError):
+        SQLiteStore(fresh, busy_timeout=0.1)
+    fresh_blocker.execute("ROLLBACK")
+    blocker.execute("ROLLBACK")
+    billing.add_account_category(cb.AccountCategory(id="x", name="X"))
+    assert [c.id for c in billing.catalog(cb.AccountCategory)] == ["x"]
 
 
 # Listings of everything, the count of custom field definitions, and the carried-forward

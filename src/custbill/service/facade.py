@@ -104,13 +104,32 @@ class CustomerBilling:
         (:class:`~custbill.errors.TransactionConflictError`: nothing of it was committed)
         runs again, after a short random pause, up to :data:`ATTEMPTS` times in all.
         """
+        return self._attempt(False, use_case, *args, **kwargs)
+
+    def _read(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run *use_case*, which writes nothing, as :meth:`_run` does, over a read-only
+        unit of work (on SQLite, one that waits for no writer)."""
+        return self._attempt(True, use_case, *args, **kwargs)
+
+    def _attempt(
+        self,
+        read_only: bool,
+        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
         batch: BatchUnit | None = getattr(self._batch, "unit", None)
         if batch is not None:
             with batch as uow:
                 return use_case(uow, self._context, *args, **kwargs)
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self._store.unit_of_work() as uow:
+                with self._store.unit_of_work(read_only=read_only) as uow:
                     return use_case(uow, self._context, *args, **kwargs)
             except TransactionConflictError:
                 if attempt == ATTEMPTS:
@@ -160,7 +179,7 @@ class CustomerBilling:
     @property
     def settings(self) -> Settings:
         """The current settings (the defaults until any are stored)."""
-        return self._run(queries.settings)
+        return self._read(queries.settings)
 
     def update_settings(self, **changes: Any) -> Settings:
         """Change settings, refusing values existing data contradicts (``settings.in_use``).
@@ -195,11 +214,11 @@ class CustomerBilling:
 
     def catalog(self, kind: type[T]) -> tuple[T, ...]:
         """Every catalog entry of *kind* (e.g. ``BillCycle``), in id order."""
-        return self._run(queries.catalog, kind)
+        return self._read(queries.catalog, kind)
 
     def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
         """The custom fields defined on customers or on accounts."""
-        return self._run(queries.custom_fields, target)
+        return self._read(queries.custom_fields, target)
 
     # -- customers and accounts ----------------------------------------------------------
 
@@ -288,23 +307,23 @@ class CustomerBilling:
 
     def get_customer(self, number: str) -> Customer:
         """The customer with this number.  Raises NotFoundError."""
-        return self._run(queries.get_customer, number)
+        return self._read(queries.get_customer, number)
 
     def get_account(self, number: str) -> BillingAccount:
         """The account with this number.  Raises NotFoundError."""
-        return self._run(queries.get_account, number)
+        return self._read(queries.get_account, number)
 
     def accounts_of(self, customer_number: str) -> tuple[BillingAccount, ...]:
         """The customer's accounts: the default first, then the others by number."""
-        return self._run(queries.accounts_of, customer_number)
+        return self._read(queries.accounts_of, customer_number)
 
     def managed_accounts(self, number: str) -> tuple[BillingAccount, ...]:
         """The accounts invoiced on this (responsible) account, by number."""
-        return self._run(queries.managed_accounts, number)
+        return self._read(queries.managed_accounts, number)
 
     def child_accounts(self, number: str) -> tuple[BillingAccount, ...]:
         """The accounts whose reporting parent is this account, by number."""
-        return self._run(queries.child_accounts, number)
+        return self._read(queries.child_accounts, number)
 
     def search_customers(self, text: str, *, limit: int | None = None) -> tuple[Customer, ...]:
         """Customers whose name words or numbers start with every word of *text*.
@@ -314,35 +333,35 @@ class CustomerBilling:
         shows — which the stores find without collecting every match; a limit below 1
         finds nothing.
         """
-        return self._run(queries.search_customers, text, limit)
+        return self._read(queries.search_customers, text, limit)
 
     def search_accounts(self, text: str, *, limit: int | None = None) -> tuple[BillingAccount, ...]:
         """Accounts whose numbers, or whose customer's name words, start with every word of
         *text*.  Case- and accent-insensitive; ordered by number; *limit* as for
         :meth:`search_customers`."""
-        return self._run(queries.search_accounts, text, limit)
+        return self._read(queries.search_accounts, text, limit)
 
     def responsible_account_candidates(self, number: str) -> tuple[BillingAccount, ...]:
         """Accounts that could become this account's responsible account: ACTIVE, on the
         same bill cycle, in the same invoice currency, neither the account itself nor one
         it is (indirectly) responsible for.  Ordered by number."""
-        return self._run(queries.responsible_account_candidates, number)
+        return self._read(queries.responsible_account_candidates, number)
 
     def parent_account_candidates(self, number: str) -> tuple[BillingAccount, ...]:
         """Accounts that could become this account's reporting parent: ACTIVE, SUSPENDED or
         PENDING_COLLECTION (and on the same bill cycle when the settings require it),
         neither the account itself nor one of its descendants.  Ordered by number."""
-        return self._run(queries.parent_account_candidates, number)
+        return self._read(queries.parent_account_candidates, number)
 
     def customer_summary(self, number: str) -> CustomerSummary:
         """The Customer Summary page: the customer and a line per account, default first."""
-        return self._run(queries.customer_summary, number)
+        return self._read(queries.customer_summary, number)
 
     def account_summary(self, number: str) -> AccountSummary:
         """The Account page's summary: status, start and next invoice dates, payment term,
         auto-pay and hierarchy links.  ``next_invoice_date`` is the first bill date on or
         after the later of today and the start date, or None for a deactivated account."""
-        return self._run(queries.account_summary, number)
+        return self._read(queries.account_summary, number)
 
     def history(self, number: str) -> tuple[Change, ...]:
         """Every recorded change of a customer or account, oldest first.
@@ -350,7 +369,7 @@ class CustomerBilling:
         Raises:
             NotFoundError: when no customer or account has this number.
         """
-        return self._run(queries.history, number)
+        return self._read(queries.history, number)
 
     def validate_customers(self) -> dict[str, tuple[Violation, ...]]:
         """Every violation across all stored customers and accounts, grouped by code.
@@ -360,7 +379,7 @@ class CustomerBilling:
         Erased customers are skipped (they are read-only); their accounts are checked.
         Hierarchy links are checked when they are made, and are not re-checked here.
         """
-        return self._run(queries.validate_customers)
+        return self._read(queries.validate_customers)
 
     # -- bill runs and the ledger --------------------------------------------------------
 
@@ -390,7 +409,7 @@ class CustomerBilling:
                 ``billing.charge_currency_mismatch``, ``billing.partition_invalid`` — every
                 one found.
         """
-        return self._run(ledger.plan_bill_run, bill_cycle, run_date, charges, partition)
+        return self._read(ledger.plan_bill_run, bill_cycle, run_date, charges, partition)
 
     def issue_bill_run(self, plan: BillRunPlan) -> tuple[Invoice, ...]:
         """Record the plan's invoices, once.
@@ -433,7 +452,7 @@ class CustomerBilling:
 
     def bill_run_status(self, bill_cycle: str, run_date: date) -> BillRunStatus:
         """How far the run of *bill_cycle* on *run_date* is issued."""
-        return self._run(ledger.bill_run_status, bill_cycle, run_date)
+        return self._read(ledger.bill_run_status, bill_cycle, run_date)
 
     def record_payment(
         self, account_number: str, amount: Money, received_on: date, reference: str | None = None
@@ -460,15 +479,15 @@ class CustomerBilling:
 
     def invoices(self, account_number: str) -> tuple[Invoice, ...]:
         """The invoices billed to the account, oldest first."""
-        return self._run(ledger.invoices, account_number)
+        return self._read(ledger.invoices, account_number)
 
     def payments(self, account_number: str) -> tuple[Payment, ...]:
         """The account's payments, oldest first."""
-        return self._run(ledger.payments, account_number)
+        return self._read(ledger.payments, account_number)
 
     def adjustments(self, account_number: str) -> tuple[Adjustment, ...]:
         """The account's adjustments, oldest first."""
-        return self._run(ledger.adjustments, account_number)
+        return self._read(ledger.adjustments, account_number)
 
     def pool_usage(
         self, root_account: str, allowance: Decimal, usage: Mapping[str, Decimal]
@@ -486,7 +505,7 @@ class CustomerBilling:
             RuleViolationError: ``billing.amount_invalid`` for a negative allowance or usage;
                 ``account.reference_unknown`` for usage of an account outside the subtree.
         """
-        return self._run(ledger.pool_usage, root_account, allowance, usage)
+        return self._read(ledger.pool_usage, root_account, allowance, usage)
 
     # -- lifetime ---------------------------------------------------------------------------
 

@@ -141,8 +141,8 @@ class MemoryStore:
             MemoryLedger(self),
         )
 
-    def unit_of_work(self) -> MemoryUnitOfWork:
-        """A new unit of work over this store."""
+    def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        """A new unit of work over this store (units take turns, reading or not)."""
         return MemoryUnitOfWork(self)
 
     def close(self) -> None:

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from custbill.errors import StorageError, TransactionConflictError
-from custbill.storage._sql import SQLUnitOfWork, migrate
+from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork, migrate
 from custbill.storage._sql_writes import Dialect
 
 _DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY", "without_rowid": ""}
@@ -226,6 +226,12 @@ class PostgresStore:
         self._migrate()
 
     def _migrate(self) -> None:
+        with self.pool.connection(timeout=self.timeout) as connection:
+            found = connection.execute(
+                "SELECT to_regclass('custbill_schema') IS NOT NULL"
+            ).fetchone()
+            if found and found[0] and self.schema_version == len(MIGRATIONS):
+                return  # up to date: no lock to take
         lock = f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
         transaction = _Transaction(self, ("BEGIN", lock))
         db = _Database(self, transaction)
@@ -253,9 +259,10 @@ class PostgresStore:
             row = connection.execute("SELECT max(version) FROM custbill_schema").fetchone()
             return int(row[0]) if row and row[0] is not None else 0
 
-    def unit_of_work(self) -> SQLUnitOfWork:
-        """A new unit of work: one transaction on a connection of the pool."""
-        transaction = _Transaction(self)
+    def unit_of_work(self, *, read_only: bool = False) -> SQLUnitOfWork:
+        """A new unit of work: one transaction on a connection of the pool (a READ ONLY
+        one with *read_only*)."""
+        transaction = _Transaction(self, ("BEGIN READ ONLY",) if read_only else ("BEGIN",))
         db = _Database(self, transaction)
         return SQLUnitOfWork(db, transaction, self.catalog_cache, _LOCKS, numbers=db.next_number)
 

@@ -356,8 +356,12 @@ class PlanRowSource(Protocol):
 class Store(Protocol):
     """Somewhere custbill's records live."""
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work; use it as a context manager."""
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work; use it as a context manager.
+
+        With *read_only* the caller promises not to write: a store may then read without
+        waiting for writers (SQLite begins a deferred transaction).
+        """
         ...
 
     def close(self) -> None:

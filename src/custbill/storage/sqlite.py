@@ -3,9 +3,12 @@
 * The schema is versioned (``PRAGMA user_version``) and migrated when the store opens.
 * The database runs in WAL mode with ``synchronous=FULL`` by default: a committed unit of
   work survives a power cut.
-* Every unit of work is one ``BEGIN IMMEDIATE`` transaction, so units of work are
+* Every writing unit of work is one ``BEGIN IMMEDIATE`` transaction, so writers are
   serialised across threads and processes; a writer waits up to ``busy_timeout`` seconds
-  for another, then raises :class:`~custbill.errors.StorageError`.
+  for another, then raises :class:`~custbill.errors.StorageError`.  A reading unit
+  (``unit_of_work(read_only=True)``: the facade's reads and plans) is a deferred
+  transaction on a snapshot of the WAL, and waits for no writer of another process or
+  store object.  The threads of one store object share its connection and take turns.
 * Records are stored as JSON beside indexed columns for every lookup the facade makes
   (numbers, external numbers, customers' accounts, both hierarchies, bill cycles, search
   tokens), so no lookup scans a table.
@@ -20,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from custbill.errors import StorageError
-from custbill.storage._sql import LockedTransaction, SQLUnitOfWork, migrate
+from custbill.storage._sql import MIGRATIONS, LockedTransaction, SQLUnitOfWork, migrate
 from custbill.storage._sql_writes import Dialect
 
 _DIALECT = {"text": "TEXT", "serial": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID"}
@@ -104,10 +107,12 @@ class SQLiteStore:
             raise StorageError(f"cannot open {self.path}: {exc}") from exc
         self._migrate()
 
-    def _transaction(self) -> LockedTransaction:
-        return LockedTransaction(
-            self.lock, self.connection.execute, ("BEGIN IMMEDIATE",), sqlite3.Error
-        )
+    def _transaction(self, read_only: bool = False) -> LockedTransaction:
+        # a reading unit's deferred transaction reads a snapshot of the WAL and waits for no
+        # writer; a writing one takes the write lock first, so it never has to give up a
+        # snapshot another writer moved past
+        begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+        return LockedTransaction(self.lock, self.connection.execute, (begin,), sqlite3.Error)
 
     @property
     def schema_version(self) -> int:
@@ -117,6 +122,9 @@ class SQLiteStore:
             return int(row[0])
 
     def _migrate(self) -> None:
+        if self.schema_version == len(MIGRATIONS):
+            return  # up to date: no write lock to wait for
+
         def record(version: int) -> None:
             self.connection.execute(f"PRAGMA user_version={version}")
 
@@ -129,9 +137,10 @@ class SQLiteStore:
             what=self.path,
         )
 
-    def unit_of_work(self) -> SQLUnitOfWork:
-        """A new unit of work: one ``BEGIN IMMEDIATE`` transaction."""
-        transaction = self._transaction()
+    def unit_of_work(self, *, read_only: bool = False) -> SQLUnitOfWork:
+        """A new unit of work: one ``BEGIN IMMEDIATE`` transaction (``BEGIN DEFERRED``,
+        waiting for no writer, with *read_only*)."""
+        transaction = self._transaction(read_only)
         return SQLUnitOfWork(
             _Database(self.connection, transaction), transaction, self.catalog_cache, _DIALECT_LOCKS
         )
