@@ -94,6 +94,9 @@ def plan_rows(
     groups = _group_managed(rows, run_date, charges)
     if isinstance(groups, Declined):
         return groups
+    if rows.read_many is not None:  # the accounts read below, in one read
+        found = rows.read_many({*groups.members, *pending})
+        account = _first_of(found.get, account)
     charge_of, carried_of = charges.get, pending.get
     members_of, member_amounts = groups.members.get, groups.amounts
     profiles: dict[int, InvoiceProfile] = {}
@@ -151,6 +154,17 @@ def plan_rows(
         skipped=LazySequence[SkippedAccount](skipped, _skipped),
         carried_in=invoices.carried_in,
     )
+
+
+def _first_of(
+    found: Callable[[str], BillingAccount | None], account: Callable[[str], BillingAccount | None]
+) -> Callable[[str], BillingAccount | None]:
+    """Looks an account up with *found*, then with *account*."""
+
+    def lookup(number: str) -> BillingAccount | None:
+        return found(number) or account(number)
+
+    return lookup
 
 
 def _why_skipped(deactivated: bool, start: date, run_date: date) -> str:

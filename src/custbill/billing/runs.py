@@ -95,6 +95,7 @@ def rows_in(rows: PlanRows, partition: Partition) -> PlanRows:
         kept.values(),
         [row for row in rows.managed if row[NUMBER] in kept],
         kept.get,
+        rows.read_many,
     )
 
 

@@ -16,7 +16,7 @@ once per account.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Final, NamedTuple
@@ -92,3 +92,6 @@ class PlanRows(NamedTuple):
     managed: Iterable[PlanRow]
     #: The row of an account of the cycle by number (None for any other number).
     row_of: Callable[[str], PlanRow | None]
+    #: Reads the accounts of several numbers at once, for a store where reading one
+    #: account costs a round trip (None where one read costs no more than a lookup).
+    read_many: Callable[[Collection[str]], Mapping[str, BillingAccount]] | None = None

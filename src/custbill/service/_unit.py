@@ -92,6 +92,7 @@ class BatchUnit:
         self.history = uow.history
         self.ledger = uow.ledger
         self.next_number = uow.next_number
+        self.next_numbers = uow.next_numbers
         self.number_taken = uow.number_taken
         self.savepoint = uow.savepoint
         self.failed: BaseException | None = None

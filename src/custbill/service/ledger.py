@@ -158,12 +158,12 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
     digest = plan_digest(plan)
     if ledger.claim_part(cycle, run_date, part.index) is None:
         return _issued_before(uow, plan, part, digest)
-    billed = sorted({i.billed_account for i in plan.invoices})
-    for number in billed:
-        now, then = ledger.pending(number), plan.carried_in.get(number)
+    pending = ledger.pending_amounts()  # (one read, however many accounts are billed)
+    for number in sorted({i.billed_account for i in plan.invoices}):
+        now, then = pending.get(number), plan.carried_in.get(number)
         if now != then:
             raise ConflictError(number, then, now, what="pending amount")
-    recorded: list[Invoice] = []
+    to_record = [planned for planned in plan.invoices if not planned.suppressed]
     carried: dict[str, Money] = {}
     for planned in plan.invoices:
         if planned.suppressed:
@@ -171,9 +171,9 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
             carried[planned.billed_account] = (
                 planned.total if previous is None else previous + planned.total
             )
-            continue
-        invoice = Invoice(
-            number=f"I-{uow.next_number('invoice'):06d}",
+    recorded = [
+        Invoice(
+            number=f"I-{number:06d}",
             bill_cycle=cycle,
             billed_account=planned.billed_account,
             accounts=planned.accounts,
@@ -182,9 +182,14 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
             due_date=planned.due_date,
             auto_pay_date=planned.auto_pay_date,
         )
+        for planned, number in zip(
+            to_record, uow.next_numbers("invoice", len(to_record)), strict=True
+        )
+    ]
+    for invoice in recorded:
         ledger.add_invoice(invoice)
-        recorded.append(invoice)
-    for number in billed:
+    # the carried amounts change where the plan took one in or leaves one behind
+    for number in sorted({*plan.carried_in, *carried}):
         amount = carried.get(number)
         ledger.set_pending(number, amount if amount and amount.amount else None)
     numbers = tuple(i.number for i in recorded)

@@ -78,6 +78,12 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         "INSERT INTO run_parts (bill_cycle, run_date, part, parts, digest, invoices)"
         " SELECT bill_cycle, run_date, 0, 1, '', invoices FROM runs",
         "DROP TABLE runs",
+        # a carried amount of NULL is none: setting one is an upsert that waits with the
+        # unit's inserts (custbill.storage._sql_ledger.SQLLedger.set_pending)
+        "CREATE TABLE pending_amounts (account {text} PRIMARY KEY, data TEXT)",
+        "INSERT INTO pending_amounts (account, data) SELECT account, data FROM pending",
+        "DROP TABLE pending",
+        "ALTER TABLE pending_amounts RENAME TO pending",
         # what planning a run needs of an account, in columns (custbill.model.plan_row)
         "ALTER TABLE accounts ADD COLUMN deactivated INTEGER",
         "ALTER TABLE accounts ADD COLUMN start_date TEXT",
@@ -145,9 +151,11 @@ class SQLUnitOfWork:
         dialect: Dialect,
         *,
         numbers: Callable[[str], int] | None = None,
+        many_numbers: Callable[[str, int], list[int]] | None = None,
     ) -> None:
         self.db = Writes(db)
         self.numbers = numbers
+        self.many_numbers = many_numbers
         self.transaction = transaction
         # number_taken's memory for this transaction: numbers given to customers or
         # accounts, and per number shape the number above which the shape was found free
@@ -200,6 +208,13 @@ class SQLUnitOfWork:
         value += 1
         self._sequences[kind] = value
         return value
+
+    def next_numbers(self, kind: str, count: int) -> list[int]:
+        """The next *count* values of a sequence: from the store's own sequences in one
+        statement when it has them, else counted as :meth:`next_number` counts."""
+        if self.many_numbers is not None:
+            return self.many_numbers(kind, count)
+        return [self.next_number(kind) for _ in range(count)]
 
     def number_taken(self, number: str) -> bool:
         """True when a customer or an account has this number.

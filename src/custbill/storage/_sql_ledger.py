@@ -60,7 +60,9 @@ class SQLLedger:
         return self._of(account, Adjustment)
 
     def pending(self, account: str) -> Money | None:
-        row = self.db.one("SELECT data FROM pending WHERE account = ?", (account,))
+        row = self.db.one(
+            "SELECT data FROM pending WHERE account = ? AND data IS NOT NULL", (account,)
+        )
         if row is None:
             return None
         amount, currency = row[0].split()
@@ -68,18 +70,22 @@ class SQLLedger:
 
     def pending_amounts(self) -> Mapping[str, Money]:
         found = {}
-        for account, data in self.db.all("SELECT account, data FROM pending"):
+        for account, data in self.db.all(
+            "SELECT account, data FROM pending WHERE data IS NOT NULL"
+        ):
             amount, currency = data.split()
             found[account] = Money(amount, currency)
         return found
 
     def set_pending(self, account: str, amount: Money | None) -> None:
-        self.db.run("DELETE FROM pending WHERE account = ?", (account,))
-        if amount is not None:
-            self.db.run(
-                "INSERT INTO pending (account, data) VALUES (?, ?)",
-                (account, f"{amount.amount} {amount.currency.code}"),
-            )
+        # an upsert, NULL for none: it waits with the unit's other inserts, so a run that
+        # moves many accounts' amounts sends them together
+        data = None if amount is None else f"{amount.amount} {amount.currency.code}"
+        self.db.insert(
+            "INSERT INTO pending (account, data) VALUES (?, ?)"
+            " ON CONFLICT (account) DO UPDATE SET data = excluded.data",
+            [(account, data)],
+        )
 
     def open_run(self, bill_cycle: str, run_date: date, partitions: int) -> int:
         on = run_date.isoformat()

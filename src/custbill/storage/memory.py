@@ -338,6 +338,12 @@ class MemoryUnitOfWork:
         self.store.sequences[kind] = value
         return value
 
+    def next_numbers(self, kind: str, count: int) -> list[int]:
+        """The next *count* values of a sequence."""
+        start = self.store.sequences.get(kind, 0)
+        self.store.sequences[kind] = start + count
+        return list(range(start + 1, start + count + 1))
+
     def number_taken(self, number: str) -> bool:
         """True when a customer or an account has this number."""
         return number in self.store.customers or number in self.store.accounts

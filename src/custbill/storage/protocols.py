@@ -303,6 +303,11 @@ class UnitOfWork(Protocol):
         """
         ...
 
+    def next_numbers(self, kind: str, count: int) -> list[int]:
+        """The next *count* values of the named sequence, in increasing order, as *count*
+        calls of :meth:`next_number` give them (a store may fetch them at once)."""
+        ...
+
     def number_taken(self, number: str) -> bool:
         """True when a customer or an account has this number (one question, where a store
         would otherwise answer two)."""

@@ -262,7 +262,15 @@ class StoreContract:
             other = uow.next_number("account")
             uow.commit()
         with store.unit_of_work() as uow:
-            assert uow.next_number("customer") > first[-1]
+            then = uow.next_number("customer")
+            assert then > first[-1]
+            block = uow.next_numbers("customer", 4)
+            assert len(block) == 4 == len(set(block))
+            assert block == sorted(block)
+            assert block[0] > then
+            assert uow.next_number("customer") > block[-1]
+            assert uow.next_numbers("customer", 0) == []
+            uow.commit()
         assert first == sorted(set(first))
         assert other >= 1
 
