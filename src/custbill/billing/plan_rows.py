@@ -94,9 +94,7 @@ def plan_rows(
     groups = _group_managed(rows, run_date, charges)
     if isinstance(groups, Declined):
         return groups
-    if rows.read_many is not None:  # the accounts read below, in one read
-        found = rows.read_many({*groups.members, *pending})
-        account = _first_of(found.get, account)
+    account = _read_ahead(rows, {*groups.members, *pending}, account)
     charge_of, carried_of = charges.get, pending.get
     members_of, member_amounts = groups.members.get, groups.amounts
     profiles: dict[int, InvoiceProfile] = {}
@@ -156,10 +154,15 @@ def plan_rows(
     )
 
 
-def _first_of(
-    found: Callable[[str], BillingAccount | None], account: Callable[[str], BillingAccount | None]
+def _read_ahead(
+    rows: PlanRows, numbers: set[str], account: Callable[[str], BillingAccount | None]
 ) -> Callable[[str], BillingAccount | None]:
-    """Looks an account up with *found*, then with *account*."""
+    """*account*, but for the accounts of *numbers* (tops of charged members, accounts
+    with carried amounts: those the run reads whole) read at once first, where the store
+    reads several accounts at once (:attr:`~custbill.model.plan_row.PlanRows.read_many`)."""
+    if rows.read_many is None:
+        return account
+    found = rows.read_many(numbers).get
 
     def lookup(number: str) -> BillingAccount | None:
         return found(number) or account(number)
