@@ -84,10 +84,9 @@ def plan_rows(
 ) -> BillRunPlan | Declined:
     """:func:`~custbill.billing.plan.plan_run` over the plan rows of *cycle* (the other
     arguments as for ``plan_run``; *account* is asked only for what rows do not hold), or
-    :class:`Declined` for a run where some charge is not billable.
-
-    Each charge is looked up once and counted: a charge for an account the two passes
-    never reach (another cycle's, or no account's) shows as a count that falls short.
+    :class:`Declined` for a run where some charge is not billable.  Each charge is looked
+    up once and counted: a charge for an account the two passes never reach (another
+    cycle's, or no account's) shows as a count that falls short.
     """
     if not bill_dates(cycle, run_date, run_date):
         return Declined("not a bill date")
