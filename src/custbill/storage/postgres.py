@@ -10,7 +10,9 @@ How units of work run side by side:
 * Each unit of work is one transaction at PostgreSQL's default isolation (READ COMMITTED)
   on a connection of the store's pool, so threads of one application server, and every
   application server, work in parallel.  Reads take no lock: each statement reads a
-  snapshot of what was committed.
+  snapshot of what was committed (a reading unit runs its statements outside a
+  transaction, as READ COMMITTED would run them inside one, and streams a run's plan
+  rows in a transaction of their own).
 * Writes rely on row versions (an update names the version it read:
   :class:`~custbill.ConflictError` when another writer got there first), on the unique
   keys of numbers, on row locks (a bill run's part is held with ``FOR UPDATE``, and
@@ -26,6 +28,7 @@ How units of work run side by side:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -84,7 +87,7 @@ class _Transaction:
         return StorageError(f"{doing}: {exc}")
 
     def ensure(self) -> None:
-        if not self.active:
+        if not self.active and self.begin_sql:
             try:
                 for sql in self.begin_sql:
                     self.connection.execute(sql)
@@ -99,7 +102,7 @@ class _Transaction:
             raise StorageError(f"no connection to the server: {exc}") from exc
 
     def commit(self) -> None:
-        if self.active:
+        if self.active:  # (a reading unit has no transaction to commit)
             self.active = False
             try:
                 self.connection.execute("COMMIT")
@@ -160,10 +163,15 @@ class _Database:
             raise self.transaction.fail(exc, f"{sql.split()[0]} statements") from exc
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
-        """Rows from a server-side cursor, :data:`STREAM_ROWS` at a time."""
+        """Rows from a server-side cursor, :data:`STREAM_ROWS` at a time (in a transaction
+        of their own in a reading unit, which runs its statements without one)."""
         self.transaction.ensure()
+        connection = self.transaction.connection
         try:
-            with self.transaction.connection.cursor(name="custbill_stream") as cursor:
+            with contextlib.ExitStack() as scope:
+                if not self.transaction.active:
+                    scope.enter_context(connection.transaction())
+                cursor = scope.enter_context(connection.cursor(name="custbill_stream"))
                 cursor.itersize = STREAM_ROWS
                 cursor.execute(_pg(sql), params)
                 yield from cursor
@@ -283,9 +291,10 @@ class PostgresStore:
             return int(row[0]) if row and row[0] is not None else 0
 
     def unit_of_work(self, *, read_only: bool = False) -> SQLUnitOfWork:
-        """A new unit of work: one transaction on a connection of the pool (a READ ONLY
-        one with *read_only*)."""
-        transaction = _Transaction(self, ("BEGIN READ ONLY",) if read_only else ("BEGIN",))
+        """A new unit of work: one transaction on a connection of the pool.  With
+        *read_only*, its statements run without a transaction, each on the snapshot it
+        would have in one (READ COMMITTED): a read costs one round trip, not three."""
+        transaction = _Transaction(self, () if read_only else ("BEGIN",))
         db = _Database(self, transaction)
         return SQLUnitOfWork(
             db,
