@@ -50,7 +50,7 @@ from custbill.storage.memory import MemoryStore
 from custbill.storage.protocols import Store, UnitOfWork
 from custbill.summary import AccountSummary, CustomerSummary
 
-#: How many times a call runs when it keeps running into concurrent units of work: enough
+#: How many times a call runs when it keeps running into concurrent units of work.  Enough
 #: for a handful of writers on one row to each get through, few enough that a call under
 #: a storm of conflicts gives up within a fraction of a second.
 ATTEMPTS = 5

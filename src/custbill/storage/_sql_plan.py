@@ -78,8 +78,8 @@ _PLAN_ROWS = (
 )
 
 
-#: Numbers a read of several accounts names in one statement: under SQLite's default
-#: limit of host parameters (32,766 since 3.32; 999 before), with room to spare.
+#: How many numbers a read of several accounts names in one statement, under SQLite's
+#: default limit of host parameters (32,766 since 3.32, 999 before) with room to spare.
 READ_MANY = 900
 
 

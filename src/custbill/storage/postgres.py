@@ -43,18 +43,18 @@ _LOCKS = Dialect(
     lock_skipping=" FOR UPDATE SKIP LOCKED",
     hierarchy_lock="SELECT pg_advisory_xact_lock(6527815217378830700)",
 )
-#: The advisory lock a migration holds (an arbitrary constant: "custbill").
+#: The key of the advisory lock a migration holds (an arbitrary constant, "custbill").
 MIGRATION_LOCK_KEY = 0x637573746269
-#: Connections a store keeps at most: the threads of one process that can run units of
-#: work at once.  psycopg_pool's default; PostgreSQL's default ``max_connections`` (100)
+#: The most connections a store keeps, so the most threads of one process that run
+#: units of work at once.  psycopg_pool's default; PostgreSQL's default ``max_connections`` (100)
 #: then serves about ten application servers.
 POOL_SIZE = 10
 #: Seconds to wait for a connection from the pool (or for the server, when opening).
 CONNECT_TIMEOUT = 30.0
 #: Rows a streamed query (a bill run's plan rows) fetches from the server at a time.
 STREAM_ROWS = 5_000
-#: SQLSTATEs of a transaction that ran into another: serialization failure, deadlock,
-#: unique violation (a number another unit inserted first).  Running again resolves them.
+#: The SQLSTATEs that say a transaction ran into another (serialization failure, deadlock,
+#: unique violation by a number another unit inserted first).  Running again resolves them.
 RETRY_STATES = frozenset({"40001", "40P01", "23505"})
 #: Rows from which a plain insert (no ON CONFLICT, only placeholders) goes in by ``COPY``
 #: rather than pipelined ``executemany``: issuing 17,709 invoices went from 60 to 38 µs an
@@ -217,7 +217,7 @@ class PostgresStore:
 
     Args:
         dsn: a libpq connection string or URL (``"postgresql://user@host/db"``).
-        pool_size: connections the store keeps at most (:data:`POOL_SIZE`).
+        pool_size: connections the store keeps at most (:data:`~custbill.storage.postgres.POOL_SIZE`).
         timeout: seconds to wait for the server, or for a free connection.
 
     Raises:
