@@ -217,7 +217,8 @@ class PostgresStore:
 
     Args:
         dsn: a libpq connection string or URL (``"postgresql://user@host/db"``).
-        pool_size: connections the store keeps at most (:data:`~custbill.storage.postgres.POOL_SIZE`).
+        pool_size: connections the store keeps at most
+            (:data:`~custbill.storage.postgres.POOL_SIZE`).
         timeout: seconds to wait for the server, or for a free connection.
 
     Raises:
