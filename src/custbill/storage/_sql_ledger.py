@@ -13,6 +13,7 @@ from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
 from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
 from custbill.storage._sql_writes import Dialect, Writes
+from custbill.storage.invoice_json import invoice_json
 
 R = TypeVar("R", Invoice, Payment, Adjustment)
 
@@ -42,7 +43,10 @@ class SQLLedger:
         return None if row is None else from_json(Invoice, row[0])
 
     def add_invoice(self, invoice: Invoice) -> None:
-        self._add(invoice, invoice.billed_account)
+        self.db.insert(
+            "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
+            [(invoice.number, invoice.billed_account, "Invoice", invoice_json(invoice))],
+        )
 
     def invoices_of(self, account: str) -> tuple[Invoice, ...]:
         return self._of(account, Invoice)
