@@ -285,9 +285,44 @@ def test_cycle_rows_come_back_in_number_order() -> None:
     for number in ("A-3", "A-1", "A-2"):
         rows.put((number, *row[1:]))
     rows.put(("A-1", *row[1:3], "A-3", *row[4:]))
-    assert list(rows.in_order()) == ["A-1", "A-2", "A-3"]
+    assert rows.numbers() == ["A-1", "A-2", "A-3"]
     assert list(rows.managed) == ["A-1"]
     rows.put(("A-1", *row[1:]))
     rows.drop("A-2")
-    assert list(rows.in_order()) == ["A-1", "A-3"]
+    assert rows.numbers() == ["A-1", "A-3"]
     assert rows.managed == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["put", "put", "put", "drop"]),
+            st.integers(0, 400),
+            st.booleans(),
+        ),
+        max_size=300,
+    )
+)
+def test_cycle_rows_against_a_sorted_dict(steps: list[tuple[str, int, bool]]) -> None:
+    """Any sequence of puts and drops, numbers in any order: the rows read back as a dict
+    sorted by number would give them, by order and by number, managed ones apart."""
+    rows, oracle = CycleRows(), {}
+    template: Any = ("", False, date(2024, 1, 1), None, "USD", None, 0, None, False)
+    for action, n, managed in steps:
+        number = f"A-{n:04d}"
+        if action == "drop":
+            if number in oracle:
+                rows.drop(number)
+                del oracle[number]
+            continue
+        row = (number, *template[1:3], "A-9999" if managed else None, *template[4:])
+        rows.put(row)
+        oracle[number] = row
+    expected = [oracle[n] for n in sorted(oracle)]
+    plan = rows.plan_rows()
+    assert list(plan.rows) == expected
+    assert rows.numbers() == sorted(oracle)
+    assert all(plan.row_of(n) == oracle[n] for n in oracle)
+    assert plan.row_of("A-9999") is None
+    assert sorted(plan.managed) == sorted(r for r in expected if r[3] is not None)

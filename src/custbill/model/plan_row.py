@@ -86,7 +86,7 @@ def plan_row(account: BillingAccount, email: str | None, profile: int, managing:
 class PlanRows(NamedTuple):
     """The plan rows of one bill cycle, as a store hands them to the row planner."""
 
-    #: Every account's row, in number order.
+    #: Every account's row, in number order (read once per plan).
     rows: Iterable[PlanRow]
     #: The rows of the accounts that have a responsible account.
     managed: Iterable[PlanRow]

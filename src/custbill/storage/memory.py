@@ -252,7 +252,7 @@ class MemoryStore:
         else:
             assert cycle is not None
             cycle.drop(number)
-            if not cycle.rows:
+            if not cycle:
                 del self.by_bill_cycle[account.bill_cycle]
 
     def _link(self, account: BillingAccount, *, add: bool) -> None:
@@ -478,7 +478,7 @@ class _Accounts(_Records[BillingAccount]):
 
     def on_bill_cycle(self, bill_cycle: str) -> Sequence[str]:
         cycle = self.store.by_bill_cycle.get(bill_cycle)
-        return list(cycle.in_order()) if cycle is not None else []
+        return cycle.numbers() if cycle is not None else []
 
     def plan_rows(self, bill_cycle: str) -> PlanRows:
         """The plan rows of the cycle's accounts
