@@ -178,7 +178,7 @@ def _copy(value: Any) -> Any:
     if isinstance(value, SortedList):
         return ("sorted", list(value))
     if isinstance(value, CycleRows):
-        return ("rows", dict(value.rows), dict(value.managed))
+        return ("rows", list(value.rows_in_order()), dict(value.managed))
     if isinstance(value, TokenIndex):
         return ("tokens", value.entries(), value.tokens())
     return value
