@@ -81,17 +81,20 @@ def _write_benchmark_table() -> None:
         ("accounts", "accounts", "{:,.0f}"),
         ("plan_bill_run.accounts_per_s", "plan_bill_run accounts/s", "{:,.0f}"),
         ("plan_bill_run.vs_floor", "vs floor", "{:.1f}x"),
-        ("plan_bill_run.vs_naive", "vs naive", "{:.1f}x"),
+        ("plan_and_read.accounts_per_s", "plan and read accounts/s", "{:,.0f}"),
+        ("plan_and_read.vs_naive", "vs naive", "{:.1f}x"),
         ("create_customer_per_s.memory", "create_customer/s", "{:,.0f}"),
         ("search_p99_ms", "search p99 ms", "{:.2f}"),
         ("bytes_per_account", "bytes/account", "{:,.0f}"),
+        ("rss_bytes_per_account", "RSS bytes/account", "{:,.0f}"),
     ]
-    lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + columns[0][1]]
-    lines += [f"     - {title}" for _, title, _ in columns[1:]]
-    for row in figures["scaling"]:
-        cells = [fmt.format(row[key]) if key in row else "-" for key, _, fmt in columns]
-        lines.append(f"   * - {cells[0]}")
-        lines += [f"     - {cell}" for cell in cells[1:]]
+    lines = _list_table(
+        [title for _, title, _ in columns],
+        [
+            [fmt.format(row[key]) if key in row else "-" for key, _, fmt in columns]
+            for row in figures["scaling"]
+        ],
+    )
     lines += ["", "Independent of the number of accounts:", ""]
     for key in (
         "bill_dates.vs_rrule",
@@ -100,9 +103,63 @@ def _write_benchmark_table() -> None:
         "create_customer_per_s.sqlite_batch",
     ):
         lines.append(f"* ``{key}``: {figures[key]:,.2f}")
+    lines += _stores_table(figures)
     text = "\n".join(lines) + "\n"
     if not out.exists() or out.read_text() != text:
         out.write_text(text)
+
+
+def _list_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = [".. list-table::", "   :header-rows: 1", "", "   * - " + header[0]]
+    lines += [f"     - {title}" for title in header[1:]]
+    for cells in rows:
+        lines.append(f"   * - {cells[0]}")
+        lines += [f"     - {cell}" for cell in cells[1:]]
+    return lines
+
+
+def _stores_table(figures: dict) -> list[str]:
+    """The stores side by side (benchmarks/stores.py), when the run measured them."""
+    stores = [n for n in ("memory", "sqlite", "postgres") if f"plan.seconds.{n}" in figures]
+    if not stores:
+        return []
+    accounts = figures["stores.accounts_on_run"]
+
+    def cell(key: str, scale: float = 1.0, fmt: str = "{:,.2f}") -> list[str]:
+        return [
+            fmt.format(figures[key.format(n)] * scale) if key.format(n) in figures else "-"
+            for n in stores
+        ]
+
+    rows = [
+        ["plan µs/account", *cell("plan.seconds.{}", 1e6 / accounts)],
+        ["plan and read µs/account", *cell("plan_and_read.seconds.{}", 1e6 / accounts)],
+        ["× memory (plan and read)", "1", *cell("plan.vs_memory.{}")[1:]],
+        [
+            "issue µs/invoice",
+            *[f"{1e6 / figures[f'issue.invoices_per_s.{n}']:,.2f}" for n in stores],
+        ],
+        ["× memory (issue)", "1", *cell("issue.vs_memory.{}")[1:]],
+    ]
+    for call in ("get", "edit", "summary", "search"):
+        medians = cell(f"latency_ms.{call}.median.{{}}", fmt="{:.3f}")
+        p99s = cell(f"latency_ms.{call}.p99.{{}}", fmt="{:.3f}")
+        rows.append(
+            [f"{call} median / p99 ms", *(f"{m} / {p}" for m, p in zip(medians, p99s, strict=True))]
+        )
+    rows.append(["get p99 ms while another process plans", *cell("contention.read_p99_ms.{}")])
+    lines = [
+        "",
+        f"The stores side by side, {figures['stores.accounts']:,} accounts"
+        f" ({accounts:,} on the run):",
+        "",
+    ]
+    lines += _list_table(["figure", *stores], rows)
+    split = sorted(k for k in figures if k.startswith("split_run."))
+    if split:
+        lines += ["", "A run split in 8 parts on PostgreSQL, issued by worker processes:", ""]
+        lines += [f"* ``{key}``: {figures[key]:,.2f}" for key in split]
+    return lines
 
 
 _write_codes_table()
