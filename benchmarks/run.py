@@ -9,7 +9,7 @@ computation in the leanest pure Python: tuples, date ordinals, integer minor uni
 tables) and a *naive* version (what a user would write with the same dependencies:
 ``relativedelta``, ``rrule``, ``Money``, one object at a time); the three must give the
 same invoices, and every side is timed the same way.  Then the stores side by side on
-realistic data (:mod:`stores`: memory, SQLite, PostgreSQL when its binaries are
+realistic data (``stores.py``: memory, SQLite, PostgreSQL when its binaries are
 installed).  Data is built through the public API.  The JSON keys are flat, e.g.
 ``"plan_bill_run.accounts_per_s"``, ``"issue.vs_memory.sqlite"``.
 """
