@@ -40,5 +40,5 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks (not a default session): ``nox -s bench -- --quick``."""
-    session.install(".")
+    session.install(".[postgres]")
     session.run("python", "benchmarks/run.py", *session.posargs)
