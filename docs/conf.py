@@ -87,6 +87,7 @@ def _write_benchmark_table() -> None:
         ("search_p99_ms", "search p99 ms", "{:.2f}"),
         ("bytes_per_account", "bytes/account", "{:,.0f}"),
         ("rss_bytes_per_account", "RSS bytes/account", "{:,.0f}"),
+        ("gc_full_collection_s", "full collection s", "{:.2f}"),
     ]
     lines = _list_table(
         [title for _, title, _ in columns],
