@@ -3,7 +3,7 @@ adjustments, read them back, pool usage, and the balances summaries show."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -115,16 +115,20 @@ def plan_bill_run(
         found = accounts.get(number)
         return found.responsible_account if found and found.bill_cycle == bill_cycle else None
 
-    on_cycle = (account_of(uow, n) for n in accounts.on_bill_cycle(bill_cycle))
-    memo: dict[str, str] = {}
-    plan = plan_run(
-        cycle,
-        run_date,
-        (
+    on_cycle: Iterable[BillingAccount] = (
+        account_of(uow, n) for n in accounts.on_bill_cycle(bill_cycle)
+    )
+    if part.count > 1:
+        memo: dict[str, str] = {}
+        on_cycle = (
             a
             for a in on_cycle
             if partition_of(top_of(a.number, responsible_of, memo), part.count) == part.index
-        ),
+        )
+    plan = plan_run(
+        cycle,
+        run_date,
+        on_cycle,
         charges_in(charges, part, responsible_of),
         account=accounts.get,
         primary_email=primary_email,
