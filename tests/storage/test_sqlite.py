@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
 from moneyed import Money
 
 import custbill as cb
+from custbill.billing.plan import plan_run
 from custbill.storage import SQLiteStore, _sql_writes
 from custbill.storage._sql import MIGRATIONS
 from custbill.testing import facade_for, new_account, new_customer
@@ -223,3 +226,44 @@ def test_a_savepoint_behind_rows_that_failed_cannot_be_gone_back_to(tmp_path: Pa
             uow.customers.get("C-1")  # sends the waiting rows: the duplicate fails
     with store.unit_of_work() as uow:
         assert [c.company_name for c in uow.customers.all()] == ["First"]
+
+
+def usd(amount: int) -> Money:
+    return Money(amount, "USD")
+
+
+def test_a_database_of_the_first_schema_is_migrated(tmp_path: Path) -> None:
+    """A file written by custbill's first schema (``data/schema_v1.db``: three accounts, a
+    run issued, an amount carried) opens migrated: the plan columns filled from the
+    records, the carried amount kept, the issued run its part 0 of 1 — the same plan gives
+    back its invoices, a different one is a conflict."""
+    path = tmp_path / "v1.db"
+    shutil.copy(Path(__file__).parent / "data" / "schema_v1.db", path)
+    store = SQLiteStore(path)
+    assert store.schema_version == 2
+    billing = cb.CustomerBilling(store=store)
+    july, august = date(2026, 7, 1), date(2026, 8, 1)
+    charges = {"A-000001": usd(4), "A-000002": usd(20), "A-000003": usd(5)}
+    (issued,) = billing.issue_bill_run(billing.plan_bill_run("m1", july, charges))
+    assert (issued.number, issued.total) == ("I-000001", usd(25))
+    with pytest.raises(cb.ConflictError, match="run m1 2026-07-01"):
+        billing.issue_bill_run(billing.plan_bill_run("m1", july, {"A-000002": usd(1)}))
+    assert billing.account_summary("A-000001").pending_charges == usd(4)
+    plan = billing.plan_bill_run("m1", august, {"A-000001": usd(7), "A-000002": usd(1)})
+    with store.unit_of_work(read_only=True) as uow:
+        cycle = uow.catalog.get(cb.BillCycle, "m1")
+        assert cycle is not None
+        oracle = plan_run(
+            cycle,
+            august,
+            [a for n in uow.accounts.on_bill_cycle("m1") if (a := uow.accounts.get(n))],
+            {"A-000001": usd(7), "A-000002": usd(1)},
+            account=uow.accounts.get,
+            primary_email=lambda n: c.primary_email if (c := uow.customers.get(n)) else None,
+            payment_term=partial(uow.catalog.get, cb.PaymentTerm),
+            pending=uow.ledger.pending_amounts(),
+            settings=uow.settings.get() or cb.Settings(),
+        )
+    assert list(plan.invoices) == list(oracle.invoices)
+    assert plan.invoices[0].total == usd(11)  # the carried 4 with the new 7
+    assert plan.invoices[1].recipients == ("ap@brick.example",)
