@@ -11,6 +11,8 @@ import pytest
 from moneyed import Money
 
 import custbill as cb
+from custbill.errors import TransactionConflictError
+from custbill.service.facade import ATTEMPTS
 from custbill.storage import MemoryStore
 from custbill.storage.memory import MemoryUnitOfWork
 from tests.conftest import (
@@ -700,3 +702,63 @@ def test_a_call_that_cannot_be_undone_spoils_the_batch(
         with pytest.raises(cb.StorageError, match="cannot go back"):
             billing.create_customer(new_customer(company_name=""), new_account())
     assert snapshot(store) == before
+
+
+class _CollidingUnit(MemoryUnitOfWork):
+    """A memory unit of work that runs into a concurrent one at commit while its store
+    counts collisions (as the PostgreSQL store reports a serialization failure)."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, store: _Colliding) -> None:
+        super().__init__(store)
+        self.owner = store
+
+    def commit(self) -> None:
+        if self.owner.collisions > 0:
+            self.owner.collisions -= 1
+            raise TransactionConflictError("could not serialize access")
+        super().commit()
+
+
+class _Colliding(MemoryStore):
+    """A memory store whose units of work collide at commit, the first *collisions*
+    times; it counts the units it made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collisions = 0
+        self.units = 0
+
+    def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        self.units += 1
+        return _CollidingUnit(self)
+
+
+def test_a_call_that_runs_into_another_runs_again() -> None:
+    """A unit of work that collides is rolled back and the call runs again: it succeeds
+    once the collisions stop, and surfaces as a ConflictError after ATTEMPTS tries,
+    having written nothing; a call in a batch is not run again."""
+    store = _Colliding()
+    billing = cb.CustomerBilling(store=store, clock=fixed_clock)
+    add_catalog(billing)
+    store.collisions, store.units = ATTEMPTS - 1, 0
+    customer, _ = billing.create_customer(new_customer(), new_account())
+    assert store.units == ATTEMPTS
+    assert billing.get_customer(customer.number) == customer
+
+    def state() -> dict[str, object]:  # the store's, not the counters of this test
+        return {k: v for k, v in snapshot(store).items() if k not in ("units", "collisions")}
+
+    before = state()
+    store.collisions, store.units = ATTEMPTS, 0
+    with pytest.raises(cb.ConflictError) as caught:
+        billing.create_customer(new_customer(), new_account())
+    assert isinstance(caught.value, TransactionConflictError)
+    assert store.units == ATTEMPTS
+    assert state() == before
+    store.collisions, store.units = 1, 0
+    with pytest.raises(TransactionConflictError), billing.batch():
+        billing.create_customer(new_customer(), new_account())
+    assert store.units == 1
+    assert state() == before
