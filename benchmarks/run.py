@@ -35,7 +35,8 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from moneyed import Money
-from stores import measure_stores  # (benchmarks/stores.py, beside this file)
+from stores import best as _best  # (benchmarks/stores.py, beside this file)
+from stores import measure_stores
 
 import custbill as cb
 from custbill.billing import bill_dates
@@ -51,16 +52,6 @@ SETTINGS = cb.Settings(
 )
 ADDRESS = cb.Address(line1="1 Main St", city="Austin", postal_code="78701", country="US")
 CARD = (cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token="tok_bench", last4="4242"),)
-
-
-def _best(function: Callable[[], Any], repeat: int = 3) -> float:
-    """The best wall time of *repeat* calls, in seconds."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def _best_of_pair(

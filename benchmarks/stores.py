@@ -168,7 +168,8 @@ def charges_for(billing: cb.CustomerBilling, on_m1: list[str], run: date) -> dic
     return charges
 
 
-def _best(function: Callable[[], Any], repeat: int) -> float:
+def best(function: Callable[[], Any], repeat: int = 3) -> float:
+    """The best wall time of *repeat* calls, in seconds."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -204,10 +205,8 @@ def measure_store(
     charges = charges_for(billing, on_m1, RUNS[0])
     plan = _plan_and_read(billing, charges)
     figures = {
-        f"plan.seconds.{name}": _best(
-            lambda: billing.plan_bill_run("m1", RUNS[0], charges), repeat
-        ),
-        f"plan_and_read.seconds.{name}": _best(lambda: _plan_and_read(billing, charges), repeat),
+        f"plan.seconds.{name}": best(lambda: billing.plan_bill_run("m1", RUNS[0], charges), repeat),
+        f"plan_and_read.seconds.{name}": best(lambda: _plan_and_read(billing, charges), repeat),
     }
     issue_times = []
     for run in RUNS:

@@ -61,13 +61,14 @@ def check_run_date(cycle: BillCycle, run_date: date) -> tuple[Violation, ...]:
     )
 
 
-def top_of_chain(
-    number: str, account: Callable[[str], BillingAccount | None], memo: dict[str, str]
-) -> str:
-    """The account at the top of *number*'s responsible chain (itself if it has none).
+def top_of(number: str, responsible_of: Callable[[str], str | None], memo: dict[str, str]) -> str:
+    """The account at the top of *number*'s responsible chain (itself if it has none),
+    where *responsible_of* gives an account's responsible account (None at the top, or for
+    an account the caller does not know).
 
     Walks iteratively and remembers every account it passed in *memo*, so a whole run costs
-    one step per account.
+    one step per account; a chain that loops (past the rules) stops at the first account
+    seen twice.
     """
     path: list[str] = []
     on_path: set[str] = set()
@@ -75,16 +76,27 @@ def top_of_chain(
     while current not in memo:
         path.append(current)
         on_path.add(current)
-        found = account(current)
-        parent = found.responsible_account if found is not None else None
-        if parent is None or parent in on_path:
+        above = responsible_of(current)
+        if above is None or above in on_path:
             memo[current] = current
             break
-        current = parent
+        current = above
     top = memo[current]
     for n in path:
         memo[n] = top
     return top
+
+
+def top_of_chain(
+    number: str, account: Callable[[str], BillingAccount | None], memo: dict[str, str]
+) -> str:
+    """:func:`top_of` over account objects found by *account*."""
+
+    def responsible_of(current: str) -> str | None:
+        found = account(current)
+        return found.responsible_account if found is not None else None
+
+    return top_of(number, responsible_of, memo)
 
 
 class ChargeGroups(NamedTuple):

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 
 from moneyed import Money
 
+from custbill.billing.plan import top_of
 from custbill.model import BillRunPlan, Violation
 from custbill.model.billing import Partition
 from custbill.model.plan_row import NUMBER, RESPONSIBLE, PlanRow, PlanRows
@@ -51,26 +52,6 @@ def check_partition(partition: Partition, field: str = "partition") -> tuple[Vio
 def partition_of(top: str, count: int) -> int:
     """The partition (of *count*) that bills the hierarchy whose top account is *top*."""
     return zlib.crc32(top.encode("utf-8")) % count
-
-
-def top_of(number: str, responsible_of: Callable[[str], str | None], memo: dict[str, str]) -> str:
-    """The account at the top of *number*'s responsible chain (itself if it has none),
-    where *responsible_of* gives an account's responsible account (None for an account at
-    the top, or one the caller does not know).  A chain that loops (past the rules) stops
-    at the first account seen twice.  *memo* remembers the top of every account passed."""
-    path: list[str] = []
-    current = number
-    while current not in memo:
-        path.append(current)
-        above = responsible_of(current)
-        if above is None or above in path:
-            memo[current] = current
-            break
-        current = above
-    top = memo[current]
-    for passed in path:
-        memo[passed] = top
-    return top
 
 
 def rows_in(rows: PlanRows, partition: Partition) -> PlanRows:

@@ -12,7 +12,7 @@ from typing import TypeVar
 import attrs
 from moneyed import Money
 
-from custbill.billing.plan import check_run_date, plan_run
+from custbill.billing.plan import check_run_date, plan_run, top_of
 from custbill.billing.plan_rows import Declined, plan_rows
 from custbill.billing.pooling import allocate, subtree
 from custbill.billing.runs import (
@@ -22,7 +22,6 @@ from custbill.billing.runs import (
     plan_digest,
     rows_in,
     run_name,
-    top_of,
 )
 from custbill.errors import ConflictError, NotFoundError, RuleViolationError
 from custbill.model import (
