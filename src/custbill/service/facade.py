@@ -57,6 +57,9 @@ ATTEMPTS = 5
 #: The longest pause (seconds) before the second attempt, growing with each attempt; random,
 #: so that two colliding units do not collide again in step.
 PAUSE_S = 0.01
+#: The pauses' own random numbers: drawing from the ``random`` module's would move the
+#: sequence a host seeded for itself.
+_PAUSES = random.Random()
 
 T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
 P = ParamSpec("P")
@@ -134,7 +137,7 @@ class CustomerBilling:
             except TransactionConflictError:
                 if attempt == ATTEMPTS:
                     raise
-                time.sleep(random.uniform(0, PAUSE_S * attempt))
+                time.sleep(_PAUSES.uniform(0, PAUSE_S * attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     @contextlib.contextmanager

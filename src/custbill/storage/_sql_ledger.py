@@ -23,10 +23,10 @@ class SQLLedger:
         self.db = db
         self.dialect = dialect
 
-    def _add(self, record: Invoice | Payment | Adjustment, account: str) -> None:
+    def _add(self, record: Invoice | Payment | Adjustment, account: str, data: str) -> None:
         self.db.insert(
             "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
-            [(record.number, account, type(record).__name__, to_json(record))],
+            [(record.number, account, type(record).__name__, data)],
         )
 
     def _of(self, account: str, kind: type[R]) -> tuple[R, ...]:
@@ -43,22 +43,19 @@ class SQLLedger:
         return None if row is None else from_json(Invoice, row[0])
 
     def add_invoice(self, invoice: Invoice) -> None:
-        self.db.insert(
-            "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
-            [(invoice.number, invoice.billed_account, "Invoice", invoice_json(invoice))],
-        )
+        self._add(invoice, invoice.billed_account, invoice_json(invoice))
 
     def invoices_of(self, account: str) -> tuple[Invoice, ...]:
         return self._of(account, Invoice)
 
     def add_payment(self, payment: Payment) -> None:
-        self._add(payment, payment.account)
+        self._add(payment, payment.account, to_json(payment))
 
     def payments_of(self, account: str) -> tuple[Payment, ...]:
         return self._of(account, Payment)
 
     def add_adjustment(self, adjustment: Adjustment) -> None:
-        self._add(adjustment, adjustment.account)
+        self._add(adjustment, adjustment.account, to_json(adjustment))
 
     def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
         return self._of(account, Adjustment)
