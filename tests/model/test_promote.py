@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import custbill as cb
+from custbill.billing.invoicing import InvoiceRecord, planned_invoice
 from custbill.model.promote import promoter
 from custbill.service._unit import change as _change
 from custbill.service._unit import init_fields as _init_fields
@@ -42,6 +43,31 @@ def test_assembled_changes_match_the_constructor(change: cb.Change) -> None:
     assert attrs.asdict(assembled, recurse=False) == attrs.asdict(change, recurse=False)
     assert assembled == change
     assert hash(assembled) == hash(change)
+
+
+@given(s.planned_invoices)
+def test_planned_invoices_read_from_a_plan_match_the_constructor(
+    invoice: cb.PlannedInvoice,
+) -> None:
+    """The invoice a plan builds from its record (assembled, its Money from the currency
+    code) equals, and hashes as, PlannedInvoice(...)."""
+    record = InvoiceRecord(
+        invoice.billed_account,
+        invoice.accounts,
+        invoice.total.amount,
+        invoice.total.currency.code,
+        invoice.due_date,
+        invoice.auto_pay_date,
+        invoice.suppressed,
+        invoice.channels,
+        invoice.recipients,
+        invoice.notes,
+    )
+    built = planned_invoice(record, invoice.invoice_date)
+    assert type(built) is cb.PlannedInvoice
+    assert attrs.asdict(built, recurse=False) == attrs.asdict(invoice, recurse=False)
+    assert built == invoice
+    assert hash(built) == hash(invoice)
 
 
 @attrs.frozen(slots=False)

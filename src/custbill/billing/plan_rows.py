@@ -31,6 +31,7 @@ from custbill.billing.invoicing import (
     InvoiceProfile,
     InvoiceRecord,
     Recipients,
+    assemble_invoice,
     delivery_notes,
     invoice_profile,
     invoices_billed_to,
@@ -50,6 +51,7 @@ from custbill.model import (
     SkippedAccount,
 )
 from custbill.model.billing import LazySequence
+from custbill.model.currencies import money_of
 from custbill.model.plan_row import (
     DEACTIVATED,
     INVOICE_CURRENCY,
@@ -312,11 +314,11 @@ class _Invoices:
         suppressed = is_below(total, minimum)
         if suppressed and minimum is not None:
             notes = (*notes, suppression_note(Money(minimum, currency)))
-        record = InvoiceRecord(
+        return assemble_invoice(
             number,
             (number,),
-            total,
-            currency,
+            money_of(total, currency),
+            self.run_date,
             profile.due_date,
             profile.auto_pay_date,
             suppressed,
@@ -324,7 +326,6 @@ class _Invoices:
             recipients,
             notes,
         )
-        return planned_invoice(record, self.run_date)
 
 
 class _Pairs(Sequence[tuple[PlanRow | InvoiceRecord, Decimal]]):

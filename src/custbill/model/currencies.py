@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+from decimal import Decimal
+
+from moneyed import Currency, Money, get_currency
 
 
 @functools.lru_cache(maxsize=1024)
@@ -15,3 +18,21 @@ def currency_known(code: str) -> bool:
     from moneyed import CURRENCIES
 
     return code in CURRENCIES and code.isupper()
+
+
+#: Currencies by code, looked up once (``Money(amount, "EUR")`` upper-cases the code and
+#: looks it up on every construction: half the cost of building the Money).
+_CURRENCIES: dict[str, Currency] = {}
+
+
+def money_of(amount: Decimal, currency: str) -> Money:
+    """``Money(amount, currency)`` for a currency code already checked, such as one a
+    store holds.
+
+    >>> money_of(Decimal("1.50"), "SEK") == Money("1.50", "SEK")
+    True
+    """
+    found = _CURRENCIES.get(currency)
+    if found is None:
+        found = _CURRENCIES[currency] = get_currency(currency)
+    return Money(amount, found)
