@@ -36,7 +36,9 @@ def test_leaving_without_commit_rolls_back() -> None:
         uow.commit()
         uow.customers.update(attrs.evolve(_customer(), company_name="Other", version=2))
         raise RuntimeError
-    assert store.customers["C-1"].company_name == "Acme"
+    with store.unit_of_work(read_only=True) as uow:
+        kept = uow.customers.get("C-1")
+    assert kept is not None and kept.company_name == "Acme"
     assert store.names.matching("other") == set()
 
 

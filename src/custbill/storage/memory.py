@@ -8,7 +8,9 @@ The indexes are kept small, because a store may hold millions of accounts: an in
 holds one number as a plain string and only becomes a list when a key has several; number
 and token lists are bucketed :class:`~custbill.storage.sortedlist.SortedList` s; an
 account's search reuses its customer's name index instead of copying it; history entries
-are plain tuples until they are read.
+are plain tuples until they are read; customers and accounts are kept packed
+(:mod:`~custbill.model.packing`), as tuples the garbage collector does not track, and
+unpacked when read.
 
 Its larger parts live beside it: the name index (:mod:`~custbill.storage.token_index`),
 the search planner over it (:mod:`~custbill.storage.memory_search`), the plan rows of each
@@ -37,6 +39,7 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.billing import Invoice
+from custbill.model.packing import Packed, Packer, packer_of
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
 from custbill.storage.cycle_rows import CycleRows
 from custbill.storage.memory_logs import Entry, MemoryHistory, MemoryLedger, MemoryRun, Undo
@@ -45,6 +48,14 @@ from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
 from custbill.storage.sortedlist import SortedList
 from custbill.storage.token_index import TokenIndex
+
+#: How customers and accounts are packed, and where their fields read without unpacking sit.
+CUSTOMER_PACKER = packer_of(Customer)
+ACCOUNT_PACKER = packer_of(BillingAccount)
+_NAME = CUSTOMER_PACKER.position("name")
+_EXTERNAL_NUMBER = CUSTOMER_PACKER.position("external_number")
+_PRIMARY_EMAIL = CUSTOMER_PACKER.position("primary_email")
+_ERASED = CUSTOMER_PACKER.position("erased")
 
 
 class _Versioned(Protocol):
@@ -100,8 +111,9 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.customers: dict[str, Customer] = {}
-        self.accounts: dict[str, BillingAccount] = {}
+        #: Customers and accounts by number, packed (see :mod:`custbill.model.packing`).
+        self.customers: dict[str, Packed] = {}
+        self.accounts: dict[str, Packed] = {}
         self.customer_by_external: dict[str, str] = {}
         self.account_by_external: dict[str, str] = {}
         self.customer_numbers = SortedList(normalise)
@@ -158,7 +170,7 @@ class MemoryStore:
             del self.customers[number]
             self.customer_numbers.remove(number)
         else:
-            self.customers[number] = new
+            self.customers[number] = CUSTOMER_PACKER.pack(new)
             if old is None:
                 self.customer_numbers.add(number)
         old_ext = old.external_number if old is not None else None
@@ -191,7 +203,7 @@ class MemoryStore:
         elif new is None:
             self._index_account(old, add=False)
         else:
-            self.accounts[new.number] = new
+            self.accounts[new.number] = ACCOUNT_PACKER.pack(new)
             if (
                 old.external_number,
                 old.customer,
@@ -210,8 +222,13 @@ class MemoryStore:
             else:
                 self.by_bill_cycle[new.bill_cycle].put(self._plan_row(new))
 
+    def account(self, number: str) -> BillingAccount | None:
+        """The account of *number*, unpacked, or None."""
+        packed = self.accounts.get(number)
+        return None if packed is None else ACCOUNT_PACKER.unpack(packed)
+
     def _name_tokens(self, number: str) -> frozenset[str]:
-        name = self.customers[number].name
+        name: str = self.customers[number][_NAME]
         return name_tokens(name) if name else frozenset()
 
     def _account_id(self, number: str) -> int:
@@ -228,7 +245,7 @@ class MemoryStore:
         number = account.number
         index = _multi_add if add else _multi_remove
         if add:
-            self.accounts[number] = account
+            self.accounts[number] = ACCOUNT_PACKER.pack(account)
             self.account_numbers.add(number)
         else:
             del self.accounts[number]
@@ -266,14 +283,14 @@ class MemoryStore:
             if target is not None:
                 index(tree, target, number)
                 up[self._account_id(number)] = self._account_id(target) if add else -1
-        responsible = self.accounts.get(account.responsible_account or "")
+        responsible = self.account(account.responsible_account or "")
         rows = self.by_bill_cycle.get(responsible.bill_cycle) if responsible else None
         if responsible is not None and rows is not None and responsible.number != number:
             rows.put(self._plan_row(responsible))  # its row says whether it manages accounts
 
     def _plan_row(self, account: BillingAccount) -> PlanRow:
         customer = self.customers.get(account.customer)
-        email = None if customer is None or customer.erased else customer.primary_email
+        email = None if customer is None or customer[_ERASED] else customer[_PRIMARY_EMAIL]
         key = profile_key(account)
         profile = self.profiles.get(key)
         if profile is None:
@@ -283,7 +300,7 @@ class MemoryStore:
     def _refresh_rows(self, customer: str) -> None:
         """Renew the plan rows of *customer*'s accounts (its primary email changed)."""
         for number in _multi_get(self.accounts_by_customer, customer):
-            account = self.accounts[number]
+            account = ACCOUNT_PACKER.unpack(self.accounts[number])
             self.by_bill_cycle[account.bill_cycle].put(self._plan_row(account))
 
 
@@ -392,46 +409,52 @@ class MemorySavepoint:
 
 
 class _Records(Generic[Rec]):
-    """What the customer and account repositories share: a record added or replaced moves
-    every index through the store's *replace* (and back, on undo)."""
+    """What the customer and account repositories share: records kept packed by *packer*;
+    a record added or replaced moves every index through the store's *replace* (and back,
+    on undo)."""
 
     def __init__(
         self,
         store: MemoryStore,
-        records: dict[str, Rec],
+        records: dict[str, Packed],
+        packer: Packer[Rec],
         replace: Callable[[Rec | None, Rec | None], None],
     ) -> None:
         self.store = store
         self.records = records
+        self.unpack = packer.unpack
         self.replace = replace
-        #: The record by number: the dict's own get, so hot loops call C directly.
-        self.get: Callable[[str], Rec | None] = records.get
+
+    def get(self, number: str) -> Rec | None:
+        packed = self.records.get(number)
+        return None if packed is None else self.unpack(packed)
 
     def add(self, record: Rec) -> None:
         self.replace(None, record)
         self.store.undo.append(lambda: self.replace(record, None))
 
     def update(self, record: Rec) -> None:
-        old = self.records[record.number]
+        old = self.unpack(self.records[record.number])
         if old.version != record.version - 1:
             raise ConflictError(record.number, record.version - 1, old.version)
         self.replace(old, record)
         self.store.undo.append(lambda: self.replace(record, old))
 
     def all(self) -> Iterator[Rec]:
-        records = self.records
-        return (records[n] for n in sorted(records))
+        records, unpack = self.records, self.unpack
+        return (unpack(records[n]) for n in sorted(records))
 
 
 class _Customers(_Records[Customer]):
     def __init__(self, store: MemoryStore) -> None:
-        super().__init__(store, store.customers, store.replace_customer)
+        super().__init__(store, store.customers, CUSTOMER_PACKER, store.replace_customer)
+        packed = store.customers
         self.finder = CustomerSearch(
             store.names,
             store.customer_numbers,
             store.customer_externals,
             store.customer_by_external,
-            store.customers,
+            lambda number: (packed[number][_NAME], packed[number][_EXTERNAL_NUMBER]),
         )
 
     def with_external_number(self, external_number: str) -> str | None:
@@ -446,7 +469,7 @@ class _Customers(_Records[Customer]):
 
 class _Accounts(_Records[BillingAccount]):
     def __init__(self, store: MemoryStore) -> None:
-        super().__init__(store, store.accounts, store.replace_account)
+        super().__init__(store, store.accounts, ACCOUNT_PACKER, store.replace_account)
 
     def with_external_number(self, external_number: str) -> str | None:
         return self.store.account_by_external.get(external_number)

@@ -15,7 +15,6 @@ import heapq
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 
-from custbill.model import Customer
 from custbill.storage.search import name_tokens, normalise
 from custbill.storage.sortedlist import SortedList
 from custbill.storage.token_index import TokenIndex
@@ -72,7 +71,7 @@ class CustomerSearch:
         customers: every customer by number.
     """
 
-    __slots__ = ("by_external", "customers", "externals", "names", "numbers")
+    __slots__ = ("by_external", "externals", "name_and_external", "names", "numbers")
 
     def __init__(
         self,
@@ -80,13 +79,14 @@ class CustomerSearch:
         numbers: SortedList,
         externals: SortedList,
         by_external: Mapping[str, str],
-        customers: Mapping[str, Customer],
+        name_and_external: Callable[[str], tuple[str, str | None]],
     ) -> None:
         self.names = names
         self.numbers = numbers
         self.externals = externals
         self.by_external = by_external
-        self.customers = customers
+        #: A customer's name and external number, by number.
+        self.name_and_external = name_and_external
 
     def named(self, name: str) -> tuple[str, ...]:
         """Customers whose name equals *name* ignoring case: the candidates of its rarest
@@ -97,7 +97,8 @@ class CustomerSearch:
         rarest = min(tokens, key=self.names.size)
         key = name.casefold()
         candidates = self.names.matching(rarest) if self.names.size(rarest) else set()
-        return tuple(sorted(n for n in candidates if self.customers[n].name.casefold() == key))
+        fields = self.name_and_external
+        return tuple(sorted(n for n in candidates if fields(n)[0].casefold() == key))
 
     def matching(self, word: str) -> set[str]:
         """Customers with a name token, number or external number starting with *word*."""
@@ -203,15 +204,14 @@ class CustomerSearch:
     def matches(self, number: str, word: str) -> bool:
         """Whether *word* starts a name token, the number or the external number of the
         customer *number* (*word* is normalised and holds no white space)."""
-        customer = self.customers[number]
-        name = normalise(customer.name)
+        display, external = self.name_and_external(number)
+        name = normalise(display)
         if name.startswith(word) or f" {word}" in name:  # a word after a space
             return True
         if not name.replace(" ", "").isalnum() and any(
-            t.startswith(word) for t in name_tokens(customer.name)
+            t.startswith(word) for t in name_tokens(display)
         ):  # other white space, or punctuation: tokens that are not plain words
             return True
         return normalise(number).startswith(word) or (
-            customer.external_number is not None
-            and normalise(customer.external_number).startswith(word)
+            external is not None and normalise(external).startswith(word)
         )
