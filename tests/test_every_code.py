@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -68,7 +69,13 @@ SPEC_CODES = {
 }
 
 # custbill's own additions, documented as such in the rules reference.
-EXTENSION_CODES = {"billing.amount_invalid", "billing.partition_invalid"}
+EXTENSION_CODES = {
+    "billing.amount_invalid",
+    "billing.partition_invalid",
+    "money.not_finite",
+    "money.too_large",
+    "money.too_precise",
+}
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
 
@@ -180,8 +187,13 @@ def _bill_run(
 
 
 def _amount_invalid(billing: cb.CustomerBilling) -> Callable[[], object]:
+    return _payment_of(billing, "0")
+
+
+def _payment_of(billing: cb.CustomerBilling, amount: str) -> Callable[[], object]:
     account = _account(billing)
-    return lambda: billing.record_payment(account.number, Money(0, "USD"), date(2026, 7, 1))
+    money = Money(Decimal(amount), "USD")
+    return lambda: billing.record_payment(account.number, money, date(2026, 7, 1))
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -189,6 +201,9 @@ SCENARIOS: dict[str, Scenario] = {
     "billing.charge_not_billable": lambda b: _bill_run(b, Money(1, "USD"), on="A-404"),
     "billing.charge_currency_mismatch": lambda b: _bill_run(b, Money(1, "EUR")),
     "billing.amount_invalid": _amount_invalid,
+    "money.not_finite": lambda b: _payment_of(b, "NaN"),
+    "money.too_large": lambda b: _payment_of(b, "1E+13"),
+    "money.too_precise": lambda b: _payment_of(b, "1.005"),
     "billing.partition_invalid": lambda b: (
         lambda: b.issue_next_partition("m1", date(2026, 7, 1), {}, partitions=2_000)
     ),

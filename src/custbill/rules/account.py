@@ -27,6 +27,7 @@ from custbill.rules._support import (
     violation,
 )
 from custbill.rules.lookup import Lookup
+from custbill.rules.money import money_violations
 
 #: Allowed status moves; DEACTIVATED is final.
 TRANSITIONS: dict[AccountStatus, frozenset[AccountStatus]] = {
@@ -263,7 +264,7 @@ def check_invoice_delivery(
 def _money_problem(amount: Money, currency: str) -> str | None:
     if amount.currency.code != currency:
         return f"must be in {currency}, not {amount.currency.code}"
-    if not amount.amount.is_finite() or amount.amount < 0:
+    if amount.amount < 0:
         return "must not be negative"
     return None
 
@@ -282,6 +283,10 @@ def check_amounts(account: NewAccount | BillingAccount) -> tuple[Violation, ...]
     )
     for path, code, amount, currency in checks:
         if amount is not None:
+            unusable = money_violations(amount, path)
+            if unusable:
+                found.extend(unusable)
+                continue
             problem = _money_problem(amount, currency)
             if problem is not None:
                 found.append(

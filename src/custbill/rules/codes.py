@@ -99,6 +99,13 @@ CODES: Mapping[str, str] = MappingProxyType(
         "a pooled allowance or usage that is negative.",
         "billing.partition_invalid": "A bill run's partition, or its number of partitions, is "
         "out of range (1 to 1,024 partitions, an index below the count).",
+        # money (custbill.rules.money)
+        "money.not_finite": "An amount (a charge, payment, adjustment, minimum invoice "
+        "amount, credit limit, pooled allowance or usage) is NaN or infinite.",
+        "money.too_large": "An amount is more than custbill's maximum (a trillion units of "
+        "its currency) either way.",
+        "money.too_precise": "An amount has more decimal places than its currency has "
+        "(two for USD, none for JPY, three for BHD).",
         # catalog
         "catalog.invalid": "A catalog entry is malformed: empty id or name, bill day out of "
         "range for the period, negative net days, unknown currency, a CHOICE field "

@@ -23,7 +23,7 @@ from custbill.billing.runs import (
     rows_in,
     run_name,
 )
-from custbill.errors import ConflictError, NotFoundError, RuleViolationError
+from custbill.errors import ConflictError, NotFoundError
 from custbill.model import (
     BillCycle,
     BillingAccount,
@@ -46,6 +46,7 @@ from custbill.model.billing import (
 from custbill.model.enums import AdjustmentKind
 from custbill.model.plan_row import RESPONSIBLE, PlanRow
 from custbill.rules import violation
+from custbill.rules.money import amount_violations, charges_violations, money_violations
 from custbill.service._unit import Context, account_of, raise_if, require, require_date
 from custbill.storage.protocols import PlanRowSource, UnitOfWork
 
@@ -60,6 +61,7 @@ def check_charges(charges: Mapping[str, Money]) -> None:
             if not isinstance(amount, Money):
                 raise TypeError(f"charges[{number!r}] must be Money, not {type(amount).__name__}")
             require(number, str, "a charge's account number")
+    raise_if(charges_violations(charges))
 
 
 def plan_bill_run(
@@ -153,6 +155,8 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
     require(plan, BillRunPlan, "plan")
     part = plan.partition or WHOLE_RUN
     raise_if(check_partition(part, "plan.partition"))
+    totals = {str(i): planned.total for i, planned in enumerate(plan.invoices)}
+    raise_if(charges_violations(totals, "plan.invoices"))  # (a plan may be made by hand)
     ledger = uow.ledger
     cycle, run_date = plan.bill_cycle, plan.run_date
     count = ledger.open_run(cycle, run_date, part.count)
@@ -303,7 +307,9 @@ def _check_amount(account: BillingAccount, amount: Money, on: date) -> None:
                 invoice_currency=account.invoice_currency,
             )
         )
-    if not amount.amount.is_finite() or amount.amount <= 0:
+    problems = money_violations(amount, "amount")
+    found.extend(problems)
+    if not problems and amount.amount <= 0:
         found.append(violation("billing.amount_invalid", "amount", "the amount must be positive"))
     raise_if(found)
 
@@ -395,10 +401,7 @@ def _decimal(value: object, name: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
     number = Decimal(value)
-    if not number.is_finite():
-        raise RuleViolationError(
-            [violation("billing.amount_invalid", name, "the amount must be a finite number")]
-        )
+    raise_if(amount_violations(number, None, name))
     return number
 
 
