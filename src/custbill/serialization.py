@@ -263,6 +263,8 @@ def from_dict(cls: type[T], data: Any) -> T:
         ) from None
     except (TypeError, ValueError) as exc:
         raise InvalidDataError([f"{exc} @ $"]) from None
+    except RecursionError:
+        raise InvalidDataError(["nested too deeply @ $"]) from None
     return result
 
 
@@ -281,6 +283,8 @@ def from_json(cls: type[T], text: str | bytes) -> T:
         data = json.loads(text)
     except (ValueError, TypeError) as exc:
         raise InvalidDataError([f"not JSON: {exc} @ $"]) from None
+    except RecursionError:  # deeper than the interpreter's recursion limit
+        raise InvalidDataError(["not JSON custbill reads: nested too deeply @ $"]) from None
     return from_dict(cls, data)
 
 

@@ -4,7 +4,7 @@ the validation report, settings and catalog."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import attrs
 from moneyed import Money
@@ -86,20 +86,34 @@ def child_accounts(uow: UnitOfWork, ctx: Context, number: str) -> tuple[BillingA
     return tuple(account_of(uow, n) for n in uow.accounts.children_of(number))
 
 
-def _search_words(text: str, limit: int | None) -> list[str]:
-    """The normalised words of a search, or none when the search finds nothing anyway."""
+#: A search limit above this is no limit at all (no store holds more records), and is
+#: passed on as None: SQL stores take a limit as a 64-bit integer.
+UNLIMITED_ABOVE = 2**62
+
+
+class _Search(NamedTuple):
+    #: The normalised words (none when the search finds nothing anyway).
+    words: list[str]
+    #: The limit to pass on to the store.
+    limit: int | None
+
+
+def _search_words(text: str, limit: int | None) -> _Search:
+    """What a search of *text* asks of the store."""
     require(text, str, "text")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
         raise TypeError(f"limit must be an int, not {type(limit).__name__}")
+    if limit is not None and limit > UNLIMITED_ABOVE:
+        limit = None
     words = query_words(text)
-    return [] if limit is not None and limit < 1 else words
+    return _Search([] if limit is not None and limit < 1 else words, limit)
 
 
 def search_customers(
     uow: UnitOfWork, ctx: Context, text: str, limit: int | None
 ) -> tuple[Customer, ...]:
     """See :meth:`custbill.CustomerBilling.search_customers`."""
-    words = _search_words(text, limit)
+    words, limit = _search_words(text, limit)
     if not words:
         return ()
     return tuple(customer_of(uow, n) for n in uow.customers.search(words, limit))
@@ -109,7 +123,7 @@ def search_accounts(
     uow: UnitOfWork, ctx: Context, text: str, limit: int | None
 ) -> tuple[BillingAccount, ...]:
     """See :meth:`custbill.CustomerBilling.search_accounts`."""
-    words = _search_words(text, limit)
+    words, limit = _search_words(text, limit)
     if not words:
         return ()
     return tuple(account_of(uow, n) for n in uow.accounts.search(words, limit))

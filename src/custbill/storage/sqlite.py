@@ -103,8 +103,8 @@ class SQLiteStore:
             # a 64 MiB page cache (SQLite's default is 2 MiB): a large unit of work keeps its
             # index pages in memory instead of spilling them to the log before it commits
             self.connection.execute("PRAGMA cache_size=-65536")
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open {self.path}: {exc}") from exc
+        except (sqlite3.Error, ValueError) as exc:  # (ValueError: a NUL in the path)
+            raise StorageError(f"cannot open {self.path!r}: {exc}") from exc
         self._migrate()
 
     def _transaction(self, read_only: bool = False) -> LockedTransaction:
