@@ -183,8 +183,9 @@ class InvoiceRecord(NamedTuple):
 #: ``PlannedInvoice(...)`` over values the planners computed, given positionally in field
 #: order, without attrs' frozen ``__init__`` (one ``object.__setattr__`` a field): a plan of a
 #: million accounts builds a million invoices when read, and this halves their cost.
-#: ``tests/billing/test_invoicing.py`` holds it equal to the constructor.
+#: ``tests/model/test_promote.py`` holds it equal to the constructor.
 assemble_invoice: Callable[..., PlannedInvoice] = assembler(PlannedInvoice)
+
 
 def planned_invoice(record: InvoiceRecord, invoice_date: date) -> PlannedInvoice:
     """The :class:`~custbill.PlannedInvoice` of *record*, issued on *invoice_date*."""
