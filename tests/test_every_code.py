@@ -75,6 +75,7 @@ EXTENSION_CODES = {
     "money.not_finite",
     "money.too_large",
     "money.too_precise",
+    "text.card_number",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -204,6 +205,9 @@ SCENARIOS: dict[str, Scenario] = {
     "money.not_finite": lambda b: _payment_of(b, "NaN"),
     "money.too_large": lambda b: _payment_of(b, "1E+13"),
     "money.too_precise": lambda b: _payment_of(b, "1.005"),
+    "text.card_number": lambda b: (
+        lambda: b.create_customer(new_customer(company_name="4111 1111 1111 1111"), new_account())
+    ),
     "billing.partition_invalid": lambda b: (
         lambda: b.issue_next_partition("m1", date(2026, 7, 1), {}, partitions=2_000)
     ),

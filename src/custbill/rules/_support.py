@@ -187,26 +187,3 @@ def _fits(definition: CustomFieldDefinition, value: object) -> bool:
         case CustomFieldType.CHOICE:
             return isinstance(value, str) and value in definition.options
     return False  # pragma: no cover - every type is matched above
-
-
-_CARD_SEPARATORS = re.compile(r"(?<=\d)[ -](?=\d)")
-
-
-def luhn_valid(digits: str) -> bool:
-    """True when the string of digits passes the Luhn checksum."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def holds_card_number(text: str) -> bool:
-    """True when *text* holds a run of 13–19 digits (spaces or dashes between digits are
-    ignored) that passes the Luhn check: a payment card number."""
-    compact = _CARD_SEPARATORS.sub("", text)
-    return any(
-        luhn_valid(m.group()) for m in re.finditer(r"\d+", compact) if 13 <= len(m.group()) <= 19
-    )

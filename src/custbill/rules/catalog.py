@@ -15,6 +15,7 @@ from custbill.model import (
 )
 from custbill.model.currencies import currency_known
 from custbill.rules._support import blank, violation
+from custbill.rules.cards import card_violations
 from custbill.rules.lookup import Lookup
 
 CatalogEntry = BillCycle | PaymentTerm | AccountCategory | DunningPlan | CustomFieldDefinition
@@ -59,10 +60,13 @@ def check_catalog_entry(entry: CatalogEntry, lookup: Lookup) -> tuple[Violation,
 
 def _check_text(entry: CatalogEntry) -> tuple[Violation, ...]:
     fields = ("name",) if isinstance(entry, CustomFieldDefinition) else ("id", "name")
-    return tuple(
-        violation("catalog.invalid", field, f"{field} cannot be empty")
-        for field in fields
-        if blank(getattr(entry, field))
+    return (
+        *(
+            violation("catalog.invalid", field, f"{field} cannot be empty")
+            for field in fields
+            if blank(getattr(entry, field))
+        ),
+        *card_violations((field, getattr(entry, field)) for field in fields),
     )
 
 

@@ -106,6 +106,10 @@ CODES: Mapping[str, str] = MappingProxyType(
         "its currency) either way.",
         "money.too_precise": "An amount has more decimal places than its currency has "
         "(two for USD, none for JPY, three for BHD).",
+        # text (custbill.rules.cards)
+        "text.card_number": "A text field (a name, address line, email, number, contact, "
+        "custom field, catalog name, payment reference or adjustment reason) holds a "
+        "payment card number, however its digits are written: custbill never stores one.",
         # catalog
         "catalog.invalid": "A catalog entry is malformed: empty id or name, bill day out of "
         "range for the period, negative net days, unknown currency, a CHOICE field "
