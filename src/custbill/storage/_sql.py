@@ -322,6 +322,8 @@ class LockedTransaction:
         self.begin_sql = begin_sql
         self.errors = errors
         self.active = False
+        #: What runs once the transaction commits (and is dropped if it does not).
+        self.after_commit: list[Callable[[], None]] = []
 
     def ensure(self) -> None:
         """Start the transaction unless one is running."""
@@ -348,8 +350,12 @@ class LockedTransaction:
             try:
                 self.execute("COMMIT")
             except self.errors as exc:
+                self.after_commit.clear()
                 raise StorageError(f"commit failed: {exc}") from exc
             self.active = False
+        done, self.after_commit = self.after_commit, []
+        for step in done:
+            step()
 
     def end(self) -> None:
         """Roll back what was not committed and release the lock."""
@@ -360,6 +366,7 @@ class LockedTransaction:
             pass  # nothing to roll back, or the connection is gone (and so is the work)
         finally:
             self.active = False
+            self.after_commit.clear()
             self.lock.release()
 
 

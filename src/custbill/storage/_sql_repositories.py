@@ -379,3 +379,4 @@ class SQLHistory:
                 " WHERE number = ? AND field = ?",
                 (mask, mask, number, field),
             )
+        self.db.erased()

@@ -53,6 +53,11 @@ class Database(Protocol):
         transaction must stay open until the last is read)."""
         ...
 
+    def erased(self) -> None:
+        """Personal data was erased in this transaction: once it commits, remove what the
+        store's files still hold of the erased values, as far as the store can."""
+        ...
+
 
 #: Rows :class:`Writes` keeps waiting at most; more go in at once.
 WAITING_ROWS = 20_000
@@ -115,6 +120,10 @@ class Writes:
         self.count += len(rows)
         if self.count >= WAITING_ROWS:
             self.flush()
+
+    def erased(self) -> None:
+        """See :meth:`Database.erased`."""
+        self.db.erased()
 
     def flush(self) -> None:
         """Insert every waiting row, and set the savepoints taken between them."""

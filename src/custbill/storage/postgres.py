@@ -162,6 +162,11 @@ class _Database:
         except self.store.errors as exc:
             raise self.transaction.fail(exc, f"{sql.split()[0]} statements") from exc
 
+    def erased(self) -> None:
+        """Nothing to do at once: the rows the erasure replaced stay in the table's files
+        as dead row versions until ``VACUUM`` (autovacuum, or the host's) reclaims their
+        space (see the storage guide)."""
+
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """Rows from a server-side cursor, :data:`STREAM_ROWS` at a time (in a transaction
         of their own in a reading unit, which runs its statements without one)."""

@@ -61,6 +61,25 @@ class _Database:
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         return iter(self._execute(sql, params))  # (sqlite3 steps the query as rows are read)
 
+    def erased(self) -> None:
+        if self._truncate_log not in self.transaction.after_commit:
+            self.transaction.after_commit.append(self._truncate_log)
+
+    def _truncate_log(self) -> None:
+        """Copy the write-ahead log into the database and empty it: the erased values'
+        earlier pages leave the log (``secure_delete`` has zeroed them in the database)."""
+        try:
+            busy, _, _ = self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            busy, reason = 1, str(exc)
+        else:
+            reason = "a reader kept it in use past the busy timeout"
+        if busy:
+            raise StorageError(
+                "the erasure is committed, but the write-ahead log still holds earlier "
+                f"values until its next checkpoint: {reason}"
+            )
+
 
 #: A writing transaction holds the whole database file: no row lock to add.
 _DIALECT_LOCKS = Dialect(lock="", lock_skipping="")
@@ -98,6 +117,10 @@ class SQLiteStore:
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
             self.connection.execute("PRAGMA journal_mode=WAL")
+            # content deleted or replaced is overwritten with zeros, whatever the build's
+            # default: what an erasure removes (and what edits replaced before it) leaves
+            # no copy in free space
+            self.connection.execute("PRAGMA secure_delete=ON")
             self.connection.execute(f"PRAGMA synchronous={synchronous}")
             self.connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             # a 64 MiB page cache (SQLite's default is 2 MiB): a large unit of work keeps its
