@@ -42,3 +42,21 @@ def bench(session: nox.Session) -> None:
     """The benchmarks (not a default session): ``nox -s bench -- --quick``."""
     session.install(".[postgres]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The fuzz harness over the loaders, long (not a default session; the tests run it
+    briefly): ``nox -s fuzz -- 100000`` runs that many examples a target (20,000 by
+    default) and prints how many each ran."""
+    session.install("-e", ".[tests]")
+    examples = session.posargs[0] if session.posargs else "20000"
+    session.run(
+        "pytest",
+        "tests/fuzz",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-show-statistics",
+        env={"CUSTBILL_FUZZ_EXAMPLES": examples},
+    )

@@ -10,6 +10,7 @@ import pytest
 
 import custbill as cb
 from custbill.serialization import from_dict, from_json
+from custbill.simulation import load_scenario, parse_scenario
 from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
 from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
 
@@ -59,3 +60,17 @@ def test_a_search_limit_beyond_64_bits_is_no_limit(billing: cb.CustomerBilling) 
         assert billing.search_customers("acme", limit=limit) == everything
         assert billing.search_accounts("acme", limit=limit) == billing.search_accounts("acme")
     assert billing.search_customers("acme", limit=1) == everything[:1]
+
+
+def test_a_scenario_nested_too_deeply_is_invalid_data(tmp_path: Path) -> None:
+    """The scenario loader refuses nesting past the recursion limit, parsed or in a file
+    (found by the fuzz harness)."""
+    deep: object = []
+    for _ in range(5_000):
+        deep = [deep]
+    with pytest.raises(cb.InvalidDataError, match="nested too deeply"):
+        parse_scenario({"customers": deep})
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(cb.InvalidDataError, match="nested too deeply"):
+        load_scenario(path)

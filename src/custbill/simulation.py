@@ -181,6 +181,13 @@ def parse_scenario(data: Any) -> Scenario:
     Raises:
         InvalidDataError: naming the path of every problem.
     """
+    try:
+        return _parse_scenario(data)
+    except RecursionError:  # deeper than the interpreter's recursion limit
+        raise InvalidDataError(["nested too deeply @ $"]) from None
+
+
+def _parse_scenario(data: Any) -> Scenario:
     if not isinstance(data, Mapping):
         raise InvalidDataError(["expected a table/object @ $"])
     data = _plain(data)
@@ -286,6 +293,8 @@ def load_scenario(path: str | Path) -> Scenario:
         data = tomllib.loads(text.decode()) if path.suffix == ".toml" else json.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
         raise InvalidDataError([f"cannot read {path}: {exc} @ $"]) from None
+    except RecursionError:  # deeper than the interpreter's recursion limit
+        raise InvalidDataError([f"cannot read {path}: nested too deeply @ $"]) from None
     return parse_scenario(data)
 
 
