@@ -76,6 +76,9 @@ EXTENSION_CODES = {
     "money.too_large",
     "money.too_precise",
     "text.card_number",
+    "limit.text_too_long",
+    "limit.too_many",
+    "limit.search_too_long",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -205,6 +208,15 @@ SCENARIOS: dict[str, Scenario] = {
     "money.not_finite": lambda b: _payment_of(b, "NaN"),
     "money.too_large": lambda b: _payment_of(b, "1E+13"),
     "money.too_precise": lambda b: _payment_of(b, "1.005"),
+    "limit.text_too_long": lambda b: (
+        lambda: b.create_customer(new_customer(company_name="x" * 1_001), new_account())
+    ),
+    "limit.too_many": lambda b: (
+        lambda: b.create_customer(
+            new_customer(secondary_emails=("a@b.example",) * 101), new_account()
+        )
+    ),
+    "limit.search_too_long": lambda b: lambda: b.search_customers("a " * 17),
     "text.card_number": lambda b: (
         lambda: b.create_customer(new_customer(company_name="4111 1111 1111 1111"), new_account())
     ),

@@ -11,15 +11,24 @@ class CustbillError(Exception):
     """Base class of every error custbill raises on purpose."""
 
 
+#: The most violations an error message lists; it says how many more there were.
+MAX_LISTED_VIOLATIONS = 20
+
+
 class RuleViolationError(CustbillError, ValueError):
     """An operation broke one or more rules; nothing was changed.
 
-    ``violations`` holds every broken rule of the operation, not just the first.
+    ``violations`` holds every broken rule of the operation, not just the first; the
+    message lists the first :data:`MAX_LISTED_VIOLATIONS`.
     """
 
     def __init__(self, violations: Iterable[Violation]) -> None:
         self.violations: tuple[Violation, ...] = tuple(violations)
-        lines = "; ".join(str(v) for v in self.violations)
+        listed = self.violations[:MAX_LISTED_VIOLATIONS]
+        lines = "; ".join(str(v) for v in listed)
+        more = len(self.violations) - len(listed)
+        if more:
+            lines += f"; and {more:,} more"
         super().__init__(f"{len(self.violations)} rule violation(s): {lines}")
 
     @property

@@ -28,6 +28,7 @@ from custbill.rules._support import (
     violation,
 )
 from custbill.rules.cards import card_violations, holds_card_number, may_hold_card_number
+from custbill.rules.limits import account_limits
 from custbill.rules.lookup import Lookup
 from custbill.rules.money import money_violations
 
@@ -60,6 +61,9 @@ def check_account(
 
     Hierarchy links are checked by :func:`custbill.rules.check_hierarchy`.
     """
+    limited = account_limits(account)
+    if limited:  # (nothing else is read of a record over a limit)
+        return tuple(limited)
     found = [
         *check_account_uniqueness(account, lookup, own=before),
         *check_currencies(account),

@@ -106,6 +106,12 @@ CODES: Mapping[str, str] = MappingProxyType(
         "its currency) either way.",
         "money.too_precise": "An amount has more decimal places than its currency has "
         "(two for USD, none for JPY, three for BHD).",
+        # limits (custbill.rules.limits)
+        "limit.text_too_long": "A text field is longer than its limit (64 characters for "
+        "numbers, external numbers and ids, 254 for emails, 1,000 for any other text).",
+        "limit.too_many": "A record has more than 100 phones, secondary emails, payment "
+        "methods, contacts or custom fields.",
+        "limit.search_too_long": "A search has more than 500 characters or 16 words.",
         # text (custbill.rules.cards)
         "text.card_number": "A text field (a name, address line, email, number, contact, "
         "custom field, catalog name, payment reference or adjustment reason) holds a "

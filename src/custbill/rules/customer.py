@@ -24,6 +24,7 @@ from custbill.rules._support import (
     violation,
 )
 from custbill.rules.cards import card_violations, may_hold_card_number
+from custbill.rules.limits import customer_limits
 from custbill.rules.lookup import Lookup
 
 
@@ -48,6 +49,9 @@ def check_customer(
                 number=before.number,
             ),
         )
+    limited = customer_limits(customer)
+    if limited:  # (nothing else is read of a record over a limit)
+        return tuple(limited)
     own = before.number if before is not None else None
     # a check with nothing to look at (no date of birth, no phones) is not called at all
     found = [*check_names(customer), *check_emails(customer)]

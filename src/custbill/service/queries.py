@@ -27,7 +27,8 @@ from custbill.model import (
 )
 from custbill.rules import check_account, check_customer
 from custbill.rules.hierarchy import PARENT_STATUSES, descendants
-from custbill.service._unit import Context, account_of, customer_of, require
+from custbill.rules.limits import search_limits
+from custbill.service._unit import Context, account_of, customer_of, raise_if, require
 from custbill.service.ledger import balances
 from custbill.storage.protocols import UnitOfWork
 from custbill.storage.search import query_words
@@ -103,6 +104,7 @@ def _search_words(text: str, limit: int | None) -> _Search:
     require(text, str, "text")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
         raise TypeError(f"limit must be an int, not {type(limit).__name__}")
+    raise_if(search_limits(text))
     if limit is not None and limit > UNLIMITED_ABOVE:
         limit = None
     words = query_words(text)

@@ -29,8 +29,9 @@ How units of work run side by side:
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from custbill.errors import StorageError, TransactionConflictError
@@ -78,6 +79,8 @@ class _Transaction:
         self.errors = store.errors
         self.connection: Any = None
         self.active = False
+        #: What runs once the transaction commits (and is dropped if it does not).
+        self.after_commit: list[Callable[[], None]] = []
 
     def fail(self, exc: Exception, doing: str) -> StorageError | TransactionConflictError:
         """The custbill error for a driver error raised while *doing* something."""
@@ -107,7 +110,11 @@ class _Transaction:
             try:
                 self.connection.execute("COMMIT")
             except self.store.errors as exc:
+                self.after_commit.clear()
                 raise self.fail(exc, "commit failed") from exc
+        done, self.after_commit = self.after_commit, []
+        for step in done:
+            step()
 
     def end(self) -> None:
         connection, self.connection = self.connection, None
@@ -118,6 +125,7 @@ class _Transaction:
             pass  # the connection is broken: the pool replaces it, the work is gone
         finally:
             self.active = False
+            self.after_commit.clear()
             if connection is not None:
                 self.store.pool.putconn(connection)
 
@@ -200,7 +208,9 @@ class _Database:
         name = f"custbill_seq_{kind}"
         if kind not in self.store.sequences:
             self._create_sequence(kind, name)
-            self.store.sequences.add(kind)
+            # known to exist once the unit of work that created it commits (a unit
+            # rolled back takes the new sequence with it)
+            self.transaction.after_commit.append(functools.partial(self.store.sequences.add, kind))
         return name
 
     def next_number(self, kind: str) -> int:

@@ -1,0 +1,210 @@
+"""Bounded work: how long a text and how many of a repeated part custbill takes.
+
+Every store accepts and refuses exactly the same input, because the limits are checked
+before anything reaches a store, and every check reads its input once.  A record over a
+limit is refused with only the limits it breaks (its other rules are not checked: a
+million phone entries are one violation, not a million), and an error message lists at
+most ``MAX_LISTED_VIOLATIONS`` (20, in ``custbill.errors``) violations and says how many more
+there were.
+
+Codes:
+
+* ``limit.text_too_long`` — a text field longer than its limit;
+* ``limit.too_many`` — more phones, emails, contacts, payment methods or custom fields
+  than the limit;
+* ``limit.search_too_long`` — a search of more words or characters than the limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sized
+from operator import attrgetter
+from typing import Final
+
+from custbill.model import (
+    BillingAccount,
+    Customer,
+    NewAccount,
+    NewCustomer,
+    Violation,
+)
+from custbill.rules._support import violation
+
+#: The longest a number, external number or catalog id may be: they are keys every
+#: store indexes, and the longest numbering scheme seen in billing systems is far shorter.
+MAX_KEY_LENGTH: Final = 64
+#: The longest an email address may be (RFC 5321: 254 characters in a forward path).
+MAX_EMAIL_LENGTH: Final = 254
+#: The longest any other text field may be (names, address lines, contact fields, custom
+#: field text, payment references, adjustment reasons).
+MAX_TEXT_LENGTH: Final = 1_000
+#: How many of each repeated part a record may have: phones, secondary emails, payment
+#: methods, contacts, custom fields.
+MAX_ITEMS: Final = 100
+#: The most words and characters a search may have (a person types a few; every word
+#: is one more index range on the SQL stores).
+MAX_SEARCH_WORDS: Final = 16
+MAX_SEARCH_LENGTH: Final = 500
+
+_KEYS = ("number", "external_number")
+_EMAILS = ("primary_email",)
+
+
+def text_violations(fields: Iterable[tuple[str, str | None, int]]) -> list[Violation]:
+    """``limit.text_too_long`` for each (path, text, limit) whose text is too long."""
+    return [
+        violation(
+            "limit.text_too_long",
+            path,
+            f"at most {limit:,} characters (this has {len(text):,})",
+            limit=limit,
+            length=len(text),
+        )
+        for path, text, limit in fields
+        if text is not None and len(text) > limit
+    ]
+
+
+def count_violations(parts: Iterable[tuple[str, Sized]]) -> list[Violation]:
+    """``limit.too_many`` for each (path, collection) with more than :data:`MAX_ITEMS`."""
+    return [
+        violation(
+            "limit.too_many",
+            path,
+            f"at most {MAX_ITEMS} (this has {len(items):,})",
+            limit=MAX_ITEMS,
+            count=len(items),
+        )
+        for path, items in parts
+        if len(items) > MAX_ITEMS
+    ]
+
+
+def _custom_text(custom_fields: Mapping[str, object]) -> Iterable[tuple[str, str | None, int]]:
+    for name, value in custom_fields.items():
+        yield f"custom_fields[{name[:MAX_KEY_LENGTH]}]", name, MAX_TEXT_LENGTH
+        if isinstance(value, str):
+            yield f"custom_fields[{name[:MAX_KEY_LENGTH]}]", value, MAX_TEXT_LENGTH
+
+
+#: Every text a limit applies to is at most this long in the usual record; a record whose
+#: texts all are needs no field-by-field check (every limit is at least this).
+_SHORTEST_LIMIT = min(MAX_KEY_LENGTH, MAX_EMAIL_LENGTH, MAX_TEXT_LENGTH)
+_ADDRESSES = ("billing_address", "service_address", "shipping_address")
+_LINES = ("line1", "line2", "city", "region", "postal_code", "country")
+_CUSTOMER_TEXT = ("first_name", "last_name", "company_name", "tax_number")
+_ACCOUNT_KEYS = (
+    "bill_cycle",
+    "category",
+    "payment_term",
+    "dunning_plan",
+    "responsible_account",
+    "parent_account",
+    "preferred_language",
+)
+_CONTACT = ("name", "email", "category", "phone")
+_METHOD = ("token", "brand", "last4", "expiry")
+_customer_strings = attrgetter(*_KEYS, *_EMAILS, *_CUSTOMER_TEXT)
+_account_strings = attrgetter(*_KEYS, *_ACCOUNT_KEYS)
+_lines = attrgetter(*_LINES)
+_contact = attrgetter(*_CONTACT)
+_method = attrgetter(*_METHOD)
+
+
+def _longest(strings: Iterable[str | None]) -> int:
+    return max(map(len, filter(None, strings)), default=0)
+
+
+def customer_limits(customer: NewCustomer | Customer) -> list[Violation]:
+    """The limits *customer* breaks (none, usually: its parts are counted, and its texts
+    read field by field only when one is longer than the shortest limit)."""
+    phones, emails, custom = customer.phones, customer.secondary_emails, customer.custom_fields
+    if len(phones) > MAX_ITEMS or len(emails) > MAX_ITEMS or len(custom) > MAX_ITEMS:
+        return count_violations(
+            [("phones", phones), ("secondary_emails", emails), ("custom_fields", custom)]
+        )
+    strings = [*_customer_strings(customer), *emails, *(p.number for p in phones)]
+    for kind in _ADDRESSES:
+        address = getattr(customer, kind)
+        if address is not None:
+            strings.extend(_lines(address))
+    if custom:
+        strings.extend(custom)
+        strings.extend(v for v in custom.values() if isinstance(v, str))
+    if _longest(strings) <= _SHORTEST_LIMIT:
+        return []
+    texts: list[tuple[str, str | None, int]] = [
+        *((f, getattr(customer, f), MAX_KEY_LENGTH) for f in _KEYS),
+        ("primary_email", customer.primary_email, MAX_EMAIL_LENGTH),
+        *((f"secondary_emails[{i}]", e, MAX_EMAIL_LENGTH) for i, e in enumerate(emails)),
+        *((f, getattr(customer, f), MAX_TEXT_LENGTH) for f in _CUSTOMER_TEXT),
+        *((f"phones[{i}].number", p.number, MAX_TEXT_LENGTH) for i, p in enumerate(phones)),
+        *_custom_text(custom),
+    ]
+    for kind in _ADDRESSES:
+        address = getattr(customer, kind)
+        if address is not None:
+            texts.extend(
+                (f"{kind}.{line}", getattr(address, line), MAX_TEXT_LENGTH) for line in _LINES
+            )
+    return text_violations(texts)
+
+
+def account_limits(account: NewAccount | BillingAccount) -> list[Violation]:
+    """The limits *account* breaks (none, usually; read as for customers)."""
+    methods, contacts, custom = account.payment_methods, account.contacts, account.custom_fields
+    if len(methods) > MAX_ITEMS or len(contacts) > MAX_ITEMS or len(custom) > MAX_ITEMS:
+        return count_violations(
+            [("payment_methods", methods), ("contacts", contacts), ("custom_fields", custom)]
+        )
+    strings = list(_account_strings(account))
+    for contact in contacts:
+        strings.extend(_contact(contact))
+    for method in methods:
+        strings.extend(_method(method))
+    if custom:
+        strings.extend(custom)
+        strings.extend(v for v in custom.values() if isinstance(v, str))
+    if _longest(strings) <= _SHORTEST_LIMIT:
+        return []
+    texts: list[tuple[str, str | None, int]] = [
+        *((f, getattr(account, f), MAX_KEY_LENGTH) for f in (*_KEYS, *_ACCOUNT_KEYS)),
+        *_custom_text(custom),
+    ]
+    for i, contact in enumerate(contacts):
+        for field in _CONTACT:
+            limit = MAX_EMAIL_LENGTH if field == "email" else MAX_TEXT_LENGTH
+            texts.append((f"contacts[{i}].{field}", getattr(contact, field), limit))
+    for i, method in enumerate(methods):
+        texts.extend(
+            (f"payment_methods[{i}].{field}", getattr(method, field), MAX_TEXT_LENGTH)
+            for field in _METHOD
+        )
+    return text_violations(texts)
+
+
+def search_limits(text: str) -> list[Violation]:
+    """The limits a search of *text* breaks: more than :data:`MAX_SEARCH_LENGTH`
+    characters or :data:`MAX_SEARCH_WORDS` words."""
+    if len(text) > MAX_SEARCH_LENGTH:
+        return [
+            violation(
+                "limit.search_too_long",
+                "text",
+                f"a search has at most {MAX_SEARCH_LENGTH} characters",
+                limit=MAX_SEARCH_LENGTH,
+                length=len(text),
+            )
+        ]
+    words = len(text.split())
+    if words > MAX_SEARCH_WORDS:
+        return [
+            violation(
+                "limit.search_too_long",
+                "text",
+                f"a search has at most {MAX_SEARCH_WORDS} words",
+                limit=MAX_SEARCH_WORDS,
+                words=words,
+            )
+        ]
+    return []
