@@ -186,12 +186,12 @@ def _copy(value: Any) -> Any:
 
 def snapshot(store: MemoryStore) -> dict[str, Any]:
     """Everything a MemoryStore holds, indexes included, except its lock, sequences and
-    plan profile numbers (which never go back) and the undo log of the unit of work that
-    is open (inside a batch)."""
+    plan profile numbers (which never go back), the undo log of the unit of work that
+    is open (inside a batch) and the accounts it keeps unpacked (a cache reads fill)."""
     return {
         name: _copy(value)
         for name, value in vars(store).items()
-        if name not in ("lock", "sequences", "closed", "profiles", "undo")
+        if name not in ("lock", "sequences", "closed", "profiles", "undo", "managing")
     }
 
 
