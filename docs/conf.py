@@ -38,11 +38,11 @@ nitpick_ignore_regex = [
     (
         "py:class",
         r"(date|datetime|Decimal|Money|Mapping|Iterable|Iterator|Callable|Sequence"
-        r"|Any|TracebackType|T|CustomValue|CatalogItem|optional|Database|Transaction|Undo"
+        r"|Any|TracebackType|T|R|CustomValue|CatalogItem|optional|Database|Transaction|Undo"
         r"|Entry|_\w+)",
     ),
-    ("py:class", r"custbill\..*\.(T|_\w+)"),
-    ("py:obj", r"custbill\..*\.(T|_\w+)"),
+    ("py:class", r"custbill\..*\.(T|R|_\w+)"),
+    ("py:obj", r"custbill\..*\.(T|R|_\w+)"),
 ]
 
 doctest_global_setup = "import custbill as cb\nfrom datetime import date\n"

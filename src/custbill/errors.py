@@ -19,7 +19,7 @@ class RuleViolationError(CustbillError, ValueError):
     """An operation broke one or more rules; nothing was changed.
 
     ``violations`` holds every broken rule of the operation, not just the first; the
-    message lists the first :data:`MAX_LISTED_VIOLATIONS`.
+    message lists the first ``MAX_LISTED_VIOLATIONS`` (20) and says how many more there were.
     """
 
     def __init__(self, violations: Iterable[Violation]) -> None:

@@ -29,6 +29,9 @@ def money_of(amount: Decimal, currency: str) -> Money:
     """``Money(amount, currency)`` for a currency code already checked, such as one a
     store holds.
 
+    >>> from decimal import Decimal
+    >>> from moneyed import Money
+    >>> from custbill.model.currencies import money_of
     >>> money_of(Decimal("1.50"), "SEK") == Money("1.50", "SEK")
     True
     """

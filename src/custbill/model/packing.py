@@ -16,7 +16,7 @@ as a tuple of packed tuples, a mapping as a tuple of its items.  Nested tuples a
 before the tuple that holds them (through a list: ``tuple(map(...))`` allocates the tuple
 first), because a collection untracks tuples in the order they were allocated, a tuple
 only once what it holds is untracked.  Unpacking builds the
-record with :func:`~custbill.model.promote.assembler` (no checks: the values were
+record with ``custbill.model.promote.assembler`` (no checks: the values were
 checked when the record was made), a mapping as the read-only mapping its constructor
 would hold.  The hypothesis tests in
 ``tests/model/test_packing.py`` hold ``unpack(pack(r)) == r`` for every kind of record
@@ -43,7 +43,7 @@ from custbill.model.promote import assembler
 
 R = TypeVar("R")
 
-#: A record as the memory store keeps it: a tuple of plain values (see the module's text).
+#: A record as the memory store keeps it, a tuple of plain values (see the module's text).
 Packed = tuple[Any, ...]
 
 #: Types whose values the collector never tracks, kept as they are.

@@ -30,8 +30,9 @@ from typing import Final
 from custbill.model import Violation
 from custbill.rules._support import violation
 
-#: The fewest and most digits of a payment card number (ISO/IEC 7812).
+#: The fewest digits of a payment card number (ISO/IEC 7812).
 MIN_DIGITS: Final = 13
+#: The most digits of a payment card number (ISO/IEC 7812).
 MAX_DIGITS: Final = 19
 
 #: Characters that may stand between the digits of a written card number, besides white
@@ -87,7 +88,7 @@ def holds_card_number(text: str) -> bool:
 
     Each run of whole groups is tried from its last group leftwards, so the Luhn sum of
     the digits read so far carries over (a digit's weight counts from the right): at most
-    :data:`MAX_DIGITS` digits are read from each group, and the time is linear in the text.
+    :data:`~custbill.rules.cards.MAX_DIGITS` digits are read from each group, and the time is linear in the text.
     """
     for groups in _groups(text):
         for end in range(len(groups) - 1, -1, -1):

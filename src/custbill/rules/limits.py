@@ -30,20 +30,21 @@ from custbill.model import (
 )
 from custbill.rules._support import violation
 
-#: The longest a number, external number or catalog id may be: they are keys every
-#: store indexes, and the longest numbering scheme seen in billing systems is far shorter.
+#: The longest number, external number or catalog id (they are keys every store
+#: indexes, and the longest numbering scheme seen in billing systems is far shorter).
 MAX_KEY_LENGTH: Final = 64
-#: The longest an email address may be (RFC 5321: 254 characters in a forward path).
+#: The longest email address (254 characters in a forward path, by RFC 5321).
 MAX_EMAIL_LENGTH: Final = 254
 #: The longest any other text field may be (names, address lines, contact fields, custom
 #: field text, payment references, adjustment reasons).
 MAX_TEXT_LENGTH: Final = 1_000
-#: How many of each repeated part a record may have: phones, secondary emails, payment
-#: methods, contacts, custom fields.
+#: The most phones, secondary emails, payment methods, contacts or custom fields a record
+#: may have (of each).
 MAX_ITEMS: Final = 100
-#: The most words and characters a search may have (a person types a few; every word
-#: is one more index range on the SQL stores).
+#: The most words a search may have (a person types a few; every word is one more index
+#: range on the SQL stores).
 MAX_SEARCH_WORDS: Final = 16
+#: The most characters a search may have.
 MAX_SEARCH_LENGTH: Final = 500
 
 _KEYS = ("number", "external_number")
@@ -66,7 +67,7 @@ def text_violations(fields: Iterable[tuple[str, str | None, int]]) -> list[Viola
 
 
 def count_violations(parts: Iterable[tuple[str, Sized]]) -> list[Violation]:
-    """``limit.too_many`` for each (path, collection) with more than :data:`MAX_ITEMS`."""
+    """``limit.too_many`` for each (path, collection) with more than :data:`~custbill.rules.limits.MAX_ITEMS`."""
     return [
         violation(
             "limit.too_many",
@@ -184,8 +185,8 @@ def account_limits(account: NewAccount | BillingAccount) -> list[Violation]:
 
 
 def search_limits(text: str) -> list[Violation]:
-    """The limits a search of *text* breaks: more than :data:`MAX_SEARCH_LENGTH`
-    characters or :data:`MAX_SEARCH_WORDS` words."""
+    """The limits a search of *text* breaks: more than :data:`~custbill.rules.limits.MAX_SEARCH_LENGTH`
+    characters or :data:`~custbill.rules.limits.MAX_SEARCH_WORDS` words."""
     if len(text) > MAX_SEARCH_LENGTH:
         return [
             violation(

@@ -50,6 +50,7 @@ def decimal_places(currency: str) -> int:
     """How many decimal places an amount in *currency* may have: its digits in the
     Unicode CLDR, through babel.
 
+    >>> from custbill.rules.money import decimal_places
     >>> decimal_places("USD"), decimal_places("JPY"), decimal_places("BHD")
     (2, 0, 3)
     """

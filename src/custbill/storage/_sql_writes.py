@@ -122,7 +122,7 @@ class Writes:
             self.flush()
 
     def erased(self) -> None:
-        """See :meth:`Database.erased`."""
+        """See ``Database.erased``."""
         self.db.erased()
 
     def flush(self) -> None:

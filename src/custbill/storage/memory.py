@@ -114,9 +114,9 @@ class MemoryStore:
         #: Customers and accounts by number, packed (see :mod:`custbill.model.packing`).
         self.customers: dict[str, Packed] = {}
         self.accounts: dict[str, Packed] = {}
-        #: Accounts that manage others, unpacked once read: every bill run reads them
-        #: whole (a tenth of the accounts at most, in a typical store); dropped when the
-        #: account is written.
+        #: The accounts that manage others, kept unpacked once read, because every bill run
+        #: reads them whole (a tenth of the accounts at most, in a typical store); an
+        #: account leaves it when it is written.
         self.managing: dict[str, BillingAccount] = {}
         self.customer_by_external: dict[str, str] = {}
         self.account_by_external: dict[str, str] = {}
