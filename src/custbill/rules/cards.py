@@ -88,7 +88,8 @@ def holds_card_number(text: str) -> bool:
 
     Each run of whole groups is tried from its last group leftwards, so the Luhn sum of
     the digits read so far carries over (a digit's weight counts from the right): at most
-    :data:`~custbill.rules.cards.MAX_DIGITS` digits are read from each group, and the time is linear in the text.
+    :data:`~custbill.rules.cards.MAX_DIGITS` digits are read from each group, and the time
+    is linear in the text.
     """
     for groups in _groups(text):
         for end in range(len(groups) - 1, -1, -1):

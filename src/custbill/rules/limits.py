@@ -67,7 +67,8 @@ def text_violations(fields: Iterable[tuple[str, str | None, int]]) -> list[Viola
 
 
 def count_violations(parts: Iterable[tuple[str, Sized]]) -> list[Violation]:
-    """``limit.too_many`` for each (path, collection) with more than :data:`~custbill.rules.limits.MAX_ITEMS`."""
+    """``limit.too_many`` for each (path, collection) with more than
+    :data:`~custbill.rules.limits.MAX_ITEMS`."""
     return [
         violation(
             "limit.too_many",
@@ -185,8 +186,9 @@ def account_limits(account: NewAccount | BillingAccount) -> list[Violation]:
 
 
 def search_limits(text: str) -> list[Violation]:
-    """The limits a search of *text* breaks: more than :data:`~custbill.rules.limits.MAX_SEARCH_LENGTH`
-    characters or :data:`~custbill.rules.limits.MAX_SEARCH_WORDS` words."""
+    """The limits a search of *text* breaks: more than
+    :data:`~custbill.rules.limits.MAX_SEARCH_LENGTH` characters or
+    :data:`~custbill.rules.limits.MAX_SEARCH_WORDS` words."""
     if len(text) > MAX_SEARCH_LENGTH:
         return [
             violation(
