@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -15,7 +16,7 @@ import pytest
 
 import custbill as cb
 from custbill.service._unit import UnitLookup
-from custbill.storage import MemoryStore
+from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
 from tests.storage.postgres_server import ServerUnavailable, postgres_server
 
 TODAY = date(2026, 6, 15)
@@ -129,6 +130,19 @@ def new_database(dsn: str) -> str:
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name}")
     return dsn.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
+    """Makes a new empty store of one kind on every call; a test asking for it runs once
+    for each kind (PostgreSQL on a throw-away server, a new database each call)."""
+    if request.param == "memory":
+        return MemoryStore
+    made = itertools.count()
+    if request.param == "sqlite":
+        return lambda: SQLiteStore(tmp_path / f"store-{next(made)}.db")
+    server = request.getfixturevalue("postgres_dsn")
+    return lambda: PostgresStore(new_database(server))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import custbill as cb
 from custbill.serialization import from_dict, from_json
 from custbill.simulation import load_scenario, parse_scenario
-from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
+from custbill.storage import SQLiteStore, Store
 from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
 
 
@@ -33,19 +33,9 @@ def test_a_database_path_with_a_nul_is_a_storage_error(tmp_path: Path) -> None:
         SQLiteStore(f"{tmp_path}/bad\x00name.db")
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def billing(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[cb.CustomerBilling]:
-    make: Callable[[], Store]
-    if request.param == "memory":
-        make = MemoryStore
-    elif request.param == "sqlite":
-        make = lambda: SQLiteStore(tmp_path / "hostile.db")  # noqa: E731
-    else:
-        from tests.conftest import new_database
-
-        dsn = new_database(request.getfixturevalue("postgres_dsn"))
-        make = lambda: PostgresStore(dsn)  # noqa: E731
-    with cb.CustomerBilling(store=make(), settings=ALL_ON, clock=fixed_clock) as facade:
+@pytest.fixture
+def billing(make_store: Callable[[], Store]) -> Iterator[cb.CustomerBilling]:
+    with cb.CustomerBilling(store=make_store(), settings=ALL_ON, clock=fixed_clock) as facade:
         add_catalog(facade)
         yield facade
 

@@ -5,29 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from moneyed import Money
 
 import custbill as cb
-from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
+from custbill.storage import Store
 from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
 
 RUN = date(2026, 7, 1)
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
-    """A new empty store of each kind."""
-    if request.param == "memory":
-        return MemoryStore
-    if request.param == "sqlite":
-        return lambda: SQLiteStore(tmp_path / "runs.db")
-    from tests.conftest import new_database
-
-    dsn = new_database(request.getfixturevalue("postgres_dsn"))
-    return lambda: PostgresStore(dsn)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from custbill.rules.cards import (
     holds_card_number,
     luhn_valid,
 )
-from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
+from custbill.storage import Store
 from custbill.testing import dump
 from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
 
@@ -126,16 +126,9 @@ def test_a_long_text_is_read_in_linear_time() -> None:
 # -- planted in every field, on every store -----------------------------------------------------
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-    elif request.param == "sqlite":
-        yield SQLiteStore(tmp_path / "cards.db")
-    else:
-        from tests.conftest import new_database
-
-        yield PostgresStore(new_database(request.getfixturevalue("postgres_dsn")))
+@pytest.fixture
+def store(make_store: Callable[[], Store]) -> Store:
+    return make_store()
 
 
 def _card_forms() -> Iterator[str]:

@@ -4,8 +4,7 @@ message."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -19,21 +18,14 @@ from custbill.rules.limits import (
     MAX_SEARCH_WORDS,
     MAX_TEXT_LENGTH,
 )
-from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
+from custbill.storage import Store
 from custbill.testing import dump
 from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-    elif request.param == "sqlite":
-        yield SQLiteStore(tmp_path / "limits.db")
-    else:
-        from tests.conftest import new_database
-
-        yield PostgresStore(new_database(request.getfixturevalue("postgres_dsn")))
+@pytest.fixture
+def store(make_store: Callable[[], Store]) -> Store:
+    return make_store()
 
 
 @pytest.fixture

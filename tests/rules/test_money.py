@@ -5,11 +5,9 @@ attempt works."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import attrs
 import pytest
@@ -24,7 +22,7 @@ from custbill.rules.money import (
     charges_violations,
     money_violations,
 )
-from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
+from custbill.storage import Store
 from custbill.testing import dump
 from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
 
@@ -94,20 +92,6 @@ def test_the_quick_charges_check_is_the_plain_one(charges: dict[str, tuple[Decim
 
 
 # -- every entry point, every store ------------------------------------------------------------
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
-    """Makes a new empty store of one kind on every call."""
-    if request.param == "memory":
-        return MemoryStore
-    made = itertools.count()
-    if request.param == "sqlite":
-        return lambda: SQLiteStore(tmp_path / f"money-{next(made)}.db")
-    from tests.conftest import new_database
-
-    server = request.getfixturevalue("postgres_dsn")
-    return lambda: PostgresStore(new_database(server))
 
 
 @contextlib.contextmanager

@@ -113,8 +113,12 @@ _contact = attrgetter(*_CONTACT)
 _method = attrgetter(*_METHOD)
 
 
-def _longest(strings: Iterable[str | None]) -> int:
-    return max(map(len, filter(None, strings)), default=0)
+def _all_short(strings: list[str | None], custom: Mapping[str, object]) -> bool:
+    """Whether *strings* and the names and text values of the custom fields *custom* are
+    all at most the shortest limit long (so no text of the record is over its limit)."""
+    if custom:
+        strings = [*strings, *custom, *(v for v in custom.values() if isinstance(v, str))]
+    return max(map(len, filter(None, strings)), default=0) <= _SHORTEST_LIMIT
 
 
 def customer_limits(customer: NewCustomer | Customer) -> list[Violation]:
@@ -130,10 +134,7 @@ def customer_limits(customer: NewCustomer | Customer) -> list[Violation]:
         address = getattr(customer, kind)
         if address is not None:
             strings.extend(_lines(address))
-    if custom:
-        strings.extend(custom)
-        strings.extend(v for v in custom.values() if isinstance(v, str))
-    if _longest(strings) <= _SHORTEST_LIMIT:
+    if _all_short(strings, custom):
         return []
     texts: list[tuple[str, str | None, int]] = [
         *((f, getattr(customer, f), MAX_KEY_LENGTH) for f in _KEYS),
@@ -164,10 +165,7 @@ def account_limits(account: NewAccount | BillingAccount) -> list[Violation]:
         strings.extend(_contact(contact))
     for method in methods:
         strings.extend(_method(method))
-    if custom:
-        strings.extend(custom)
-        strings.extend(v for v in custom.values() if isinstance(v, str))
-    if _longest(strings) <= _SHORTEST_LIMIT:
+    if _all_short(strings, custom):
         return []
     texts: list[tuple[str, str | None, int]] = [
         *((f, getattr(account, f), MAX_KEY_LENGTH) for f in (*_KEYS, *_ACCOUNT_KEYS)),
