@@ -79,6 +79,7 @@ EXTENSION_CODES = {
     "limit.text_too_long",
     "limit.too_many",
     "limit.search_too_long",
+    "text.invalid_character",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -217,6 +218,9 @@ SCENARIOS: dict[str, Scenario] = {
         )
     ),
     "limit.search_too_long": lambda b: lambda: b.search_customers("a " * 17),
+    "text.invalid_character": lambda b: (
+        lambda: b.create_customer(new_customer(company_name="Acme\x00"), new_account())
+    ),
     "text.card_number": lambda b: (
         lambda: b.create_customer(new_customer(company_name="4111 1111 1111 1111"), new_account())
     ),

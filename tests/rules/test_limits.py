@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from moneyed import Money
 
 import custbill as cb
 from custbill.errors import MAX_LISTED_VIOLATIONS
@@ -21,6 +22,8 @@ from custbill.rules.limits import (
 from custbill.storage import Store
 from custbill.testing import dump
 from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
+
+_DAY = fixed_clock().date()
 
 
 @pytest.fixture
@@ -138,3 +141,48 @@ def test_a_refused_first_creation_leaves_a_new_store_working(billing: cb.Custome
     customer, account = billing.create_customer(new_customer(), new_account())
     assert billing.get_customer(customer.number) == customer
     assert billing.get_account(account.number) == account
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"company_name": "Acme\x00"}, "company_name"),
+        ({"company_name": "Acme\ud800"}, "company_name"),
+        ({"external_number": "X\udfff"}, "external_number"),
+        ({"company_name": "Acme\x1b[31m"}, "company_name"),
+        ({"company_name": "Acme\x85"}, "company_name"),
+    ],
+)
+def test_characters_no_store_keeps_are_refused_on_every_store(
+    billing: cb.CustomerBilling, store: Store, changes: dict[str, str], path: str
+) -> None:
+    """NUL, control characters and lone surrogates are refused on the field that holds
+    them, on every store alike (the SQL stores once raised UnicodeEncodeError), and the
+    message does not repeat the text."""
+    before = dump(store)
+    with pytest.raises(cb.RuleViolationError) as refused:
+        billing.create_customer(new_customer(**changes), new_account())
+    assert [(v.code, v.path) for v in refused.value.violations] == [
+        ("text.invalid_character", path)
+    ]
+    assert "Acme" not in str(refused.value)
+    assert dump(store) == before
+
+
+def test_searches_with_refused_characters_are_refused_on_every_store(
+    billing: cb.CustomerBilling,
+) -> None:
+    for text in ("acme\ud800", "\x00"):
+        with pytest.raises(cb.RuleViolationError) as refused:
+            billing.search_customers(text)
+        assert refused.value.codes == {"text.invalid_character"}
+
+
+def test_tabs_and_line_breaks_are_text(billing: cb.CustomerBilling) -> None:
+    """A reason may run over lines; right-to-left marks and other printable characters
+    are text like any other."""
+    _, account = billing.create_customer(new_customer(company_name="Acme \u202eInc"), new_account())
+    adjustment = billing.record_adjustment(
+        account.number, cb.AdjustmentKind.CREDIT, Money(1, "USD"), _DAY, "line 1\n\tline 2\r\n"
+    )
+    assert adjustment.reason == "line 1\n\tline 2\r\n"

@@ -16,7 +16,7 @@ from custbill.model import (
 from custbill.model.currencies import currency_known
 from custbill.rules._support import blank, violation
 from custbill.rules.cards import card_violations
-from custbill.rules.limits import MAX_KEY_LENGTH, MAX_TEXT_LENGTH, text_violations
+from custbill.rules.limits import MAX_KEY_LENGTH, MAX_TEXT_LENGTH, record_text_violations
 from custbill.rules.lookup import Lookup
 
 CatalogEntry = BillCycle | PaymentTerm | AccountCategory | DunningPlan | CustomFieldDefinition
@@ -68,9 +68,11 @@ def _check_text(entry: CatalogEntry) -> tuple[Violation, ...]:
             if blank(getattr(entry, field))
         ),
         *card_violations((field, getattr(entry, field)) for field in fields),
-        *text_violations(
-            (field, getattr(entry, field), MAX_KEY_LENGTH if field == "id" else MAX_TEXT_LENGTH)
-            for field in fields
+        *record_text_violations(
+            [
+                (field, getattr(entry, field), MAX_KEY_LENGTH if field == "id" else MAX_TEXT_LENGTH)
+                for field in fields
+            ]
         ),
     )
 

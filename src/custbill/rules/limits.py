@@ -12,11 +12,14 @@ Codes:
 * ``limit.text_too_long`` — a text field longer than its limit;
 * ``limit.too_many`` — more phones, emails, contacts, payment methods or custom fields
   than the limit;
-* ``limit.search_too_long`` — a search of more words or characters than the limit.
+* ``limit.search_too_long`` — a search of more words or characters than the limit;
+* ``text.invalid_character`` — a text holding NUL, another control character (but tab
+  and line breaks) or a lone surrogate, which the SQL stores could not store.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sized
 from operator import attrgetter
 from typing import Final
@@ -92,6 +95,12 @@ def _custom_text(custom_fields: Mapping[str, object]) -> Iterable[tuple[str, str
 #: Every text a limit applies to is at most this long in the usual record; a record whose
 #: texts all are needs no field-by-field check (every limit is at least this).
 _SHORTEST_LIMIT = min(MAX_KEY_LENGTH, MAX_EMAIL_LENGTH, MAX_TEXT_LENGTH)
+
+#: Characters no text custbill stores may hold: NUL and the other C0 and C1 control
+#: characters but tab, line feed and carriage return, DEL, and lone surrogates (which no
+#: UTF-8 database can hold). Tab and line breaks are refused nowhere, so that notes and
+#: reasons may have them.
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _ADDRESSES = ("billing_address", "service_address", "shipping_address")
 _LINES = ("line1", "line2", "city", "region", "postal_code", "country")
 _CUSTOMER_TEXT = ("first_name", "last_name", "company_name", "tax_number")
@@ -113,12 +122,47 @@ _contact = attrgetter(*_CONTACT)
 _method = attrgetter(*_METHOD)
 
 
-def _all_short(strings: list[str | None], custom: Mapping[str, object]) -> bool:
+def _all_plain(strings: list[str | None], custom: Mapping[str, object]) -> bool:
     """Whether *strings* and the names and text values of the custom fields *custom* are
-    all at most the shortest limit long (so no text of the record is over its limit)."""
+    all at most the shortest limit long and free of characters custbill refuses (so no
+    text of the record needs reading field by field)."""
     if custom:
         strings = [*strings, *custom, *(v for v in custom.values() if isinstance(v, str))]
-    return max(map(len, filter(None, strings)), default=0) <= _SHORTEST_LIMIT
+    present = list(filter(None, strings))
+    return max(map(len, present), default=0) <= _SHORTEST_LIMIT and not _REFUSED.search(
+        "\n".join(present)
+    )
+
+
+def character_violations(fields: Iterable[tuple[str, str | None, int]]) -> list[Violation]:
+    """``text.invalid_character`` for each (path, text, _) holding a character custbill
+    does not store (the message says where, never the text)."""
+    found = []
+    for path, text, _ in fields:
+        bad = _REFUSED.search(text) if text else None
+        if bad is not None:
+            found.append(
+                violation(
+                    "text.invalid_character",
+                    path,
+                    f"character {bad.start() + 1} is {_name(bad.group())}, which custbill "
+                    "does not store",
+                    position=bad.start(),
+                    codepoint=f"U+{ord(bad.group()):04X}",
+                )
+            )
+    return found
+
+
+def _name(char: str) -> str:
+    if "\ud800" <= char <= "\udfff":
+        return "a lone surrogate"
+    return "NUL" if char == "\x00" else "a control character"
+
+
+def record_text_violations(texts: list[tuple[str, str | None, int]]) -> list[Violation]:
+    """:func:`text_violations` and :func:`character_violations` of (path, text, limit)."""
+    return [*text_violations(texts), *character_violations(texts)]
 
 
 def customer_limits(customer: NewCustomer | Customer) -> list[Violation]:
@@ -134,7 +178,7 @@ def customer_limits(customer: NewCustomer | Customer) -> list[Violation]:
         address = getattr(customer, kind)
         if address is not None:
             strings.extend(_lines(address))
-    if _all_short(strings, custom):
+    if _all_plain(strings, custom):
         return []
     texts: list[tuple[str, str | None, int]] = [
         *((f, getattr(customer, f), MAX_KEY_LENGTH) for f in _KEYS),
@@ -150,7 +194,7 @@ def customer_limits(customer: NewCustomer | Customer) -> list[Violation]:
             texts.extend(
                 (f"{kind}.{line}", getattr(address, line), MAX_TEXT_LENGTH) for line in _LINES
             )
-    return text_violations(texts)
+    return record_text_violations(texts)
 
 
 def account_limits(account: NewAccount | BillingAccount) -> list[Violation]:
@@ -165,7 +209,7 @@ def account_limits(account: NewAccount | BillingAccount) -> list[Violation]:
         strings.extend(_contact(contact))
     for method in methods:
         strings.extend(_method(method))
-    if _all_short(strings, custom):
+    if _all_plain(strings, custom):
         return []
     texts: list[tuple[str, str | None, int]] = [
         *((f, getattr(account, f), MAX_KEY_LENGTH) for f in (*_KEYS, *_ACCOUNT_KEYS)),
@@ -180,13 +224,16 @@ def account_limits(account: NewAccount | BillingAccount) -> list[Violation]:
             (f"payment_methods[{i}].{field}", getattr(method, field), MAX_TEXT_LENGTH)
             for field in _METHOD
         )
-    return text_violations(texts)
+    return record_text_violations(texts)
 
 
 def search_limits(text: str) -> list[Violation]:
     """The limits a search of *text* breaks: more than
     :data:`~custbill.rules.limits.MAX_SEARCH_LENGTH` characters or
     :data:`~custbill.rules.limits.MAX_SEARCH_WORDS` words."""
+    refused = character_violations([("text", text, MAX_SEARCH_LENGTH)])
+    if refused:
+        return refused
     if len(text) > MAX_SEARCH_LENGTH:
         return [
             violation(

@@ -47,7 +47,7 @@ from custbill.model.enums import AdjustmentKind
 from custbill.model.plan_row import RESPONSIBLE, PlanRow
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
-from custbill.rules.limits import MAX_TEXT_LENGTH, text_violations
+from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
 from custbill.rules.money import amount_violations, charges_violations, money_violations
 from custbill.service._unit import Context, account_of, raise_if, require, require_date
 from custbill.storage.protocols import PlanRowSource, UnitOfWork
@@ -346,7 +346,7 @@ def record_payment(
 ) -> Payment:
     """Record a payment; see :meth:`custbill.CustomerBilling.record_payment`."""
     require(reference, (str, type(None)), "reference")
-    raise_if(text_violations([("reference", reference, MAX_TEXT_LENGTH)]))
+    raise_if(record_text_violations([("reference", reference, MAX_TEXT_LENGTH)]))
     raise_if(card_violations([("reference", reference)]))
 
     def make(number: str, account: BillingAccount) -> Payment:
@@ -375,7 +375,7 @@ def record_adjustment(
     """Record an adjustment; see :meth:`custbill.CustomerBilling.record_adjustment`."""
     require(kind, AdjustmentKind, "kind")
     require(reason, str, "reason")
-    raise_if(text_violations([("reason", reason, MAX_TEXT_LENGTH)]))
+    raise_if(record_text_violations([("reason", reason, MAX_TEXT_LENGTH)]))
     raise_if(card_violations([("reason", reason)]))
 
     def make(number: str, account: BillingAccount) -> Adjustment:
