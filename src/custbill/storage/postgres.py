@@ -19,8 +19,9 @@ How units of work run side by side:
   workers looking for a part skip the held ones with ``SKIP LOCKED``), and on one
   transaction-scoped advisory lock taken only by units that walk a hierarchy to check a new
   link, so two writers cannot close a cycle from both ends.
-* Numbers come from PostgreSQL sequences (one per kind, ``custbill_seq_<kind>``): they
-  never repeat and never wait, and a unit of work that rolls back leaves a gap.
+* Numbers come from PostgreSQL sequences (one per kind, ``custbill_seq_<kind>``, those of
+  :data:`SEQUENCE_KINDS` created when the store opens): they never repeat and never wait,
+  and a unit of work that rolls back leaves a gap.
 * A serialization failure, a deadlock or a key another unit inserted first raises
   :class:`~custbill.errors.TransactionConflictError`; the facade runs the call again, up
   to :data:`custbill.service.facade.ATTEMPTS` times in all.
@@ -67,6 +68,12 @@ _SEQUENCE_KIND = re.compile(r"[a-z_]{1,40}")
 
 def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
+
+
+#: The kinds of numbers custbill draws (customers, accounts, invoices, payments,
+#: adjustments): their sequences are created when a store opens; any other kind's on
+#: first use.
+SEQUENCE_KINDS = ("customer", "account", "invoice", "payment", "adjustment")
 
 
 class _Transaction:
@@ -271,6 +278,29 @@ class PostgresStore:
             self.pool.close()
             raise StorageError(f"cannot connect: {exc}") from exc
         self._migrate()
+        self._create_sequences(SEQUENCE_KINDS)
+
+    def _create_sequences(self, kinds: Sequence[str]) -> None:
+        """Create the sequences of *kinds* that do not exist yet, each in a transaction of
+        its own under the migration lock: units of work of several processes would
+        otherwise race to create the first one on a new database."""
+        lock = f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+        for kind in kinds:
+            name = f"custbill_seq_{kind}"
+            with self.pool.connection(timeout=self.timeout) as connection:
+                found = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+                row = found.fetchone()
+                if row and row[0]:
+                    self.sequences.add(kind)
+                    continue
+            transaction = _Transaction(self, ("BEGIN", lock))
+            transaction.begin()
+            try:
+                _Database(self, transaction)._create_sequence(kind, name)
+                transaction.commit()
+            finally:
+                transaction.end()
+            self.sequences.add(kind)
 
     def _migrate(self) -> None:
         with self.pool.connection(timeout=self.timeout) as connection:
