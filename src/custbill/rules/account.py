@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from operator import attrgetter
 
 from moneyed import Money
 
@@ -27,10 +25,10 @@ from custbill.rules._support import (
     locale_known,
     violation,
 )
-from custbill.rules.cards import card_violations, holds_card_number, may_hold_card_number
-from custbill.rules.limits import account_limits
+from custbill.rules.cards import holds_card_number
 from custbill.rules.lookup import Lookup
 from custbill.rules.money import money_violations
+from custbill.rules.record_text import check_account_text
 
 #: Allowed status moves; DEACTIVATED is final.
 TRANSITIONS: dict[AccountStatus, frozenset[AccountStatus]] = {
@@ -61,9 +59,9 @@ def check_account(
 
     Hierarchy links are checked by :func:`custbill.rules.check_hierarchy`.
     """
-    limited = account_limits(account)
-    if limited:  # (nothing else is read of a record over a limit)
-        return tuple(limited)
+    text = check_account_text(account)
+    if text.refusing:  # (nothing else is read of a record over a limit)
+        return tuple(text.refusing)
     found = [
         *check_account_uniqueness(account, lookup, own=before),
         *check_currencies(account),
@@ -80,7 +78,7 @@ def check_account(
     found += check_language(account)
     if account.contacts:
         found += check_contacts(account)
-    found += check_card_numbers(account)
+    found += text.cards
     found += check_custom_fields(
         account.custom_fields,
         lookup.custom_field_definitions(CustomFieldTarget.ACCOUNT),
@@ -91,44 +89,6 @@ def check_account(
     if before is not None and isinstance(account, BillingAccount):
         found.extend(check_account_edit(before, account))
     return tuple(found)
-
-
-#: The text fields of an account that must not hold a card number, besides its contacts
-#: and custom fields (payment methods are checked by :func:`check_payment`).
-_TEXT_FIELDS = (
-    "number",
-    "external_number",
-    "bill_cycle",
-    "category",
-    "payment_term",
-    "dunning_plan",
-)
-_CONTACT_FIELDS = ("name", "email", "category")
-_text_fields = attrgetter(*_TEXT_FIELDS)
-_contact_fields = attrgetter(*_CONTACT_FIELDS)
-
-
-def account_text(account: NewAccount | BillingAccount) -> Iterator[tuple[str, str | None]]:
-    """(path, text) of every text field of *account* that must not hold a card number."""
-    yield from zip(_TEXT_FIELDS, _text_fields(account), strict=True)
-    for i, contact in enumerate(account.contacts):
-        for field in _CONTACT_FIELDS:
-            yield f"contacts[{i}].{field}", getattr(contact, field)
-    for name, value in account.custom_fields.items():
-        yield f"custom_fields[{name}]", value if isinstance(value, str) else None
-
-
-def check_card_numbers(account: NewAccount | BillingAccount) -> list[Violation]:
-    """``text.card_number`` on each text field of *account* holding a card number (all
-    its text read in one pass first, as for customers)."""
-    texts = list(_text_fields(account))
-    for contact in account.contacts:
-        texts.extend(_contact_fields(contact))
-    if account.custom_fields:
-        texts.extend(v for v in account.custom_fields.values() if isinstance(v, str))
-    if not may_hold_card_number(texts):
-        return []
-    return card_violations(account_text(account))
 
 
 def check_another_account_allowed(customer: Customer, lookup: Lookup) -> tuple[Violation, ...]:

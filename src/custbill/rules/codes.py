@@ -112,9 +112,9 @@ CODES: Mapping[str, str] = MappingProxyType(
         "limit.too_many": "A record has more than 100 phones, secondary emails, payment "
         "methods, contacts or custom fields.",
         "limit.search_too_long": "A search has more than 500 characters or 16 words.",
+        # text (custbill.rules.limits, custbill.rules.cards)
         "text.invalid_character": "A text holds NUL, another control character (but tab "
         "and line breaks) or a lone surrogate, which custbill does not store.",
-        # text (custbill.rules.cards)
         "text.card_number": "A text field (a name, address line, email, number, contact, "
         "custom field, catalog name, payment reference or adjustment reason) holds a "
         "payment card number, however its digits are written: custbill never stores one.",

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from operator import attrgetter
-
 from custbill.model import (
     Address,
     Customer,
@@ -23,9 +20,8 @@ from custbill.rules._support import (
     phone_valid,
     violation,
 )
-from custbill.rules.cards import card_violations, may_hold_card_number
-from custbill.rules.limits import customer_limits
 from custbill.rules.lookup import Lookup
+from custbill.rules.record_text import check_customer_text
 
 
 def check_customer(
@@ -49,9 +45,9 @@ def check_customer(
                 number=before.number,
             ),
         )
-    limited = customer_limits(customer)
-    if limited:  # (nothing else is read of a record over a limit)
-        return tuple(limited)
+    text = check_customer_text(customer)
+    if text.refusing:  # (nothing else is read of a record over a limit)
+        return tuple(text.refusing)
     own = before.number if before is not None else None
     # a check with nothing to look at (no date of birth, no phones) is not called at all
     found = [*check_names(customer), *check_emails(customer)]
@@ -60,7 +56,7 @@ def check_customer(
     if customer.phones:
         found += check_phones(customer)
     found += check_addresses(customer)
-    found += check_card_numbers(customer)
+    found += text.cards
     found += check_customer_uniqueness(customer, lookup, own=own)
     found += check_custom_fields(
         customer.custom_fields,
@@ -68,53 +64,6 @@ def check_customer(
         "customer.custom_field_invalid",
     )
     return tuple(found)
-
-
-#: The text fields of a customer that must not hold a card number, besides its secondary
-#: emails, addresses and custom fields (phones and the tax number are not searched: see
-#: :mod:`custbill.rules.cards`).
-_TEXT_FIELDS = (
-    "number",
-    "external_number",
-    "first_name",
-    "last_name",
-    "company_name",
-    "primary_email",
-)
-_ADDRESSES = ("billing_address", "service_address", "shipping_address")
-_ADDRESS_LINES = ("line1", "line2", "city", "region", "postal_code", "country")
-_text_fields = attrgetter(*_TEXT_FIELDS)
-_address_lines = attrgetter(*_ADDRESS_LINES)
-
-
-def customer_text(customer: NewCustomer | Customer) -> Iterator[tuple[str, str | None]]:
-    """(path, text) of every text field of *customer* that must not hold a card number."""
-    yield from zip(_TEXT_FIELDS, _text_fields(customer), strict=True)
-    for i, email in enumerate(customer.secondary_emails):
-        yield f"secondary_emails[{i}]", email
-    for kind in _ADDRESSES:
-        address = getattr(customer, kind)
-        if address is not None:
-            for line in _ADDRESS_LINES:
-                yield f"{kind}.{line}", getattr(address, line)
-    for name, value in customer.custom_fields.items():
-        yield f"custom_fields[{name}]", value if isinstance(value, str) else None
-
-
-def check_card_numbers(customer: NewCustomer | Customer) -> list[Violation]:
-    """``text.card_number`` on each text field of *customer* holding a card number (all
-    its text read in one pass first: too few digits in it all, and nothing more is
-    read)."""
-    texts = [*_text_fields(customer), *customer.secondary_emails]
-    for kind in _ADDRESSES:
-        address = getattr(customer, kind)
-        if address is not None:
-            texts.extend(_address_lines(address))
-    if customer.custom_fields:
-        texts.extend(v for v in customer.custom_fields.values() if isinstance(v, str))
-    if not may_hold_card_number(texts):
-        return []
-    return card_violations(customer_text(customer))
 
 
 def check_names(customer: NewCustomer | Customer) -> tuple[Violation, ...]:

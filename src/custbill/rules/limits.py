@@ -20,15 +20,10 @@ Codes:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sized
-from operator import attrgetter
+from collections.abc import Iterable, Sized
 from typing import Final
 
 from custbill.model import (
-    BillingAccount,
-    Customer,
-    NewAccount,
-    NewCustomer,
     Violation,
 )
 from custbill.rules._support import violation
@@ -49,9 +44,6 @@ MAX_ITEMS: Final = 100
 MAX_SEARCH_WORDS: Final = 16
 #: The most characters a search may have.
 MAX_SEARCH_LENGTH: Final = 500
-
-_KEYS = ("number", "external_number")
-_EMAILS = ("primary_email",)
 
 
 def text_violations(fields: Iterable[tuple[str, str | None, int]]) -> list[Violation]:
@@ -85,13 +77,6 @@ def count_violations(parts: Iterable[tuple[str, Sized]]) -> list[Violation]:
     ]
 
 
-def _custom_text(custom_fields: Mapping[str, object]) -> Iterable[tuple[str, str | None, int]]:
-    for name, value in custom_fields.items():
-        yield f"custom_fields[{name[:MAX_KEY_LENGTH]}]", name, MAX_TEXT_LENGTH
-        if isinstance(value, str):
-            yield f"custom_fields[{name[:MAX_KEY_LENGTH]}]", value, MAX_TEXT_LENGTH
-
-
 #: Every text a limit applies to is at most this long in the usual record; a record whose
 #: texts all are needs no field-by-field check (every limit is at least this).
 _SHORTEST_LIMIT = min(MAX_KEY_LENGTH, MAX_EMAIL_LENGTH, MAX_TEXT_LENGTH)
@@ -101,33 +86,12 @@ _SHORTEST_LIMIT = min(MAX_KEY_LENGTH, MAX_EMAIL_LENGTH, MAX_TEXT_LENGTH)
 #: UTF-8 database can hold). Tab and line breaks are refused nowhere, so that notes and
 #: reasons may have them.
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_ADDRESSES = ("billing_address", "service_address", "shipping_address")
-_LINES = ("line1", "line2", "city", "region", "postal_code", "country")
-_CUSTOMER_TEXT = ("first_name", "last_name", "company_name", "tax_number")
-_ACCOUNT_KEYS = (
-    "bill_cycle",
-    "category",
-    "payment_term",
-    "dunning_plan",
-    "responsible_account",
-    "parent_account",
-    "preferred_language",
-)
-_CONTACT = ("name", "email", "category", "phone")
-_METHOD = ("token", "brand", "last4", "expiry")
-_customer_strings = attrgetter(*_KEYS, *_EMAILS, *_CUSTOMER_TEXT)
-_account_strings = attrgetter(*_KEYS, *_ACCOUNT_KEYS)
-_lines = attrgetter(*_LINES)
-_contact = attrgetter(*_CONTACT)
-_method = attrgetter(*_METHOD)
 
 
-def _all_plain(strings: list[str | None], custom: Mapping[str, object]) -> bool:
-    """Whether *strings* and the names and text values of the custom fields *custom* are
-    all at most the shortest limit long and free of characters custbill refuses (so no
-    text of the record needs reading field by field)."""
-    if custom:
-        strings = [*strings, *custom, *(v for v in custom.values() if isinstance(v, str))]
+def all_plain(strings: list[str | None]) -> bool:
+    """Whether *strings* are all at most the shortest limit long and free of characters
+    custbill refuses, told in a few passes in C (then no text among them needs reading on
+    its own)."""
     present = list(filter(None, strings))
     return max(map(len, present), default=0) <= _SHORTEST_LIMIT and not _REFUSED.search(
         "\n".join(present)
@@ -163,68 +127,6 @@ def _name(char: str) -> str:
 def record_text_violations(texts: list[tuple[str, str | None, int]]) -> list[Violation]:
     """:func:`text_violations` and :func:`character_violations` of (path, text, limit)."""
     return [*text_violations(texts), *character_violations(texts)]
-
-
-def customer_limits(customer: NewCustomer | Customer) -> list[Violation]:
-    """The limits *customer* breaks (none, usually: its parts are counted, and its texts
-    read field by field only when one is longer than the shortest limit)."""
-    phones, emails, custom = customer.phones, customer.secondary_emails, customer.custom_fields
-    if len(phones) > MAX_ITEMS or len(emails) > MAX_ITEMS or len(custom) > MAX_ITEMS:
-        return count_violations(
-            [("phones", phones), ("secondary_emails", emails), ("custom_fields", custom)]
-        )
-    strings = [*_customer_strings(customer), *emails, *(p.number for p in phones)]
-    for kind in _ADDRESSES:
-        address = getattr(customer, kind)
-        if address is not None:
-            strings.extend(_lines(address))
-    if _all_plain(strings, custom):
-        return []
-    texts: list[tuple[str, str | None, int]] = [
-        *((f, getattr(customer, f), MAX_KEY_LENGTH) for f in _KEYS),
-        ("primary_email", customer.primary_email, MAX_EMAIL_LENGTH),
-        *((f"secondary_emails[{i}]", e, MAX_EMAIL_LENGTH) for i, e in enumerate(emails)),
-        *((f, getattr(customer, f), MAX_TEXT_LENGTH) for f in _CUSTOMER_TEXT),
-        *((f"phones[{i}].number", p.number, MAX_TEXT_LENGTH) for i, p in enumerate(phones)),
-        *_custom_text(custom),
-    ]
-    for kind in _ADDRESSES:
-        address = getattr(customer, kind)
-        if address is not None:
-            texts.extend(
-                (f"{kind}.{line}", getattr(address, line), MAX_TEXT_LENGTH) for line in _LINES
-            )
-    return record_text_violations(texts)
-
-
-def account_limits(account: NewAccount | BillingAccount) -> list[Violation]:
-    """The limits *account* breaks (none, usually; read as for customers)."""
-    methods, contacts, custom = account.payment_methods, account.contacts, account.custom_fields
-    if len(methods) > MAX_ITEMS or len(contacts) > MAX_ITEMS or len(custom) > MAX_ITEMS:
-        return count_violations(
-            [("payment_methods", methods), ("contacts", contacts), ("custom_fields", custom)]
-        )
-    strings = list(_account_strings(account))
-    for contact in contacts:
-        strings.extend(_contact(contact))
-    for method in methods:
-        strings.extend(_method(method))
-    if _all_plain(strings, custom):
-        return []
-    texts: list[tuple[str, str | None, int]] = [
-        *((f, getattr(account, f), MAX_KEY_LENGTH) for f in (*_KEYS, *_ACCOUNT_KEYS)),
-        *_custom_text(custom),
-    ]
-    for i, contact in enumerate(contacts):
-        for field in _CONTACT:
-            limit = MAX_EMAIL_LENGTH if field == "email" else MAX_TEXT_LENGTH
-            texts.append((f"contacts[{i}].{field}", getattr(contact, field), limit))
-    for i, method in enumerate(methods):
-        texts.extend(
-            (f"payment_methods[{i}].{field}", getattr(method, field), MAX_TEXT_LENGTH)
-            for field in _METHOD
-        )
-    return record_text_violations(texts)
 
 
 def search_limits(text: str) -> list[Violation]:

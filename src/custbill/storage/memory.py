@@ -459,7 +459,8 @@ class _Customers(_Records[Customer]):
             store.customer_numbers,
             store.customer_externals,
             store.customer_by_external,
-            lambda number: (packed[number][_NAME], packed[number][_EXTERNAL_NUMBER]),
+            lambda number: packed[number][_NAME],
+            lambda number: packed[number][_EXTERNAL_NUMBER],
         )
 
     def with_external_number(self, external_number: str) -> str | None:

@@ -71,7 +71,7 @@ class CustomerSearch:
         customers: every customer by number.
     """
 
-    __slots__ = ("by_external", "externals", "name_and_external", "names", "numbers")
+    __slots__ = ("by_external", "external_number_of", "externals", "name_of", "names", "numbers")
 
     def __init__(
         self,
@@ -79,14 +79,16 @@ class CustomerSearch:
         numbers: SortedList,
         externals: SortedList,
         by_external: Mapping[str, str],
-        name_and_external: Callable[[str], tuple[str, str | None]],
+        name_of: Callable[[str], str],
+        external_number_of: Callable[[str], str | None],
     ) -> None:
         self.names = names
         self.numbers = numbers
         self.externals = externals
         self.by_external = by_external
-        #: A customer's name and external number, by number.
-        self.name_and_external = name_and_external
+        #: A customer's name, and its external number, by number.
+        self.name_of = name_of
+        self.external_number_of = external_number_of
 
     def named(self, name: str) -> tuple[str, ...]:
         """Customers whose name equals *name* ignoring case: the candidates of its rarest
@@ -97,8 +99,8 @@ class CustomerSearch:
         rarest = min(tokens, key=self.names.size)
         key = name.casefold()
         candidates = self.names.matching(rarest) if self.names.size(rarest) else set()
-        fields = self.name_and_external
-        return tuple(sorted(n for n in candidates if fields(n)[0].casefold() == key))
+        name_of = self.name_of
+        return tuple(sorted(n for n in candidates if name_of(n).casefold() == key))
 
     def matching(self, word: str) -> set[str]:
         """Customers with a name token, number or external number starting with *word*."""
@@ -204,7 +206,7 @@ class CustomerSearch:
     def matches(self, number: str, word: str) -> bool:
         """Whether *word* starts a name token, the number or the external number of the
         customer *number* (*word* is normalised and holds no white space)."""
-        display, external = self.name_and_external(number)
+        display = self.name_of(number)
         name = normalise(display)
         if name.startswith(word) or f" {word}" in name:  # a word after a space
             return True
@@ -212,6 +214,7 @@ class CustomerSearch:
             t.startswith(word) for t in name_tokens(display)
         ):  # other white space, or punctuation: tokens that are not plain words
             return True
-        return normalise(number).startswith(word) or (
-            external is not None and normalise(external).startswith(word)
-        )
+        if normalise(number).startswith(word):
+            return True
+        external = self.external_number_of(number)
+        return external is not None and normalise(external).startswith(word)
