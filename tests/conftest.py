@@ -180,6 +180,7 @@ def _copy(value: Any) -> Any:
     from array import array
 
     from custbill.storage.cycle_rows import CycleRows
+    from custbill.storage.memory_search import NameIndex
     from custbill.storage.sortedlist import SortedList
     from custbill.storage.token_index import TokenIndex
 
@@ -195,6 +196,8 @@ def _copy(value: Any) -> Any:
         return ("rows", list(value.rows_in_order()), dict(value.managed))
     if isinstance(value, TokenIndex):
         return ("tokens", value.entries(), value.tokens())
+    if isinstance(value, NameIndex):
+        return ("names", _copy(value.tokens), _copy(value.tokenless))
     return value
 
 

@@ -182,6 +182,10 @@ def _plantings(card: str, customer: str, account: str) -> Iterator[tuple[str, An
 _DAY = fixed_clock().date()
 
 
+def _is_key(path: str) -> bool:
+    return path in ("number", "external_number")
+
+
 def test_a_card_number_in_any_text_field_is_refused(store: Store, tmp_path: Path) -> None:
     """Each field refuses a card number, however written, with text.card_number on that
     field and a message without its digits; nothing of it reaches the store or its
@@ -195,7 +199,9 @@ def test_a_card_number_in_any_text_field_is_refused(store: Store, tmp_path: Path
                 with pytest.raises(cb.RuleViolationError) as refused:
                     plant(billing)
                 found = [(v.code, v.path) for v in refused.value.violations]
-                assert ("text.card_number", path) in found, (card, path, found)
+                # a key refuses invisible characters before anything is read in it
+                code = "text.invalid_character" if _is_key(path) and "\u200b" in card else None
+                assert (code or "text.card_number", path) in found, (card, path, found)
                 assert "1111" not in str(refused.value) and card not in str(refused.value)
                 assert dump(store) == before
         assert CARD not in repr(dump(store))

@@ -39,7 +39,7 @@ def test_leaving_without_commit_rolls_back() -> None:
     with store.unit_of_work(read_only=True) as uow:
         kept = uow.customers.get("C-1")
     assert kept is not None and kept.company_name == "Acme"
-    assert store.names.matching("other") == set()
+    assert store.names.tokens.matching("other") == set()
 
 
 def test_update_checks_the_version() -> None:

@@ -240,7 +240,7 @@ def test_a_database_of_the_first_schema_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     shutil.copy(Path(__file__).parent / "data" / "schema_v1.db", path)
     store = SQLiteStore(path)
-    assert store.schema_version == 2
+    assert store.schema_version == len(MIGRATIONS)
     billing = cb.CustomerBilling(store=store)
     july, august = date(2026, 7, 1), date(2026, 8, 1)
     charges = {"A-000001": usd(4), "A-000002": usd(20), "A-000003": usd(5)}
@@ -267,3 +267,31 @@ def test_a_database_of_the_first_schema_is_migrated(tmp_path: Path) -> None:
     assert list(plan.invoices) == list(oracle.invoices)
     assert plan.invoices[0].total == usd(11)  # the carried 4 with the new 7
     assert plan.invoices[1].recipients == ("ap@brick.example",)
+
+
+def test_keys_written_before_identity_keys_are_refreshed(tmp_path: Path) -> None:
+    """A database of the second schema, whose name keys were only case-folded and whose
+    tokens kept invisible characters, opens with identity keys: a full-width name with a
+    zero-width space is found by its plain spelling and taken by it."""
+    path = tmp_path / "v2.db"
+    name, number = "\uff21\uff23\uff2d\uff25\u200b Ltd", "\uff23-1"  # full-width ACME, C
+    with facade_for(SQLiteStore(path)) as billing:
+        billing.update_settings(unique_customer_names=True)
+        billing.create_customer(new_customer(name, number=number), new_account())
+        billing.create_customer(new_customer("Plain Co"), new_account())
+    with sqlite3.connect(path) as db:  # as the second schema wrote them
+        db.execute(
+            "UPDATE customers SET name_key = ?, number_key = ? WHERE number = ?",
+            (name.casefold(), number.casefold(), number),
+        )
+        db.execute("DELETE FROM customer_tokens WHERE number = ?", (number,))
+        db.execute("INSERT INTO customer_tokens VALUES (?, ?)", ("acme\u200b", number))
+        db.execute("PRAGMA user_version = 2")
+    store = SQLiteStore(path)
+    assert store.schema_version == len(MIGRATIONS)
+    with cb.CustomerBilling(store=store) as billing:
+        assert [c.number for c in billing.search_customers("acme")] == [number]
+        assert [c.number for c in billing.search_customers("c-1")] == [number]
+        with pytest.raises(cb.RuleViolationError, match=r"customer\.name_taken"):
+            billing.create_customer(new_customer("acme ltd"), new_account())
+        assert [c.name for c in billing.search_customers("plain")] == ["Plain Co"]

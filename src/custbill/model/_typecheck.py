@@ -6,7 +6,8 @@ test per field, written out as Python source the way attrs writes ``__init__`` â
 constructing a model object costs about a microsecond more than attrs alone.  Lists are
 accepted where a tuple is declared, sets where a frozenset is, and any mapping where a
 ``Mapping`` is; they are copied into the immutable type (a :class:`FrozenMapping` for
-mappings), so a frozen object can never change under its owner's feet.
+mappings), so a frozen object can never change under its owner's feet; text is put in
+NFC (:func:`custbill.model.text.nfc`), so every text a model object holds is.
 
 :func:`check_fields_plainly` does the same checks interpreted, one field at a time: it is
 the oracle the compiled checks are tested against (``tests/model/test_typecheck.py``).
@@ -25,6 +26,7 @@ from typing import Any
 import attrs
 
 from custbill.model._codegen import compile_function
+from custbill.model.text import nfc
 
 _Checker = Callable[[Any], Any]
 _COMPILED: dict[type, Callable[[Any], None]] = {}
@@ -140,6 +142,8 @@ def _checker_for(tp: Any) -> _Checker:
             return FrozenMapping({check_key(k): check_value(v) for k, v in value.items()})
 
         return check_mapping
+    if tp is str:
+        return _check_text
     test = _simple_test(tp)
     if test is None:  # pragma: no cover - every annotation of the model is handled above
         raise NotImplementedError(f"no type check for annotation {tp!r}")
@@ -150,6 +154,13 @@ def _checker_for(tp: Any) -> _Checker:
         return value
 
     return check_simple
+
+
+def _check_text(value: Any) -> Any:
+    """Text in NFC (see :mod:`custbill.model.text`)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected str, got {type(value).__name__}")
+    return nfc(value)
 
 
 def _fast_condition(tp: Any, env: dict[str, Any], name: str) -> str | None:
@@ -169,7 +180,7 @@ def _fast_condition(tp: Any, env: dict[str, Any], name: str) -> str | None:
         elif option is date:
             parts.append("(type(v) is _date)")
         elif option is str:
-            parts.append("(type(v) is str)")
+            parts.append("(type(v) is str and v.isascii())")  # (ASCII is in NFC)
         elif isinstance(option, type) and typing.get_origin(option) is None:
             env[f"_t_{name}_{i}"] = option
             parts.append(f"isinstance(v, _t_{name}_{i})")

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from custbill.model import CustomFieldDefinition, CustomFieldType, Violation
+from custbill.model.text import identity_key
 from custbill.rules.codes import CODES
 from custbill.rules.lookup import Lookup
 
@@ -22,16 +23,23 @@ def violation(code: str, path: str, message: str, **params: Any) -> Violation:
 
 
 def blank(text: object) -> bool:
-    """True for None, a non-string, or a string of only white space."""
-    return not isinstance(text, str) or not text.strip()
+    """True for None, a non-string, or a string of only white space and invisible
+    characters (see :mod:`custbill.model.text`)."""
+    if not isinstance(text, str):
+        return True
+    if text.isascii():
+        return not text.strip()
+    return not identity_key(text).strip()
 
 
 def filled(*texts: object) -> bool:
     """True when every one of *texts* is a string with more than white space (the opposite
     of :func:`blank` for each)."""
     # a plain loop, not all() over a generator: it runs several times per creation
-    for text in texts:  # noqa: SIM110
+    for text in texts:
         if not isinstance(text, str) or not text.strip():
+            return False
+        if not text.isascii() and not identity_key(text).strip():
             return False
     return True
 

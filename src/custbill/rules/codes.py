@@ -23,7 +23,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         "account's number (they share one namespace).",
         "customer.external_number_taken": "Another customer has this external number.",
         "customer.name_taken": "With ``unique_customer_names``, another customer has the "
-        "same name (compared case-insensitively).",
+        "same name (compared by identity key: case, width, composition and invisible "
+        "characters aside; see custbill.model.text).",
         "customer.address_invalid": "An address lacks line1, city, postal code or country, "
         "or its country is not an ISO 3166 alpha-2 code.",
         "customer.phone_invalid": "A phone number is empty or not a phone number.",

@@ -14,7 +14,11 @@ Codes:
   than the limit;
 * ``limit.search_too_long`` — a search of more words or characters than the limit;
 * ``text.invalid_character`` — a text holding NUL, another control character (but tab
-  and line breaks) or a lone surrogate, which the SQL stores could not store.
+  and line breaks) or a lone surrogate, which the SQL stores could not store; or a key (a
+  field limited to ``MAX_KEY_LENGTH``: numbers, external numbers, catalog ids and the
+  references to them, language tags) holding an invisible, default-ignorable character
+  (:data:`custbill.model.text.DEFAULT_IGNORABLE`), so that no two keys differ only by
+  something nobody sees.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ import re
 from collections.abc import Iterable, Sized
 from typing import Final
 
-from custbill.model import (
-    Violation,
-)
+from custbill.model import Violation
+from custbill.model.text import DEFAULT_IGNORABLE, invisible_at
 from custbill.rules._support import violation
 
 #: The longest number, external number or catalog id (they are keys every store
 #: indexes, and the longest numbering scheme seen in billing systems is far shorter).
+#: Every field with this limit is a key, and refuses invisible characters.
 MAX_KEY_LENGTH: Final = 64
 #: The longest email address (254 characters in a forward path, by RFC 5321).
 MAX_EMAIL_LENGTH: Final = 254
@@ -86,33 +90,43 @@ _SHORTEST_LIMIT = min(MAX_KEY_LENGTH, MAX_EMAIL_LENGTH, MAX_TEXT_LENGTH)
 #: UTF-8 database can hold). Tab and line breaks are refused nowhere, so that notes and
 #: reasons may have them.
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: What a text must not hold for the quick check to pass it: a refused character, or an
+#: invisible one (refused in keys only, which the field-by-field reading tells).
+_SUSPECT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{DEFAULT_IGNORABLE}]")
 
 
 def all_plain(strings: list[str | None]) -> bool:
     """Whether *strings* are all at most the shortest limit long and free of characters
-    custbill refuses, told in a few passes in C (then no text among them needs reading on
-    its own)."""
+    custbill refuses (or refuses in keys), told in a few passes in C (then no text among
+    them needs reading on its own)."""
     present = list(filter(None, strings))
-    return max(map(len, present), default=0) <= _SHORTEST_LIMIT and not _REFUSED.search(
+    return max(map(len, present), default=0) <= _SHORTEST_LIMIT and not _SUSPECT.search(
         "\n".join(present)
     )
 
 
 def character_violations(fields: Iterable[tuple[str, str | None, int]]) -> list[Violation]:
-    """``text.invalid_character`` for each (path, text, _) holding a character custbill
-    does not store (the message says where, never the text)."""
+    """``text.invalid_character`` for each (path, text, limit) holding a character custbill
+    does not store, or, for a key (limit ``MAX_KEY_LENGTH``), an invisible one (the
+    message says where, never the text)."""
     found = []
-    for path, text, _ in fields:
-        bad = _REFUSED.search(text) if text else None
-        if bad is not None:
+    for path, text, limit in fields:
+        if not text:
+            continue
+        bad = _REFUSED.search(text)
+        position = bad.start() if bad is not None else None
+        if position is None and limit == MAX_KEY_LENGTH:
+            position = invisible_at(text)
+        if position is not None:
+            char = text[position]
             found.append(
                 violation(
                     "text.invalid_character",
                     path,
-                    f"character {bad.start() + 1} is {_name(bad.group())}, which custbill "
-                    "does not store",
-                    position=bad.start(),
-                    codepoint=f"U+{ord(bad.group()):04X}",
+                    f"character {position + 1} is {_name(char)}, which custbill does not "
+                    + ("store" if bad is not None else "keep in a number or an id"),
+                    position=position,
+                    codepoint=f"U+{ord(char):04X}",
                 )
             )
     return found
@@ -121,6 +135,8 @@ def character_violations(fields: Iterable[tuple[str, str | None, int]]) -> list[
 def _name(char: str) -> str:
     if "\ud800" <= char <= "\udfff":
         return "a lone surrogate"
+    if _REFUSED.match(char) is None:
+        return "an invisible character"
     return "NUL" if char == "\x00" else "a control character"
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from custbill.model import BillingAccount, Customer, Settings, Violation
+from custbill.model.text import identity_key
 from custbill.rules._support import violation
 
 
@@ -48,9 +49,9 @@ def check_settings(
         if a.invoice_type not in new.overall_invoice_distribution:
             note("overall_invoice_distribution", a.number)
     if new.unique_customer_names:
-        names = Counter(c.name.casefold() for c in customers)
+        names = Counter(identity_key(c.name) for c in customers)
         for c in customers:
-            if names[c.name.casefold()] > 1:
+            if names[identity_key(c.name)] > 1:
                 note("unique_customer_names", c.number)
     return tuple(
         violation(

@@ -21,6 +21,7 @@ from custbill.storage._sql_repositories import (
     SQLCustomers,
     SQLHistory,
     SQLSettings,
+    refresh_text_keys,
 )
 from custbill.storage._sql_writes import Database, Dialect, Execute, Savepoint, Writes
 
@@ -92,6 +93,10 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         "ALTER TABLE accounts ADD COLUMN profile TEXT",
         "ALTER TABLE customers ADD COLUMN primary_email TEXT",
         fill_plan_columns,
+    ),
+    (
+        # names compared and searched by identity key (custbill.model.text)
+        refresh_text_keys,
     ),
 )
 

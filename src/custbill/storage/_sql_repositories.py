@@ -26,10 +26,11 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.plan_row import PlanRows
+from custbill.model.text import identity_key
 from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
 from custbill.storage._sql_plan import customer_email, plan_columns, plan_rows
-from custbill.storage._sql_writes import Database, Dialect, Writes
+from custbill.storage._sql_writes import Database, Dialect, Execute, Writes
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
 
@@ -79,6 +80,34 @@ def _key(number: str | None) -> str | None:
     return None if number is None else normalise(number)
 
 
+def refresh_text_keys(execute: Execute) -> None:
+    """Recompute the name keys, number keys and name tokens of the records whose keys are
+    not ASCII (the migration that made them identity keys, :mod:`custbill.model.text`;
+    an ASCII text's key did not change).  Only those records are read whole."""
+    for table in ("customers", "accounts"):
+        keys = execute(f"SELECT number, number_key, external_key FROM {table}", ()).fetchall()
+        for number, number_key, external_key in keys:
+            if not (number_key.isascii() and (external_key or "").isascii()):
+                row = execute(f"SELECT external_number FROM {table} WHERE number = ?", (number,))
+                execute(
+                    f"UPDATE {table} SET number_key = ?, external_key = ? WHERE number = ?",
+                    (normalise(number), _key(row.fetchone()[0]), number),
+                )
+    names = execute("SELECT number, name_key FROM customers", ()).fetchall()
+    for number, name_key in names:
+        if not name_key.isascii():
+            data = execute("SELECT data FROM customers WHERE number = ?", (number,)).fetchone()
+            name = from_json(Customer, data[0]).name
+            execute(
+                "UPDATE customers SET name_key = ? WHERE number = ?", (identity_key(name), number)
+            )
+            execute("DELETE FROM customer_tokens WHERE number = ?", (number,))
+            for token in sorted(name_tokens(name)):
+                execute(
+                    "INSERT INTO customer_tokens (token, number) VALUES (?, ?)", (token, number)
+                )
+
+
 class SQLCustomers:
     def __init__(self, db: Writes, added: set[str]) -> None:
         self.db = db
@@ -103,7 +132,7 @@ class SQLCustomers:
                 (
                     customer.number,
                     customer.external_number,
-                    customer.name.casefold(),
+                    identity_key(customer.name),
                     normalise(customer.number),
                     _key(customer.external_number),
                     customer.version,
@@ -123,7 +152,7 @@ class SQLCustomers:
             " version = ?, primary_email = ?, data = ? WHERE number = ? AND version = ?",
             (
                 customer.external_number,
-                customer.name.casefold(),
+                identity_key(customer.name),
                 _key(customer.external_number),
                 customer.version,
                 customer_email(customer),
@@ -152,7 +181,7 @@ class SQLCustomers:
 
     def named(self, name: str) -> tuple[str, ...]:
         rows = self.db.all(
-            "SELECT number FROM customers WHERE name_key = ? ORDER BY number", (name.casefold(),)
+            "SELECT number FROM customers WHERE name_key = ? ORDER BY number", (identity_key(name),)
         )
         return tuple(r[0] for r in rows)
 

@@ -43,11 +43,10 @@ from custbill.model.packing import Packed, Packer, packer_of
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
 from custbill.storage.cycle_rows import CycleRows
 from custbill.storage.memory_logs import Entry, MemoryHistory, MemoryLedger, MemoryRun, Undo
-from custbill.storage.memory_search import CustomerSearch, intersect
+from custbill.storage.memory_search import CustomerSearch, NameIndex, intersect
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
 from custbill.storage.sortedlist import SortedList
-from custbill.storage.token_index import TokenIndex
 
 #: How customers and accounts are packed, and where their fields read without unpacking sit.
 CUSTOMER_PACKER = packer_of(Customer)
@@ -124,7 +123,7 @@ class MemoryStore:
         self.account_numbers = SortedList(normalise)
         self.customer_externals = SortedList(normalise)
         self.account_externals = SortedList(normalise)
-        self.names = TokenIndex(self._name_tokens)
+        self.names = NameIndex(self._name_tokens)
         self.accounts_by_customer: dict[str, Any] = {}
         self.managed: dict[str, Any] = {}
         self.children: dict[str, Any] = {}
@@ -190,9 +189,9 @@ class MemoryStore:
         new_name = new.name if new is not None else None
         if old_name != new_name:  # every token again: the signature beside each is new
             if old_name:
-                self.names.discard(number, name_tokens(old_name))
+                self.names.discard(number, old_name)
             if new_name:
-                self.names.add(number, name_tokens(new_name))
+                self.names.add(number, new_name)
         if (old is None or old.erased, old and old.primary_email) != (
             new is None or new.erased,
             new and new.primary_email,
@@ -536,7 +535,7 @@ class _Accounts(_Records[BillingAccount]):
             store.account_by_external[e] for e in store.account_externals.with_prefix(word)
         )
         by_customer = store.accounts_by_customer
-        for customer in store.names.matching(word):
+        for customer in store.names.tokens.matching(word):
             accounts = by_customer.get(customer)
             if isinstance(accounts, str):
                 found.add(accounts)

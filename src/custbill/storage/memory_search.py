@@ -15,6 +15,7 @@ import heapq
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 
+from custbill.model.text import identity_key
 from custbill.storage.search import name_tokens, normalise
 from custbill.storage.sortedlist import SortedList
 from custbill.storage.token_index import TokenIndex
@@ -60,29 +61,73 @@ def starting(keys: SortedList, word: str, most: int) -> list[str]:
     return list(itertools.islice(keys.with_prefix(word), most))
 
 
+class NameIndex:
+    """Customer numbers by name: by each search token of the name (:attr:`tokens`), and,
+    for a name without any (punctuation or combining marks alone), by its identity key
+    (:attr:`tokenless`), so that every name can be looked up whole (``named``).
+
+    Args:
+        tokens_of: a customer's name tokens, by its number (what the token index reads
+            when it rebuilds an entry).
+    """
+
+    __slots__ = ("tokenless", "tokens")
+
+    def __init__(self, tokens_of: Callable[[str], frozenset[str]]) -> None:
+        self.tokens = TokenIndex(tokens_of)
+        self.tokenless: dict[str, set[str]] = {}
+
+    def add(self, number: str, name: str) -> None:
+        tokens = name_tokens(name)
+        if tokens:
+            self.tokens.add(number, tokens)
+        else:
+            self.tokenless.setdefault(identity_key(name), set()).add(number)
+
+    def discard(self, number: str, name: str) -> None:
+        tokens = name_tokens(name)
+        if tokens:
+            self.tokens.discard(number, tokens)
+            return
+        key = identity_key(name)
+        holders = self.tokenless[key]
+        holders.discard(number)
+        if not holders:
+            del self.tokenless[key]
+
+
 class CustomerSearch:
     """Customer search over the in-memory store's indexes (which it reads, never writes).
 
     Args:
-        names: the name index (customer numbers by name token).
+        names: the name index.
         numbers: every customer number, in order of its normalised form.
         externals: every external number, likewise.
         by_external: the customer holding each external number.
         customers: every customer by number.
     """
 
-    __slots__ = ("by_external", "external_number_of", "externals", "name_of", "names", "numbers")
+    __slots__ = (
+        "by_external",
+        "external_number_of",
+        "externals",
+        "name_of",
+        "names",
+        "numbers",
+        "tokenless",
+    )
 
     def __init__(
         self,
-        names: TokenIndex,
+        names: NameIndex,
         numbers: SortedList,
         externals: SortedList,
         by_external: Mapping[str, str],
         name_of: Callable[[str], str],
         external_number_of: Callable[[str], str | None],
     ) -> None:
-        self.names = names
+        self.names = names.tokens
+        self.tokenless = names.tokenless
         self.numbers = numbers
         self.externals = externals
         self.by_external = by_external
@@ -91,16 +136,16 @@ class CustomerSearch:
         self.external_number_of = external_number_of
 
     def named(self, name: str) -> tuple[str, ...]:
-        """Customers whose name equals *name* ignoring case: the candidates of its rarest
-        token, checked."""
+        """Customers whose name has the identity key of *name*: the candidates of its
+        rarest token, checked."""
         tokens = name_tokens(name)
         if not tokens:
-            return ()
+            return tuple(sorted(self.tokenless.get(identity_key(name), ())))
         rarest = min(tokens, key=self.names.size)
-        key = name.casefold()
+        key = identity_key(name)
         candidates = self.names.matching(rarest) if self.names.size(rarest) else set()
         name_of = self.name_of
-        return tuple(sorted(n for n in candidates if name_of(n).casefold() == key))
+        return tuple(sorted(n for n in candidates if identity_key(name_of(n)) == key))
 
     def matching(self, word: str) -> set[str]:
         """Customers with a name token, number or external number starting with *word*."""

@@ -1,10 +1,13 @@
 """Text normalisation and tokens for search, shared by every store.
 
-Search is case- and accent-insensitive: text is decomposed (NFKD), combining marks are
-dropped, and the rest is case-folded, so ``"Émile"`` and ``"emile"`` meet.  A name gives a
-token for each white-space separated word (with surrounding punctuation stripped) and for
-each run of letters and digits inside it, so ``"O'Brien"`` is found by ``o'b``, ``o`` and
-``brien``.  Numbers and external numbers are matched whole, from their first character.
+Search is case- and accent-insensitive: text is put in its identity key
+(:func:`custbill.model.text.identity_key`: invisible characters dropped, NFKC, case-folded),
+then decomposed, and its combining marks are dropped, so ``"Émile"``, ``"emile"`` and
+``"ＥＭＩＬＥ"`` meet, and texts with one identity key are always found by the same
+searches.  A name gives a token for each white-space separated word (with surrounding
+punctuation stripped) and for each run of letters and digits inside it, so ``"O'Brien"``
+is found by ``o'b``, ``o`` and ``brien``.  Numbers and external numbers are matched whole,
+from their first character.
 
 A key's tokens are also summarised in 64 bits (see :func:`prefix_bits`), which lets a search
 with several words discard most candidates of its narrowest word without reading names.
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from custbill.model.text import identity_key
 
 _PIECES = re.compile(r"\w+")
 
@@ -27,7 +32,7 @@ def normalise(text: str) -> str:
     """
     if text.isascii():  # the common case: nothing to decompose, and casefold is lower
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", identity_key(text))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
