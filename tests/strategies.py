@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
@@ -285,4 +286,105 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.PoolResult: pool_results,
 }
 
-__all__ = ["MODEL_STRATEGIES"]
+
+#: Text hostile input brings: empty, 1 MB long, NUL, line breaks, a right-to-left
+#: override, a lone surrogate, zero-width and full-width spellings, SQL, format-string and
+#: template fragments, numbers in disguise.
+HOSTILE_STRINGS = [
+    "",
+    "\x00",
+    "a\x00b",
+    "\r\n",
+    "\u202e",
+    "\ud800",
+    "\u200b",
+    "ＡＣＭＥ",
+    "' OR 1=1 --",
+    "'); DROP TABLE customers; --",
+    "%s%s%n",
+    "{0.__class__}",
+    "${jndi:x}",
+    "NaN",
+    "Infinity",
+    "1E+999999",
+    "9999-12-31",
+    "0000-00-00",
+    "4111 1111 1111 1111",
+    "x" * 100_000,
+    "x" * 1_000_000,
+]
+hostile_text = st.one_of(st.sampled_from(HOSTILE_STRINGS), st.text(max_size=30))
+
+#: Numbers hostile input brings, as the decimals amounts are.
+hostile_decimals = st.one_of(
+    st.sampled_from(
+        [
+            Decimal("NaN"),
+            Decimal("sNaN"),
+            Decimal("Infinity"),
+            Decimal("-Infinity"),
+            Decimal("1E+999999"),
+            Decimal("1E-999999"),
+            Decimal(10) ** 30,
+            Decimal("0.0000001"),
+            Decimal("-0"),
+        ]
+    ),
+    st.decimals(),
+)
+hostile_money = st.builds(Money, hostile_decimals, st.sampled_from(["USD", "JPY", "KWD", "EUR"]))
+
+#: Dates and times hostile input brings: the ends of the calendar, and datetimes (naive and
+#: aware) where dates are meant.
+hostile_dates = st.one_of(
+    st.sampled_from([date.min, date.max, date(1, 1, 1), date(9999, 12, 1)]),
+    st.datetimes(),
+    st.datetimes(timezones=st.just(UTC)),
+    st.dates(),
+)
+
+#: Values hostile input brings: wrong types, non-finite and huge numbers, long, empty and
+#: control-laden text, SQL and format-string fragments, deep nesting.
+hostile = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.sampled_from([2**64, -(2**63) - 1, 10**400]),
+    st.floats(),
+    st.sampled_from([math.nan, math.inf, -math.inf]),
+    hostile_text,
+    hostile_decimals,
+    hostile_dates,
+    st.sampled_from([10, 500, 2_000, 100_000]).map(lambda depth: Deep(depth)),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=3),
+)
+
+
+class Deep:
+    """Lists nested *depth* deep, built only when a test hands its input over
+    (:func:`built`): hypothesis shows every example it runs, and could not show thousands
+    of levels."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+
+    def __repr__(self) -> str:
+        return f"Deep({self.depth})"
+
+    def build(self) -> Any:
+        value: Any = []
+        for _ in range(self.depth):
+            value = [value]
+        return value
+
+
+def built(value: Any) -> Any:
+    """*value* with every :class:`Deep` in it built."""
+    if isinstance(value, Deep):
+        return value.build()
+    if isinstance(value, dict):
+        return {key: built(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [built(inner) for inner in value]
+    return value

@@ -3,16 +3,28 @@ TypeError for a value of the wrong type) come out of a public call."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from moneyed import Money
 
 import custbill as cb
+from custbill.billing import calendar
 from custbill.serialization import from_dict, from_json
 from custbill.simulation import load_scenario, parse_scenario
-from custbill.storage import SQLiteStore, Store
-from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
+from custbill.storage import PostgresStore, SQLiteStore, Store
+from tests.conftest import (
+    ALL_ON,
+    add_catalog,
+    fixed_clock,
+    new_account,
+    new_customer,
+    new_database,
+)
 
 
 @pytest.mark.parametrize("depth", [10_000, 200_000])
@@ -64,3 +76,91 @@ def test_a_scenario_nested_too_deeply_is_invalid_data(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(cb.InvalidDataError, match="nested too deeply"):
         load_scenario(path)
+
+
+# -- found by the error-contract suite (tests/test_error_contract.py) -------------------------
+
+
+@pytest.mark.parametrize("key", ["\ud800", "a\x00b", "A-1\udfff"])
+def test_a_key_no_store_holds_is_not_found(billing: cb.CustomerBilling, key: str) -> None:
+    """A number holding a NUL or a lone surrogate names no record on any store: not found,
+    or nothing, as any unknown number (the SQL stores once raised UnicodeEncodeError, and
+    PostgreSQL a storage error)."""
+    for read in (billing.get_customer, billing.get_account, billing.history):
+        with pytest.raises(cb.NotFoundError):
+            read(key)
+    for listing in (billing.managed_accounts, billing.responsible_account_candidates):
+        with pytest.raises(cb.NotFoundError):
+            listing(key)
+    assert billing.bill_run_status(key, date(2026, 7, 1)).issued == ()
+
+
+def test_reads_of_the_catalog_check_their_kind(billing: cb.CustomerBilling) -> None:
+    with pytest.raises(TypeError, match="kind"):
+        billing.catalog(None)  # type: ignore[type-var]
+    with pytest.raises(TypeError, match="kind"):
+        billing.catalog(cb.Customer)  # type: ignore[type-var]
+    with pytest.raises(TypeError, match="target"):
+        billing.custom_fields(None)  # type: ignore[arg-type]
+
+
+def test_the_facade_checks_its_store_and_clock() -> None:
+    with pytest.raises(TypeError, match="store"):
+        cb.CustomerBilling(store=False)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="clock"):
+        cb.CustomerBilling(clock="now")  # type: ignore[arg-type]
+
+
+def test_calendar_functions_check_their_arguments() -> None:
+    cycle = cb.BillCycle(
+        id="m1", name="m", period=cb.BillingPeriod.MONTHLY, bill_day=1, start_date=date(2024, 1, 1)
+    )
+    term = cb.PaymentTerm(id="n30", name="Net 30", net_days=30)
+    day = date(2026, 7, 1)
+    with pytest.raises(TypeError, match="cycle"):
+        calendar.bill_dates(None, day, day)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="on_or_after"):
+        calendar.next_bill_date(cycle, datetime(2026, 7, 1))
+    with pytest.raises(TypeError, match="term"):
+        calendar.due_date(day, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="offset_days"):
+        calendar.auto_pay_date(day, calendar.due_date(day, term), math.nan)  # type: ignore[arg-type]
+    with pytest.raises(cb.RuleViolationError, match=r"money\.not_finite"):
+        calendar.is_suppressed(Money("NaN", "USD"), Money(1, "USD"))
+    with pytest.raises(TypeError, match="total"):
+        calendar.is_suppressed(None, None)  # type: ignore[arg-type]
+
+
+def test_store_options_outside_their_values_are_type_errors(tmp_path: Path) -> None:
+    """Option values the parameters' types do not admit are TypeErrors naming the option
+    (``synchronous`` was once a bare ValueError, a NaN timeout a ValueError from int())."""
+    for options in ({"synchronous": None}, {"busy_timeout": math.nan}, {"busy_timeout": -1}):
+        with pytest.raises(TypeError, match=next(iter(options))):
+            SQLiteStore(tmp_path / "o.db", **options)  # type: ignore[arg-type]
+    assert not (tmp_path / "o.db").exists()
+
+
+def test_postgres_store_refuses_bad_options_at_once(postgres_dsn: str) -> None:
+    """A DSN that reaches no server is a storage error at once, not after the pool's
+    timeout; a DSN UTF-8 cannot hold is one too; bad pool sizes and timeouts are
+    TypeErrors before any connection."""
+    started = time.perf_counter()
+    for dsn in ("", "host=/nonexistent", "dbname=\ud800", "not a dsn"):
+        with pytest.raises(cb.StorageError, match="cannot connect"):
+            PostgresStore(dsn, timeout=20)
+    assert time.perf_counter() - started < 15  # (each would have waited 20 s in the pool)
+    for options in ({"pool_size": 0}, {"pool_size": True}, {"timeout": math.inf}):
+        with pytest.raises(TypeError, match=next(iter(options))):
+            PostgresStore(new_database(postgres_dsn), **options)  # type: ignore[arg-type]
+
+
+def test_a_postgres_store_of_one_connection_opens_an_existing_database(
+    postgres_dsn: str,
+) -> None:
+    """A pool of one connection opens a database custbill already migrated (opening once
+    asked for a second connection while holding the first, and timed out)."""
+    dsn = new_database(postgres_dsn)
+    PostgresStore(dsn).close()
+    store = PostgresStore(dsn, pool_size=1, timeout=2)
+    with cb.CustomerBilling(store=store) as billing:
+        assert billing.search_customers("nobody") == ()

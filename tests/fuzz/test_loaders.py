@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import tomllib
 from pathlib import Path
@@ -25,7 +24,7 @@ from hypothesis import strategies as st
 import custbill as cb
 from custbill.serialization import from_dict, from_json, to_dict
 from custbill.simulation import load_scenario, parse_scenario
-from tests.strategies import MODEL_STRATEGIES
+from tests.strategies import MODEL_STRATEGIES, Deep, built, hostile
 
 #: Examples a target runs (``nox -s fuzz`` sets it from its argument).
 EXAMPLES = int(os.environ.get("CUSTBILL_FUZZ_EXAMPLES", "150"))
@@ -36,39 +35,6 @@ FUZZ = settings(
 )
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
-#: Values hostile input brings: wrong types, non-finite and huge numbers, long, empty and
-#: control-laden text, SQL and format-string fragments, deep nesting.
-hostile = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.sampled_from([2**64, -(2**63) - 1, 10**400]),
-    st.floats(),
-    st.sampled_from([math.nan, math.inf, -math.inf]),
-    st.text(),
-    st.sampled_from(
-        [
-            "",
-            "\x00",
-            "\r\n",
-            "\u202e",
-            "\ud800",
-            "' OR 1=1 --",
-            "%s%s%n",
-            "{0.__class__}",
-            "NaN",
-            "Infinity",
-            "1E+999999",
-            "9999-12-31",
-            "0000-00-00",
-            "x" * 100_000,
-        ]
-    ),
-    st.sampled_from([10, 500, 2_000, 100_000]).map(lambda depth: Deep(depth)),
-    st.lists(st.text(max_size=3), max_size=3),
-    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=3),
-)
-
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
     lambda inner: (
@@ -76,35 +42,6 @@ json_values = st.recursive(
     ),
     max_leaves=20,
 )
-
-
-class Deep:
-    """Lists nested *depth* deep, built only when a test hands its input over
-    (:func:`_built`): hypothesis shows every example it runs, and could not show thousands
-    of levels."""
-
-    def __init__(self, depth: int) -> None:
-        self.depth = depth
-
-    def __repr__(self) -> str:
-        return f"Deep({self.depth})"
-
-    def build(self) -> Any:
-        value: Any = []
-        for _ in range(self.depth):
-            value = [value]
-        return value
-
-
-def _built(value: Any) -> Any:
-    """*value* with every :class:`Deep` in it built."""
-    if isinstance(value, Deep):
-        return value.build()
-    if isinstance(value, dict):
-        return {key: _built(inner) for key, inner in value.items()}
-    if isinstance(value, list):
-        return [_built(inner) for inner in value]
-    return value
 
 
 def _json(value: Any) -> str:
@@ -205,7 +142,7 @@ def _read_back(cls: type, loaded: Any) -> None:
 )
 def test_from_dict_answers_or_refuses(cls: type, data: Any) -> None:
     try:
-        loaded = from_dict(cls, _built(data))
+        loaded = from_dict(cls, built(data))
     except cb.InvalidDataError:
         return
     _read_back(cls, loaded)
@@ -250,7 +187,7 @@ scenarios = st.sampled_from(_example_scenarios())
 @given(st.one_of(mutated(scenarios), json_values))
 def test_the_scenario_loader_answers_or_refuses(data: Any) -> None:
     try:
-        scenario = parse_scenario(_built(data))
+        scenario = parse_scenario(built(data))
     except cb.InvalidDataError:
         return
     assert scenario.months >= 1

@@ -38,7 +38,7 @@ def test_durable_settings(tmp_path: Path) -> None:
     assert store.connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
     normal = SQLiteStore(tmp_path / "n.db", synchronous="NORMAL")
     assert normal.connection.execute("PRAGMA synchronous").fetchone() == (1,)
-    with pytest.raises(ValueError, match="synchronous"):
+    with pytest.raises(TypeError, match="synchronous"):
         SQLiteStore(tmp_path / "x.db", synchronous="OFF")  # type: ignore[arg-type]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from moneyed import Money
 
@@ -27,9 +27,25 @@ PERIOD_MONTHS = {
 _LAST_MONTH_INDEX = date.max.year * 12 + 11
 
 
+def _require(value: object, kind: type | tuple[type, ...], name: str) -> None:
+    """TypeError unless *value* is a *kind* (a date must not be a datetime)."""
+    if not isinstance(value, kind) or (kind is date and isinstance(value, datetime)):
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
+        raise TypeError(f"{name}: expected {expected}, got {type(value).__name__}")
+
+
 def _out_of_range(path: str, message: str) -> RuleViolationError:
     return RuleViolationError(
         [Violation(code="billing.date_out_of_range", path=path, message=message, params={})]
+    )
+
+
+def _not_finite(path: str) -> RuleViolationError:
+    message = "an amount must be a finite number"
+    return RuleViolationError(
+        [Violation(code="money.not_finite", path=path, message=message, params={})]
     )
 
 
@@ -76,7 +92,13 @@ def bill_dates(cycle: BillCycle, start: date, end: date) -> list[date]:
     ...                   start_date=date(2024, 1, 1))
     >>> [d.isoformat() for d in bill_dates(cycle, date(2024, 1, 1), date(2024, 4, 30))]
     ['2024-01-31', '2024-02-29', '2024-03-31', '2024-04-30']
+
+    Raises:
+        TypeError: an argument of another type.
     """
+    _require(cycle, BillCycle, "cycle")
+    _require(start, date, "start")
+    _require(end, date, "end")
     found = []
     for day in _iter_dates(cycle, start):
         if day > end:
@@ -90,7 +112,10 @@ def next_bill_date(cycle: BillCycle, on_or_after: date) -> date:
 
     Raises:
         RuleViolationError: ``billing.date_out_of_range`` when it would be past ``date.max``.
+        TypeError: an argument of another type.
     """
+    _require(cycle, BillCycle, "cycle")
+    _require(on_or_after, date, "on_or_after")
     for day in _iter_dates(cycle, on_or_after):
         return day
     raise _out_of_range("on_or_after", "no bill date of the cycle falls before date.max")
@@ -102,7 +127,10 @@ def due_date(invoice_date: date, term: PaymentTerm) -> date:
 
     Raises:
         RuleViolationError: ``billing.date_out_of_range`` past ``date.max``.
+        TypeError: an argument of another type.
     """
+    _require(invoice_date, date, "invoice_date")
+    _require(term, PaymentTerm, "term")
     base = invoice_date
     if term.end_of_month:
         base = base.replace(day=_calendar.monthrange(base.year, base.month)[1])
@@ -118,7 +146,12 @@ def auto_pay_date(invoice_date: date, due: date, offset_days: int) -> date:
 
     Raises:
         RuleViolationError: ``billing.date_out_of_range`` past ``date.max``.
+        TypeError: an argument of another type.
     """
+    _require(invoice_date, date, "invoice_date")
+    _require(due, date, "due")
+    if not isinstance(offset_days, int) or isinstance(offset_days, bool):
+        raise TypeError(f"offset_days: expected int, got {type(offset_days).__name__}")
     try:
         return max(invoice_date, due + timedelta(days=offset_days))
     except OverflowError:
@@ -137,9 +170,17 @@ def is_suppressed(total: Money, minimum: Money | None) -> bool:
 
     Raises:
         CurrencyMismatchError: when total and minimum are in different currencies.
+        RuleViolationError: ``money.not_finite`` for a NaN or infinite amount.
+        TypeError: an argument of another type.
     """
+    _require(total, Money, "total")
+    if not total.amount.is_finite():
+        raise _not_finite("total")
     if minimum is None:
         return False
+    _require(minimum, Money, "minimum")
+    if not minimum.amount.is_finite():
+        raise _not_finite("minimum")
     if total.currency != minimum.currency:
         raise CurrencyMismatchError(total.currency.code, minimum.currency.code)
     return bool(0 <= total.amount < minimum.amount)

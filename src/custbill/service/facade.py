@@ -78,6 +78,8 @@ class CustomerBilling:
 
     Raises:
         RuleViolationError: when *settings* contradict the stored data (``settings.in_use``).
+        TypeError: a store that is not a :class:`~custbill.storage.protocols.Store`, settings
+            that are not :class:`~custbill.Settings`, or a clock that cannot be called.
     """
 
     def __init__(
@@ -87,6 +89,10 @@ class CustomerBilling:
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        if store is not None and not isinstance(store, Store):
+            raise TypeError(f"store: expected a Store, got {type(store).__name__}")
+        if clock is not None and not callable(clock):
+            raise TypeError(f"clock: expected a callable, got {type(clock).__name__}")
         self._store: Store = store if store is not None else MemoryStore()
         self._batch = threading.local()
         self._context = Context(clock or (lambda: datetime.now(UTC)))
@@ -216,11 +222,19 @@ class CustomerBilling:
         self._run(tenant.add_catalog_entry, definition, CustomFieldDefinition)
 
     def catalog(self, kind: type[T]) -> tuple[T, ...]:
-        """Every catalog entry of *kind* (e.g. ``BillCycle``), in id order."""
+        """Every catalog entry of *kind* (e.g. ``BillCycle``), in id order.
+
+        Raises:
+            TypeError: *kind* is not one of the four catalog classes.
+        """
         return self._read(queries.catalog, kind)
 
     def custom_fields(self, target: CustomFieldTarget) -> tuple[CustomFieldDefinition, ...]:
-        """The custom fields defined on customers or on accounts."""
+        """The custom fields defined on customers or on accounts.
+
+        Raises:
+            TypeError: *target* is not a :class:`~custbill.CustomFieldTarget`.
+        """
         return self._read(queries.custom_fields, target)
 
     # -- customers and accounts ----------------------------------------------------------

@@ -3,6 +3,7 @@ the validation report, settings and catalog."""
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from typing import NamedTuple, TypeVar
 
@@ -30,7 +31,7 @@ from custbill.rules.hierarchy import PARENT_STATUSES, descendants
 from custbill.rules.limits import search_limits
 from custbill.service._unit import Context, account_of, customer_of, raise_if, require
 from custbill.service.ledger import balances
-from custbill.storage.protocols import UnitOfWork
+from custbill.storage.protocols import CatalogItem, UnitOfWork
 from custbill.storage.search import query_words
 from custbill.summary import AccountLine, AccountSummary, CustomerSummary
 
@@ -42,8 +43,16 @@ def settings(uow: UnitOfWork, ctx: Context) -> Settings:
     return uow.settings.get() or Settings()
 
 
+#: The kinds of catalog entry.
+CATALOG_KINDS: tuple[type, ...] = typing.get_args(CatalogItem)
+
+
 def catalog(uow: UnitOfWork, ctx: Context, kind: type[T]) -> tuple[T, ...]:
     """Every catalog entry of *kind*, in id order."""
+    if not any(kind is k for k in CATALOG_KINDS):
+        names = ", ".join(k.__name__ for k in CATALOG_KINDS)
+        given = kind.__name__ if isinstance(kind, type) else type(kind).__name__
+        raise TypeError(f"kind: expected one of {names}, got {given}")
     return uow.catalog.all(kind)
 
 
@@ -51,6 +60,7 @@ def custom_fields(
     uow: UnitOfWork, ctx: Context, target: CustomFieldTarget
 ) -> tuple[CustomFieldDefinition, ...]:
     """The custom fields defined on customers or on accounts."""
+    require(target, CustomFieldTarget, "target")
     return uow.catalog.custom_fields(target)
 
 

@@ -7,10 +7,34 @@ Shared by the SQLite and PostgreSQL stores.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from custbill.errors import StorageError
+
+#: The longest wait a store takes, in seconds: SQLite keeps its busy timeout as a C int of
+#: milliseconds (2**31 - 1 ms, some 24 days).
+MAX_WAIT_SECONDS = (2**31 - 1) // 1000
+
+
+#: Text no SQL store holds: NUL (PostgreSQL refuses it in text) and lone surrogates (UTF-8
+#: cannot encode them).  custbill's rules refuse both in what it writes.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(params: Sequence[Any]) -> bool:
+    """Whether one of *params* is text no SQL store holds: a read by it matches no row,
+    and is answered without the database (where PostgreSQL would fail the transaction)."""
+    return any(isinstance(p, str) and _UNSTORABLE.search(p) for p in params)
+
+
+def is_seconds(value: object) -> bool:
+    """Whether *value* is a wait a store can take: an int or a float (not a bool), from 0
+    to :data:`MAX_WAIT_SECONDS` (which rules out NaN and infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 <= value <= MAX_WAIT_SECONDS
 
 #: Runs one statement (``?`` placeholders) with its parameters; returns a cursor.
 Execute = Callable[[str, Sequence[Any]], Any]

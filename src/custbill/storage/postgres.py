@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from custbill.errors import StorageError, TransactionConflictError
 from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork, migrate
-from custbill.storage._sql_writes import Dialect
+from custbill.storage._sql_writes import MAX_WAIT_SECONDS, Dialect, is_seconds, unstorable
 
 _DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY", "without_rowid": ""}
 _LOCKS = Dialect(
@@ -51,6 +52,9 @@ MIGRATION_LOCK_KEY = 0x637573746269
 #: units of work at once.  psycopg_pool's default; PostgreSQL's default ``max_connections`` (100)
 #: then serves about ten application servers.
 POOL_SIZE = 10
+#: The most connections a store may be given: PostgreSQL's largest ``max_connections``
+#: (262,143) — past it no server could serve the pool.
+MAX_POOL_SIZE = 262_143
 #: Seconds to wait for a connection from the pool (or for the server, when opening).
 CONNECT_TIMEOUT = 30.0
 #: Rows a streamed query (a bill run's plan rows) fetches from the server at a time.
@@ -137,6 +141,12 @@ class _Transaction:
                 self.store.pool.putconn(connection)
 
 
+def _version(connection: Any) -> int:
+    """The schema version of the database of *connection*."""
+    row = connection.execute("SELECT max(version) FROM custbill_schema").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 class _Database:
     def __init__(self, store: PostgresStore, transaction: _Transaction) -> None:
         self.store = store
@@ -146,14 +156,20 @@ class _Database:
         self.transaction.ensure()
         try:
             return self.transaction.connection.execute(_pg(sql), params)
+        except UnicodeEncodeError as exc:  # (before anything reached the server)
+            raise StorageError(f"{exc} in {sql.split()[0]} statement") from None
         except self.store.errors as exc:
             raise self.transaction.fail(exc, f"{sql.split()[0]} statement") from exc
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        if unstorable(params):
+            return None
         row: tuple[Any, ...] | None = self._execute(sql, params).fetchone()
         return row
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if unstorable(params):
+            return []
         rows: list[tuple[Any, ...]] = self._execute(sql, params).fetchall()
         return rows
 
@@ -185,6 +201,8 @@ class _Database:
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """Rows from a server-side cursor, :data:`STREAM_ROWS` at a time (in a transaction
         of their own in a reading unit, which runs its statements without one)."""
+        if unstorable(params):
+            return
         self.transaction.ensure()
         connection = self.transaction.connection
         try:
@@ -244,7 +262,12 @@ class PostgresStore:
         timeout: seconds to wait for the server, or for a free connection.
 
     Raises:
-        StorageError: psycopg is not installed, or the server cannot be reached.
+        StorageError: psycopg is not installed, *dsn* is no connection string, or the
+            server cannot be reached (told by one connection before the pool opens, so a
+            server that is not there is known at once, not after *timeout*).
+        TypeError: *dsn* is not text, *pool_size* not an int from 1 to
+            :data:`MAX_POOL_SIZE`, or *timeout* not a number of seconds from 0 to
+            2,147,483.
     """
 
     def __init__(
@@ -257,6 +280,19 @@ class PostgresStore:
             raise StorageError(
                 "PostgresStore needs psycopg and psycopg_pool: pip install custbill[postgres]"
             ) from exc
+        if not isinstance(dsn, str):
+            raise TypeError(f"dsn: expected str, got {type(dsn).__name__}")
+        if isinstance(pool_size, bool) or not isinstance(pool_size, int):
+            raise TypeError(f"pool_size: expected int, got {type(pool_size).__name__}")
+        if not 1 <= pool_size <= MAX_POOL_SIZE:
+            raise TypeError(f"pool_size: expected 1 to {MAX_POOL_SIZE}, got {pool_size}")
+        if not is_seconds(timeout):
+            raise TypeError(f"timeout: expected seconds from 0 to {MAX_WAIT_SECONDS:,}")
+        try:
+            wait = max(2, math.ceil(timeout))  # (libpq waits whole seconds, 2 at least)
+            psycopg.connect(dsn, connect_timeout=wait).close()
+        except (psycopg.Error, ValueError) as exc:  # (ValueError: text UTF-8 cannot hold)
+            raise StorageError(f"cannot connect: {exc}") from None
         self.errors: type[Exception] = psycopg.Error
         self.pool_errors: type[Exception] = psycopg_pool.PoolTimeout
         self.timeout = timeout
@@ -307,8 +343,8 @@ class PostgresStore:
             found = connection.execute(
                 "SELECT to_regclass('custbill_schema') IS NOT NULL"
             ).fetchone()
-            if found and found[0] and self.schema_version == len(MIGRATIONS):
-                return  # up to date: no lock to take
+            if found and found[0] and _version(connection) == len(MIGRATIONS):
+                return  # up to date: no lock to take (one connection: a pool may have one)
         lock = f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
         transaction = _Transaction(self, ("BEGIN", lock))
         db = _Database(self, transaction)
@@ -333,8 +369,7 @@ class PostgresStore:
     def schema_version(self) -> int:
         """The schema version of the database."""
         with self.pool.connection(timeout=self.timeout) as connection:
-            row = connection.execute("SELECT max(version) FROM custbill_schema").fetchone()
-            return int(row[0]) if row and row[0] is not None else 0
+            return _version(connection)
 
     def unit_of_work(self, *, read_only: bool = False) -> SQLUnitOfWork:
         """A new unit of work: one transaction on a connection of the pool.  With

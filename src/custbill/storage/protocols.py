@@ -358,6 +358,7 @@ class PlanRowSource(Protocol):
         ...
 
 
+@runtime_checkable
 class Store(Protocol):
     """Somewhere custbill's records live."""
 

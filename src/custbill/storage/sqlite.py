@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from custbill.errors import StorageError
 from custbill.storage._sql import MIGRATIONS, LockedTransaction, SQLUnitOfWork, migrate
-from custbill.storage._sql_writes import Dialect
+from custbill.storage._sql_writes import MAX_WAIT_SECONDS, Dialect, is_seconds
 
 _DIALECT = {"text": "TEXT", "serial": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID"}
 
@@ -41,25 +41,40 @@ class _Database:
         except sqlite3.Error as exc:
             raise StorageError(f"{exc} in {sql.split()[0]} statement") from exc
 
+    def _read(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor | None:
+        """A reading statement's cursor, or None when a parameter is text with a lone
+        surrogate, which SQLite cannot encode and so no row holds: such a read matches
+        nothing (a write with one is a StorageError)."""
+        try:
+            return self._execute(sql, params)
+        except UnicodeEncodeError:
+            return None
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self._execute(sql, params).fetchone()
+        cursor = self._read(sql, params)
+        row: tuple[Any, ...] | None = None if cursor is None else cursor.fetchone()
         return row
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._execute(sql, params).fetchall()
+        cursor = self._read(sql, params)
+        return [] if cursor is None else cursor.fetchall()
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self._execute(sql, params).rowcount
+        try:
+            return self._execute(sql, params).rowcount
+        except UnicodeEncodeError as exc:
+            raise StorageError(f"{exc} in {sql.split()[0]} statement") from None
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.transaction.ensure()
         try:
             self.connection.executemany(sql, rows)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeEncodeError) as exc:
             raise StorageError(str(exc)) from exc
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
-        return iter(self._execute(sql, params))  # (sqlite3 steps the query as rows are read)
+        cursor = self._read(sql, params)  # (sqlite3 steps the query as rows are read)
+        return iter(() if cursor is None else cursor)
 
     def erased(self) -> None:
         if self._truncate_log not in self.transaction.after_commit:
@@ -85,6 +100,10 @@ class _Database:
 _DIALECT_LOCKS = Dialect(lock="", lock_skipping="")
 
 
+#: The values of SQLite's ``synchronous`` setting the store may run with.
+_SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
+
+
 class SQLiteStore:
     """Keeps custbill's records in a SQLite database file.
 
@@ -94,6 +113,12 @@ class SQLiteStore:
             commit durable, ``"NORMAL"`` is faster and may lose the last commits (never
             consistency) on a power cut.
         busy_timeout: seconds a unit of work waits for another process's to finish.
+
+    Raises:
+        StorageError: the file cannot be opened or migrated.
+        TypeError: *synchronous* is none of its three values, or *busy_timeout* is not a
+            number of seconds from 0 to 2,147,483 (SQLite keeps it in milliseconds, in a C
+            int).
 
     Safe to share between threads (units of work take turns) and between processes (SQLite
     locks the file).
@@ -106,8 +131,11 @@ class SQLiteStore:
         synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL",
         busy_timeout: float = 30.0,
     ) -> None:
-        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
-            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        if not any(synchronous == s for s in _SYNCHRONOUS) or not isinstance(synchronous, str):
+            kind = type(synchronous).__name__
+            raise TypeError(f"synchronous: expected one of {', '.join(_SYNCHRONOUS)}, got {kind}")
+        if not is_seconds(busy_timeout):
+            raise TypeError(f"busy_timeout: expected seconds from 0 to {MAX_WAIT_SECONDS:,}")
         self.path = os.fspath(path)
         self.lock = threading.RLock()
         #: Catalog entries read so far (they never change once added).
