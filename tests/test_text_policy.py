@@ -50,6 +50,8 @@ _WORDS = [
     "\ud800",
     "\x1f",
     "\uffff",
+    "\ud7ff",
+    "a\ud7ff\ud7ff",
     "\U0010ffff",
     "x" * 70,
 ]

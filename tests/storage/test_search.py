@@ -333,3 +333,20 @@ def test_late_keys_of_a_long_token_wait_and_merge() -> None:
     assert "acme" not in index._late
     keys = index.ordered("acme")[0]
     assert keys == sorted(keys) and len(keys) == size + share + 1
+
+
+_EDGES = st.text(st.sampled_from(["a", "b", "\ud7ff", "\ue000", "\U0010ffff", "\U0010fffe"]))
+
+
+@given(word=_EDGES.filter(bool), text=_EDGES)
+@example(word="\ud7ff", text="\ud7ff\ue000")
+@example(word="\U0010ffff", text="\U0010ffff\U0010ffff")
+def test_prefix_ranges_hold_exactly_the_strings_starting_with_a_word(word: str, text: str) -> None:
+    """The SQL stores find a word's matches as a range of keys: the range holds a text
+    exactly when the text starts with the word, also where the next code point is a
+    surrogate (a search for U+D7FF once raised UnicodeEncodeError) or there is none."""
+    from custbill.storage._sql_repositories import _prefix_range
+
+    low, high = _prefix_range(word)
+    assert (low <= text < high) == text.startswith(word)
+    assert not any("\ud800" <= c <= "\udfff" for c in high)

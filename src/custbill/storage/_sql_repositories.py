@@ -34,13 +34,25 @@ from custbill.storage._sql_writes import Database, Dialect, Execute, Writes
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
 
+#: The last code point.
+_LAST = "\U0010ffff"
+#: A run of the last code point longer than any text custbill keeps (text fields are at
+#: most 1,000 characters, custbill.rules.limits): above every string starting with a word
+#: made of the last code point alone.
+_ABOVE_ALL = _LAST * 1_001
+
 
 def _prefix_range(word: str) -> tuple[str, str]:
-    """Bounds of the strings that start with *word*, in code-point order."""
-    last = ord(word[-1])
-    if last >= 0x10FFFF:  # pragma: no cover - no key ends in the last code point
-        return word, word + "\U0010ffff"
-    return word, word[:-1] + chr(last + 1)
+    """Bounds of the strings that start with *word*, in code-point order: *word*, and the
+    first string past all of them — *word* with its last code point that can grow grown
+    by one, skipping the surrogates (U+D800 to U+DFFF), which no stored text holds."""
+    head = word.rstrip(_LAST)
+    if not head:
+        return word, word + _ABOVE_ALL
+    after = ord(head[-1]) + 1
+    if 0xD800 <= after <= 0xDFFF:
+        after = 0xE000
+    return word, head[:-1] + chr(after)
 
 
 def _range(column: str) -> str:

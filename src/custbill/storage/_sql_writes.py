@@ -36,6 +36,7 @@ def is_seconds(value: object) -> bool:
         return False
     return 0 <= value <= MAX_WAIT_SECONDS
 
+
 #: Runs one statement (``?`` placeholders) with its parameters; returns a cursor.
 Execute = Callable[[str, Sequence[Any]], Any]
 

@@ -52,8 +52,8 @@ MIGRATION_LOCK_KEY = 0x637573746269
 #: units of work at once.  psycopg_pool's default; PostgreSQL's default ``max_connections`` (100)
 #: then serves about ten application servers.
 POOL_SIZE = 10
-#: The most connections a store may be given: PostgreSQL's largest ``max_connections``
-#: (262,143) — past it no server could serve the pool.
+#: The most connections a store may be given, PostgreSQL's largest ``max_connections``
+#: (262,143), past which no server could serve the pool.
 MAX_POOL_SIZE = 262_143
 #: Seconds to wait for a connection from the pool (or for the server, when opening).
 CONNECT_TIMEOUT = 30.0
@@ -266,8 +266,8 @@ class PostgresStore:
             server cannot be reached (told by one connection before the pool opens, so a
             server that is not there is known at once, not after *timeout*).
         TypeError: *dsn* is not text, *pool_size* not an int from 1 to
-            :data:`MAX_POOL_SIZE`, or *timeout* not a number of seconds from 0 to
-            2,147,483.
+            :data:`~custbill.storage.postgres.MAX_POOL_SIZE`, or *timeout* not a number of
+            seconds from 0 to 2,147,483.
     """
 
     def __init__(
