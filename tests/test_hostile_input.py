@@ -164,3 +164,17 @@ def test_a_postgres_store_of_one_connection_opens_an_existing_database(
     store = PostgresStore(dsn, pool_size=1, timeout=2)
     with cb.CustomerBilling(store=store) as billing:
         assert billing.search_customers("nobody") == ()
+
+
+def test_a_search_ending_before_the_surrogates_finds_its_matches(
+    billing: cb.CustomerBilling,
+) -> None:
+    """A search word ending in U+D7FF, the last code point before the surrogates, finds
+    the names it starts on every store (the SQL stores once raised UnicodeEncodeError
+    building its range)."""
+    customer, _ = billing.create_customer(
+        new_customer(company_name="Acme \ud7ff\ud7ff"), new_account()
+    )
+    billing.create_customer(new_customer(company_name="Acme \ue000"), new_account())
+    assert [c.number for c in billing.search_customers("\ud7ff")] == [customer.number]
+    assert [c.number for c in billing.search_customers("acme \ud7ff\ud7ff")] == [customer.number]

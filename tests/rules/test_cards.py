@@ -209,3 +209,30 @@ def test_a_card_number_in_any_text_field_is_refused(store: Store, tmp_path: Path
         data = file.read_bytes()
         for form in (CARD, FULL_WIDTH):
             assert form.encode() not in data and form.encode("utf-16-le") not in data
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "4111\u00a01111\u00a01111\u00a01111",  # non-breaking spaces
+        "4111\u200b1111\u200b1111\u200b1111",  # zero-width spaces
+        FULL_WIDTH,
+        "tok_" + "\u2060".join(CARD),  # a word joiner between every digit
+    ],
+)
+def test_a_payment_method_token_holding_a_hidden_card_number_is_refused(
+    store: Store, token: str
+) -> None:
+    """A card number in a payment method's token is refused however its digits are
+    separated or written (it was once accepted with non-breaking or zero-width spaces, or
+    in full-width digits)."""
+    method = cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token=token, last4="1111")
+    with cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock) as billing:
+        add_catalog(billing)
+        before = dump(store)
+        with pytest.raises(cb.RuleViolationError) as refused:
+            billing.create_customer(new_customer(), new_account(payment_methods=(method,)))
+        found = {(v.code, v.path) for v in refused.value.violations}
+        assert ("account.payment_method_invalid", "payment_methods[0].token") in found
+        assert "1111 1111" not in str(refused.value) and token not in str(refused.value)
+        assert dump(store) == before
