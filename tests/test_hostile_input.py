@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from moneyed import Money
 
 import custbill as cb
 from custbill.billing import calendar
-from custbill.serialization import from_dict, from_json
+from custbill.serialization import from_dict, from_json, to_dict
 from custbill.simulation import load_scenario, parse_scenario
 from custbill.storage import PostgresStore, SQLiteStore, Store
 from tests.conftest import (
@@ -178,3 +179,15 @@ def test_a_search_ending_before_the_surrogates_finds_its_matches(
     billing.create_customer(new_customer(company_name="Acme \ue000"), new_account())
     assert [c.number for c in billing.search_customers("\ud7ff")] == [customer.number]
     assert [c.number for c in billing.search_customers("acme \ud7ff\ud7ff")] == [customer.number]
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("1.5"), math.nan, (1, 2), date.max])
+def test_violation_params_are_json_data(value: object) -> None:
+    """A violation read from outside holds JSON data in its params, which writes out and
+    reads back equal; anything else is invalid data (the fuzz harness found a Decimal that
+    came back a string)."""
+    document = {"code": "x", "path": "p", "message": "m", "params": {"k": [value]}}
+    with pytest.raises(cb.InvalidDataError, match="not JSON data"):
+        from_dict(cb.Violation, document)
+    plain = {**document, "params": {"k": [1, "a", None, True, 2.5, {"n": []}]}}
+    assert to_dict(from_dict(cb.Violation, plain)) == plain

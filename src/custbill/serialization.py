@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import typing
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -179,6 +180,30 @@ converter.register_unstructure_hook_func(
     lambda fields: {k: _unstructure_custom_value(v) for k, v in fields.items()},
 )
 converter.register_structure_hook_func(_is_custom_fields, _structure_custom_fields)
+
+
+def _json_value(value: Any, path: str) -> Any:
+    """*value* if it is JSON data — text, a whole or finite number, a boolean, null, or a
+    list or object of them — which writes out and reads back equal; else ValueError."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, list):
+        return [_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {k: _json_value(v, f"{path}[{k!r}]") for k, v in value.items()}
+    raise ValueError(f"{path}: {type(value).__name__} is not JSON data")
+
+
+def _structure_params(value: Any, _: Any) -> dict[str, Any]:
+    """A violation's params: an object of JSON data (what :func:`to_dict` writes)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"params: expected an object, got {type(value).__name__}")
+    return _json_value(value, "params")  # type: ignore[no-any-return]
+
+
+converter.register_structure_hook_func(lambda tp: tp == Mapping[str, Any], _structure_params)
 
 
 def _is_frozenset(tp: Any) -> bool:
