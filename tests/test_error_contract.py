@@ -122,6 +122,8 @@ ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "reason": st.just("goodwill") | hostile_text,
     "reference": st.none() | hostile_text,
     "text": st.just("acme") | hostile_text,
+    "author": st.just("ann") | hostile_text,
+    "note_number": st.sampled_from(["N-000001", "N-404"]) | hostile_text,
     "limit": st.none() | st.integers() | st.sampled_from([2**64, -(2**64)]),
     "expected_version": st.none() | st.integers(),
 }

@@ -80,6 +80,8 @@ EXTENSION_CODES = {
     "limit.too_many",
     "limit.search_too_long",
     "text.invalid_character",
+    "note.text_required",
+    "note.author_required",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -224,6 +226,14 @@ SCENARIOS: dict[str, Scenario] = {
     "text.card_number": lambda b: (
         lambda: b.create_customer(new_customer(company_name="4111 1111 1111 1111"), new_account())
     ),
+    "note.text_required": lambda b: (
+        c := _account(b),
+        lambda: b.add_note(c.number, " ", author="ann"),
+    )[-1],
+    "note.author_required": lambda b: (
+        c := _account(b),
+        lambda: b.add_note(c.number, "Called.", author=""),
+    )[-1],
     "billing.partition_invalid": lambda b: (
         lambda: b.issue_next_partition("m1", date(2026, 7, 1), {}, partitions=2_000)
     ),

@@ -37,7 +37,15 @@ from custbill.model.enums import (
     PhoneType,
 )
 from custbill.model.settings import Settings
-from custbill.model.values import Address, Change, Contact, PaymentMethod, Phone, Violation
+from custbill.model.values import (
+    Address,
+    Change,
+    Contact,
+    Note,
+    PaymentMethod,
+    Phone,
+    Violation,
+)
 
 __all__ = [
     "AccountCategory",
@@ -66,6 +74,7 @@ __all__ = [
     "InvoiceType",
     "NewAccount",
     "NewCustomer",
+    "Note",
     "Partition",
     "PartitionIssued",
     "Payment",

@@ -103,3 +103,21 @@ class Change:
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Note:
+    """A note on a customer or an account: what someone wrote about it, and when.
+
+    ``number`` (``N-000001``) is the note's own; ``about`` is the customer's or the
+    account's number.  Notes are kept until deleted, and erased with their customer.
+    """
+
+    number: str
+    about: str
+    text: str
+    author: str
+    at: datetime
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)

@@ -109,7 +109,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         "(two for USD, none for JPY, three for BHD).",
         # limits (custbill.rules.limits)
         "limit.text_too_long": "A text field is longer than its limit (64 characters for "
-        "numbers, external numbers and ids, 254 for emails, 1,000 for any other text).",
+        "numbers, external numbers and ids, 254 for emails, 4,000 for a note, 1,000 for any "
+        "other text).",
         "limit.too_many": "A record has more than 100 phones, secondary emails, payment "
         "methods, contacts or custom fields.",
         "limit.search_too_long": "A search has more than 500 characters or 16 words.",
@@ -119,6 +120,9 @@ CODES: Mapping[str, str] = MappingProxyType(
         "text.card_number": "A text field (a name, address line, email, number, contact, "
         "custom field, catalog name, payment reference or adjustment reason) holds a "
         "payment card number, however its digits are written: custbill never stores one.",
+        # notes (custbill.rules.notes)
+        "note.text_required": "A note has no text (or only white space).",
+        "note.author_required": "A note names no author.",
         # catalog
         "catalog.invalid": "A catalog entry is malformed: empty id or name, bill day out of "
         "range for the period, negative net days, unknown currency, a CHOICE field "

@@ -40,6 +40,8 @@ MAX_EMAIL_LENGTH: Final = 254
 #: The longest any other text field may be (names, address lines, contact fields, custom
 #: field text, payment references, adjustment reasons).
 MAX_TEXT_LENGTH: Final = 1_000
+#: The longest note, a few paragraphs (what an agent writes after a call).
+MAX_NOTE_LENGTH: Final = 4_000
 #: The most phones, secondary emails, payment methods, contacts or custom fields a record
 #: may have (of each).
 MAX_ITEMS: Final = 100

@@ -91,6 +91,7 @@ class BatchUnit:
         self.settings = uow.settings
         self.history = uow.history
         self.ledger = uow.ledger
+        self.notes = uow.notes
         self.next_number = uow.next_number
         self.next_numbers = uow.next_numbers
         self.number_taken = uow.number_taken

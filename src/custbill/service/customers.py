@@ -40,6 +40,7 @@ from custbill.service._unit import (
     require,
 )
 from custbill.service.ledger import has_ledger
+from custbill.service.notes import delete_notes_of
 from custbill.storage.protocols import UnitOfWork
 
 Edited = TypeVar("Edited", Customer, BillingAccount)
@@ -239,6 +240,7 @@ def erase_customer(uow: UnitOfWork, ctx: Context, number: str) -> Customer:
     uow.customers.update(after)
     uow.history.redact(number, PERSONAL_CUSTOMER_FIELDS, ERASED)
     changes = [change(at, number, "erased", "false", "true")]
+    delete_notes_of(uow, [number, *uow.accounts.of_customer(number)])
     for account_number in uow.accounts.of_customer(number):
         account = account_of(uow, account_number)
         if account.contacts:

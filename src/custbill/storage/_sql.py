@@ -20,6 +20,7 @@ from custbill.storage._sql_repositories import (
     SQLCatalog,
     SQLCustomers,
     SQLHistory,
+    SQLNotes,
     SQLSettings,
     refresh_text_keys,
 )
@@ -98,6 +99,11 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         # names compared and searched by identity key (custbill.model.text)
         refresh_text_keys,
     ),
+    (
+        "CREATE TABLE notes (seq {serial}, number {text} NOT NULL UNIQUE,"
+        " about {text} NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX notes_about ON notes (about, seq)",
+    ),
 )
 
 
@@ -171,6 +177,7 @@ class SQLUnitOfWork:
         self.catalog = SQLCatalog(self.db, catalog_cache)
         self.settings = SQLSettings(self.db)
         self.history = SQLHistory(self.db)
+        self.notes = SQLNotes(self.db)
         self.ledger = SQLLedger(self.db, dialect)
         self._sequences: dict[str, int] = {}  # sequence values counted in this transaction
 

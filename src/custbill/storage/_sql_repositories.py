@@ -22,6 +22,7 @@ from custbill.model import (
     CustomFieldDefinition,
     CustomFieldTarget,
     DunningPlan,
+    Note,
     PaymentTerm,
     Settings,
 )
@@ -421,3 +422,26 @@ class SQLHistory:
                 (mask, mask, number, field),
             )
         self.db.erased()
+
+
+class SQLNotes:
+    def __init__(self, db: Writes) -> None:
+        self.db = db
+
+    def add(self, note: Note) -> None:
+        self.db.insert(
+            "INSERT INTO notes (number, about, data) VALUES (?, ?, ?)",
+            [(note.number, note.about, to_json(note))],
+        )
+
+    def get(self, number: str) -> Note | None:
+        row = self.db.one("SELECT data FROM notes WHERE number = ?", (number,))
+        return None if row is None else from_json(Note, row[0])
+
+    def of(self, about: str) -> tuple[Note, ...]:
+        rows = self.db.all("SELECT data FROM notes WHERE about = ? ORDER BY seq", (about,))
+        return tuple(from_json(Note, data) for (data,) in rows)
+
+    def delete(self, number: str) -> None:
+        self.db.run("DELETE FROM notes WHERE number = ?", (number,))
+        self.db.erased()  # (what a note said may be personal: it leaves the disk too)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 from array import array
-from bisect import insort
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from types import TracebackType
@@ -36,14 +35,23 @@ from custbill.model import (
     Customer,
     CustomFieldDefinition,
     CustomFieldTarget,
+    Note,
     Settings,
 )
 from custbill.model.billing import Invoice
 from custbill.model.packing import Packed, Packer, packer_of
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
 from custbill.storage.cycle_rows import CycleRows
-from custbill.storage.memory_logs import Entry, MemoryHistory, MemoryLedger, MemoryRun, Undo
+from custbill.storage.memory_logs import (
+    Entry,
+    MemoryHistory,
+    MemoryLedger,
+    MemoryNotes,
+    MemoryRun,
+    Undo,
+)
 from custbill.storage.memory_search import CustomerSearch, NameIndex, intersect
+from custbill.storage.multi_index import multi_add, multi_get, multi_remove
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
 from custbill.storage.sortedlist import SortedList
@@ -66,40 +74,6 @@ class _Versioned(Protocol):
 
 
 Rec = TypeVar("Rec", bound=_Versioned)
-
-
-def _multi_add(index: dict[str, Any], key: str | None, number: str) -> None:
-    """Add *number* under *key*: a plain string for one, a sorted list for several."""
-    if key is None:
-        return
-    current = index.setdefault(key, number)  # one lookup when the key is new
-    if current is number:
-        return
-    if isinstance(current, str):
-        index[key] = sorted((current, number))
-    else:
-        insort(current, number)
-
-
-def _multi_remove(index: dict[str, Any], key: str | None, number: str) -> None:
-    if key is None:
-        return
-    current = index[key]
-    if isinstance(current, str):
-        del index[key]
-    else:
-        current.remove(number)
-        if len(current) == 1:
-            index[key] = current[0]
-
-
-def _multi_get(index: dict[str, Any], key: str) -> tuple[str, ...]:
-    current = index.get(key)
-    if current is None:
-        return ()
-    if isinstance(current, str):
-        return (current,)
-    return tuple(current)
 
 
 class MemoryStore:
@@ -139,6 +113,8 @@ class MemoryStore:
         self.custom_fields: dict[CustomFieldTarget, dict[str, CustomFieldDefinition]] = {}
         self.settings: Settings | None = None
         self.history: dict[str, tuple[Entry, ...]] = {}
+        self.notes: dict[str, Note] = {}
+        self.notes_of: dict[str, tuple[str, ...]] = {}
         self.invoices: dict[str, Invoice] = {}
         self.entries: dict[str, dict[type, list[Any]]] = {}  # account -> kind -> records
         self.pending: dict[str, Money] = {}
@@ -154,6 +130,7 @@ class MemoryStore:
             _Settings(self),
             MemoryHistory(self),
             MemoryLedger(self),
+            MemoryNotes(self),
         )
 
     def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
@@ -247,7 +224,7 @@ class MemoryStore:
     def _index_account(self, account: BillingAccount, *, add: bool) -> None:
         """Add *account* to (or remove it from) the records and every index."""
         number = account.number
-        index = _multi_add if add else _multi_remove
+        index = multi_add if add else multi_remove
         if add:
             self.accounts[number] = ACCOUNT_PACKER.pack(account)
             self.account_numbers.add(number)
@@ -279,7 +256,7 @@ class MemoryStore:
     def _link(self, account: BillingAccount, *, add: bool) -> None:
         """Add (or remove) the hierarchy links of *account*."""
         number = account.number
-        index = _multi_add if add else _multi_remove
+        index = multi_add if add else multi_remove
         for target, tree, up in (
             (account.responsible_account, self.managed, self.up["responsible"]),
             (account.parent_account, self.children, self.up["parent"]),
@@ -303,7 +280,7 @@ class MemoryStore:
 
     def _refresh_rows(self, customer: str) -> None:
         """Renew the plan rows of *customer*'s accounts (its primary email changed)."""
-        for number in _multi_get(self.accounts_by_customer, customer):
+        for number in multi_get(self.accounts_by_customer, customer):
             account = ACCOUNT_PACKER.unpack(self.accounts[number])
             self.by_bill_cycle[account.bill_cycle].put(self._plan_row(account))
 
@@ -321,6 +298,7 @@ class MemoryUnitOfWork:
         "customers",
         "history",
         "ledger",
+        "notes",
         "outer",
         "settings",
         "store",
@@ -329,9 +307,9 @@ class MemoryUnitOfWork:
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
-        (self.customers, self.accounts, self.catalog, self.settings, self.history, self.ledger) = (
-            store.repositories
-        )
+        repositories = store.repositories
+        self.customers, self.accounts, self.catalog, self.settings = repositories[:4]
+        self.history, self.ledger, self.notes = repositories[4:]
         self.undo: list[Undo] = []
         self.outer: list[Undo] = []
 
@@ -490,13 +468,13 @@ class _Accounts(_Records[BillingAccount]):
         return self.store.account_by_external.get(external_number)
 
     def of_customer(self, customer: str) -> tuple[str, ...]:
-        return _multi_get(self.store.accounts_by_customer, customer)
+        return multi_get(self.store.accounts_by_customer, customer)
 
     def managed_by(self, number: str) -> tuple[str, ...]:
-        return _multi_get(self.store.managed, number)
+        return multi_get(self.store.managed, number)
 
     def children_of(self, number: str) -> tuple[str, ...]:
-        return _multi_get(self.store.children, number)
+        return multi_get(self.store.children, number)
 
     def in_chain(self, number: str, start: str, hierarchy: Hierarchy) -> bool:
         if number == start:

@@ -1,5 +1,5 @@
-"""The in-memory store's append-only records: the history of changes and the ledger
-(invoices, payments, adjustments, carried amounts, issued runs).
+"""The in-memory store's logs: the history of changes, notes, and the ledger (invoices,
+payments, adjustments, carried amounts, issued runs).
 
 Like every repository of :class:`~custbill.storage.MemoryStore`, each write logs how to undo
 itself in the undo log of the unit of work holding the store's lock.
@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from moneyed import Money
 
-from custbill.model import Change
+from custbill.model import Change, Note
 from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
 
 R = TypeVar("R", Invoice, Payment, Adjustment)
@@ -41,6 +41,56 @@ class MemoryState(Protocol):
     entries: dict[str, dict[type, list[Any]]]
     pending: dict[str, Money]
     runs: dict[tuple[str, date], MemoryRun]
+    notes: dict[str, Note]
+    #: The numbers of the notes on each customer or account, oldest first.
+    notes_of: dict[str, tuple[str, ...]]
+
+
+class MemoryNotes:
+    """Notes by number, and the numbers of each record's notes."""
+
+    def __init__(self, store: MemoryState) -> None:
+        self.store = store
+
+    def _set(self, number: str, note: Note | None, about: str, numbers: tuple[str, ...]) -> None:
+        notes, notes_of = self.store.notes, self.store.notes_of
+        old_note, old_numbers = notes.get(number), notes_of.get(about)
+        if note is None:
+            del notes[number]
+        else:
+            notes[number] = note
+        if numbers:
+            notes_of[about] = numbers
+        else:
+            del notes_of[about]
+
+        def undo() -> None:
+            if old_note is None:
+                del notes[number]
+            else:
+                notes[number] = old_note
+            if old_numbers is None:
+                notes_of.pop(about, None)
+            else:
+                notes_of[about] = old_numbers
+
+        self.store.undo.append(undo)
+
+    def add(self, note: Note) -> None:
+        numbers = (*self.store.notes_of.get(note.about, ()), note.number)
+        self._set(note.number, note, note.about, numbers)
+
+    def get(self, number: str) -> Note | None:
+        return self.store.notes.get(number)
+
+    def of(self, about: str) -> tuple[Note, ...]:
+        notes = self.store.notes
+        return tuple(notes[n] for n in self.store.notes_of.get(about, ()))
+
+    def delete(self, number: str) -> None:
+        about = self.store.notes[number].about
+        numbers = tuple(n for n in self.store.notes_of[about] if n != number)
+        self._set(number, None, about, numbers)
 
 
 class MemoryHistory:

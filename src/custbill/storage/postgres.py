@@ -77,7 +77,7 @@ def _pg(sql: str) -> str:
 #: The kinds of numbers custbill draws (customers, accounts, invoices, payments,
 #: adjustments): their sequences are created when a store opens; any other kind's on
 #: first use.
-SEQUENCE_KINDS = ("customer", "account", "invoice", "payment", "adjustment")
+SEQUENCE_KINDS = ("customer", "account", "invoice", "payment", "adjustment", "note")
 
 
 class _Transaction:

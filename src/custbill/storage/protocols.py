@@ -36,6 +36,7 @@ from custbill.model import (
     CustomFieldDefinition,
     CustomFieldTarget,
     DunningPlan,
+    Note,
     PaymentTerm,
     Settings,
 )
@@ -194,6 +195,26 @@ class HistoryRepository(Protocol):
         ...
 
 
+class NoteRepository(Protocol):
+    """Notes on customers and accounts."""
+
+    def add(self, note: Note) -> None:
+        """Store a new note (its number is known to be free)."""
+        ...
+
+    def get(self, number: str) -> Note | None:
+        """The note with this number, or None."""
+        ...
+
+    def of(self, about: str) -> tuple[Note, ...]:
+        """The notes on the customer or account *about*, in the order they were added."""
+        ...
+
+    def delete(self, number: str) -> None:
+        """Remove the note with this number (known to exist)."""
+        ...
+
+
 class LedgerRepository(Protocol):
     """Issued invoices, payments, adjustments, carried-forward amounts and issued runs."""
 
@@ -288,6 +309,11 @@ class UnitOfWork(Protocol):
     @property
     def history(self) -> HistoryRepository:
         """The change log."""
+        ...
+
+    @property
+    def notes(self) -> NoteRepository:
+        """Notes on customers and accounts."""
         ...
 
     @property

@@ -20,6 +20,7 @@ from custbill.model import (
     CustomFieldTarget,
     CustomFieldType,
     DunningPlan,
+    Note,
     PaymentTerm,
     Settings,
 )
@@ -197,6 +198,32 @@ class StoreContract:
             assert (redacted[1].old, redacted[1].new) == ("[erased]", "[erased]")
             assert (redacted[2].old, redacted[2].new) == (None, "[erased]")
             assert uow.history.of("A-1") == (changes[1],)
+
+    def test_notes(self, store: Store) -> None:
+        """Notes come back per record in the order added; a deleted note is gone; a unit
+        of work that does not commit leaves none."""
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        notes = [
+            Note(number=f"N-{i}", about=about, text=f"note {i}", author="ann", at=at)
+            for i, about in enumerate(("C-1", "A-1", "C-1", "C-1"), start=1)
+        ]
+        with store.unit_of_work() as uow:
+            for note in notes:
+                uow.notes.add(note)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.notes.of("C-1") == (notes[0], notes[2], notes[3])
+            assert uow.notes.get("N-2") == notes[1]
+            uow.notes.delete("N-3")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.notes.of("C-1") == (notes[0], notes[3])
+            assert uow.notes.get("N-3") is None
+            uow.notes.delete("N-1")
+            uow.notes.add(Note(number="N-9", about="C-1", text="x", author="b", at=at))
+        with store.unit_of_work() as uow:  # not committed: nothing of it stayed
+            assert uow.notes.of("C-1") == (notes[0], notes[3])
+            assert uow.notes.of("C-404") == ()
 
     def test_ledger(self, store: Store) -> None:
         """Invoices, payments, adjustments, pending amounts and issued runs."""

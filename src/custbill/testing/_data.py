@@ -114,6 +114,7 @@ def dump(store: Store) -> dict[str, Any]:
             "custom_fields": [uow.catalog.custom_fields(t) for t in CustomFieldTarget],
             "settings": uow.settings.get(),
             "history": {n: uow.history.of(n) for n in numbers},
+            "notes": {n: uow.notes.of(n) for n in numbers},
             "ledger": {
                 a.number: (
                     uow.ledger.invoices_of(a.number),

@@ -1,0 +1,65 @@
+"""Use cases of notes on customers and accounts; see the facade's ``add_note``, ``notes``
+and ``delete_note``."""
+
+from __future__ import annotations
+
+from custbill.errors import NotFoundError
+from custbill.model import Customer, Note
+from custbill.rules import check_customer
+from custbill.rules.notes import check_note
+from custbill.service._unit import (
+    Context,
+    account_of,
+    customer_of,
+    new_number,
+    raise_if,
+    require,
+)
+from custbill.storage.protocols import UnitOfWork
+
+
+def _owner(uow: UnitOfWork, number: str) -> Customer:
+    """The customer *number* names, or owns the account *number* names (NotFoundError for
+    a number of neither)."""
+    require(number, str, "number")
+    customer = uow.customers.get(number)
+    if customer is not None:
+        return customer
+    return customer_of(uow, account_of(uow, number).customer)
+
+
+def add_note(uow: UnitOfWork, ctx: Context, about: str, text: str, author: str) -> Note:
+    """Add a note; see :meth:`custbill.CustomerBilling.add_note`."""
+    require(text, str, "text")
+    require(author, str, "author")
+    owner = _owner(uow, about)
+    at = ctx.now()
+    lookup = ctx.lookup(uow, at)
+    raise_if(check_customer(owner, lookup, before=owner) if owner.erased else ())
+    raise_if(check_note(text, author))
+    note = Note(number=new_number(uow, "note", "N"), about=about, text=text, author=author, at=at)
+    uow.notes.add(note)
+    uow.commit()
+    return note
+
+
+def notes(uow: UnitOfWork, ctx: Context, about: str) -> tuple[Note, ...]:
+    """The notes on a customer or an account, newest first."""
+    _owner(uow, about)
+    return tuple(reversed(uow.notes.of(about)))
+
+
+def delete_note(uow: UnitOfWork, ctx: Context, number: str) -> None:
+    """Delete a note; see :meth:`custbill.CustomerBilling.delete_note`."""
+    require(number, str, "number")
+    if uow.notes.get(number) is None:
+        raise NotFoundError("note", number)
+    uow.notes.delete(number)
+    uow.commit()
+
+
+def delete_notes_of(uow: UnitOfWork, numbers: list[str]) -> None:
+    """Delete every note on the customers and accounts of *numbers* (an erasure)."""
+    for about in numbers:
+        for note in uow.notes.of(about):
+            uow.notes.delete(note.number)
