@@ -255,6 +255,15 @@ pool_results = st.builds(
 )
 
 #: One strategy per serialisable model type.
+notes = st.builds(
+    cb.Note,
+    number=text,
+    about=text,
+    text=text,
+    author=text,
+    at=st.datetimes(timezones=st.just(UTC)),
+)
+
 MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Address: addresses,
     cb.Phone: phones,
@@ -273,6 +282,7 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Settings: settings,
     cb.Violation: violations,
     cb.Change: changes,
+    cb.Note: notes,
     cb.PlannedInvoice: planned_invoices,
     cb.SkippedAccount: skipped_accounts,
     cb.BillRunPlan: bill_run_plans,

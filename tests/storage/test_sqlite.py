@@ -286,6 +286,7 @@ def test_keys_written_before_identity_keys_are_refreshed(tmp_path: Path) -> None
         )
         db.execute("DELETE FROM customer_tokens WHERE number = ?", (number,))
         db.execute("INSERT INTO customer_tokens VALUES (?, ?)", ("acme\u200b", number))
+        db.execute("DROP TABLE notes")  # (the fourth schema's)
         db.execute("PRAGMA user_version = 2")
     store = SQLiteStore(path)
     assert store.schema_version == len(MIGRATIONS)
