@@ -123,6 +123,7 @@ ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "reference": st.none() | hostile_text,
     "text": st.just("acme") | hostile_text,
     "author": st.just("ann") | hostile_text,
+    "invoice": st.sampled_from(["I-000001", "I-404"]) | hostile_text,
     "note_number": st.sampled_from(["N-000001", "N-404"]) | hostile_text,
     "limit": st.none() | st.integers() | st.sampled_from([2**64, -(2**64)]),
     "expected_version": st.none() | st.integers(),

@@ -82,6 +82,8 @@ EXTENSION_CODES = {
     "text.invalid_character",
     "note.text_required",
     "note.author_required",
+    "deposit.exceeds_held",
+    "account.deposit_held",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -226,6 +228,16 @@ SCENARIOS: dict[str, Scenario] = {
     "text.card_number": lambda b: (
         lambda: b.create_customer(new_customer(company_name="4111 1111 1111 1111"), new_account())
     ),
+    "deposit.exceeds_held": lambda b: (
+        a := _account(b),
+        b.record_deposit(a.number, Money(50, "USD"), date(2026, 6, 1)),
+        lambda: b.refund_deposit(a.number, Money(51, "USD"), date(2026, 6, 2)),
+    )[-1],
+    "account.deposit_held": lambda b: (
+        a := _account(b),
+        b.record_deposit(a.number, Money(50, "USD"), date(2026, 6, 1)),
+        lambda: b.edit_account(a.number, status=cb.AccountStatus.DEACTIVATED),
+    )[-1],
     "note.text_required": lambda b: (
         c := _account(b),
         lambda: b.add_note(c.number, " ", author="ann"),

@@ -127,6 +127,8 @@ class AccountSummary:
     balance: Money
     unapplied_payments: Money
     pending_charges: Money
+    #: The security deposit the account holds, apart from its balance.
+    deposit_held: Money
     next_invoice_date: date | None
     payment_term: PaymentTerm | None
     managed_accounts: tuple[str, ...]
@@ -153,6 +155,7 @@ class AccountSummary:
                 "balance": self.balance.amount,
                 "unapplied_payments": self.unapplied_payments.amount,
                 "pending_charges": self.pending_charges.amount,
+                "deposit_held": self.deposit_held.amount,
                 "next_invoice_date": self.next_invoice_date,
                 "start_date": a.start_date,
                 "payment_term": a.payment_term,
@@ -183,6 +186,8 @@ class AccountSummary:
             f"   pending charges: {self._text(self.pending_charges)}",
             f"  payment term: {term}   auto-pay: {'yes' if a.auto_pay else 'no'}",
         ]
+        if self.deposit_held.amount:
+            lines.append(f"  deposit held: {self._text(self.deposit_held)}")
         if a.responsible_account:
             lines.append(f"  invoiced on: {a.responsible_account}")
         if self.managed_accounts:

@@ -11,7 +11,7 @@ import attrs
 from moneyed import Money
 
 from custbill.model._typecheck import check_fields
-from custbill.model.enums import AdjustmentKind, Channel
+from custbill.model.enums import AdjustmentKind, Channel, DepositAction
 
 
 @attrs.frozen(kw_only=True)
@@ -262,6 +262,25 @@ class Payment:
     account: str
     amount: Money
     received_on: date
+    reference: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Deposit:
+    """One movement of an account's security deposit, in its invoice currency: received
+    (HELD), APPLIED to one of its invoices, or REFUNDED.  The amount is positive; what the
+    account holds is what it received less what was applied and refunded."""
+
+    number: str
+    account: str
+    action: DepositAction
+    amount: Money
+    on: date
+    #: The invoice an APPLIED deposit pays.
+    invoice: str | None = None
     reference: str | None = None
 
     def __attrs_post_init__(self) -> None:

@@ -96,3 +96,12 @@ class AdjustmentKind(enum.StrEnum):
 
     CREDIT = "CREDIT"
     DEBIT = "DEBIT"
+
+
+class DepositAction(enum.StrEnum):
+    """What happened to a security deposit: received and HELD, APPLIED to an invoice (it
+    then pays it, as a payment does), or REFUNDED to the customer."""
+
+    HELD = "HELD"
+    APPLIED = "APPLIED"
+    REFUNDED = "REFUNDED"

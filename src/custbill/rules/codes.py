@@ -120,6 +120,10 @@ CODES: Mapping[str, str] = MappingProxyType(
         "text.card_number": "A text field (a name, address line, email, number, contact, "
         "custom field, catalog name, payment reference or adjustment reason) holds a "
         "payment card number, however its digits are written: custbill never stores one.",
+        # deposits (custbill.service.deposits)
+        "deposit.exceeds_held": "A deposit applied or refunded is more than the account holds.",
+        "account.deposit_held": "An account holding a security deposit cannot be "
+        "deactivated: apply or refund the deposit first.",
         # notes (custbill.rules.notes)
         "note.text_required": "A note has no text (or only white space).",
         "note.author_required": "A note names no author.",

@@ -6,6 +6,7 @@
 * :mod:`custbill.service.ledger` — bill runs, payments, adjustments, pooling;
 * :mod:`custbill.service.tenant` — the tenant's settings and catalog;
 * :mod:`custbill.service.notes` — notes on customers and accounts;
+* :mod:`custbill.service.deposits` — security deposits;
 * :mod:`custbill.service._unit` — what they share: the context (the clock), the batch's
   unit of work, the rules' lookup, records by number, new numbers, history.
 """

@@ -39,6 +39,7 @@ from custbill.service._unit import (
     record_created,
     require,
 )
+from custbill.service.deposits import deactivation_violations
 from custbill.service.ledger import has_ledger
 from custbill.service.notes import delete_notes_of
 from custbill.storage.protocols import UnitOfWork
@@ -212,6 +213,7 @@ def edit_account(
             *check_account(after, customer, lookup, before=before),
             *check_hierarchy(after, lookup, before=before),
             *check_invoice_currency_locked(before, after, has_ledger=has_ledger(uow, number)),
+            *deactivation_violations(uow, before, after),
         ]
     )
     return _commit_edit(uow, at, uow.accounts.update, before, after)

@@ -36,7 +36,6 @@ from custbill.model import (
     DunningPlan,
     NewAccount,
     NewCustomer,
-    Note,
     Partition,
     PartitionIssued,
     PaymentTerm,
@@ -46,8 +45,8 @@ from custbill.model import (
 from custbill.model.billing import Adjustment, Invoice, Payment, PoolResult
 from custbill.model.enums import AdjustmentKind
 from custbill.service import customers, ledger, queries, tenant
-from custbill.service import notes as note_cases
 from custbill.service._unit import BatchUnit, Context
+from custbill.service.over_time import AccountsOverTime
 from custbill.storage.memory import MemoryStore
 from custbill.storage.protocols import Store, UnitOfWork
 from custbill.summary import AccountSummary, CustomerSummary
@@ -68,7 +67,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class CustomerBilling:
+class CustomerBilling(AccountsOverTime):
     """Customers and billing accounts, validated on every change.
 
     Args:
@@ -323,36 +322,6 @@ class CustomerBilling:
         return self._run(customers.erase_customer, number)
 
     # -- reading -------------------------------------------------------------------------
-
-    # -- notes -----------------------------------------------------------------------------
-
-    def add_note(self, number: str, text: str, *, author: str) -> Note:
-        """Add a note by *author* to the customer or account *number*, timed by the clock.
-
-        Raises:
-            NotFoundError: no customer or account has this number.
-            RuleViolationError: blank text (``note.text_required``) or author
-                (``note.author_required``), text past its limit (4,000 characters; the
-                author 1,000), a refused character or a card number in either, or an
-                erased customer (``customer.erased``).
-        """
-        return self._run(note_cases.add_note, number, text, author)
-
-    def notes(self, number: str) -> tuple[Note, ...]:
-        """The notes on the customer or account *number*, newest first.
-
-        Raises:
-            NotFoundError: no customer or account has this number.
-        """
-        return self._read(note_cases.notes, number)
-
-    def delete_note(self, note_number: str) -> None:
-        """Delete the note *note_number*.
-
-        Raises:
-            NotFoundError: there is no such note.
-        """
-        self._run(note_cases.delete_note, note_number)
 
     def get_customer(self, number: str) -> Customer:
         """The customer with this number.  Raises NotFoundError."""

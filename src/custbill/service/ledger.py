@@ -43,7 +43,7 @@ from custbill.model.billing import (
     Payment,
     PoolResult,
 )
-from custbill.model.enums import AdjustmentKind
+from custbill.model.enums import AdjustmentKind, DepositAction
 from custbill.model.plan_row import RESPONSIBLE, PlanRow
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
@@ -294,7 +294,10 @@ def bill_run_status(
     )
 
 
-def _check_amount(account: BillingAccount, amount: Money, on: date) -> None:
+def check_entry_amount(account: BillingAccount, amount: Money, on: date) -> None:
+    """Refuse an amount a payment, adjustment or deposit of *account* cannot have: not
+    Money, not in its invoice currency, not finite, too large or precise, or not positive
+    (and an *on* that is not a date)."""
     require(amount, Money, "amount")
     require_date(on, "on")
     found = []
@@ -329,7 +332,7 @@ def _record_entry(
     """Record a payment or adjustment of *amount* on *on*: checked against the account,
     numbered from *sequence* (``P-000001``…), built by *make* and stored by *add*."""
     account = account_of(uow, account_number)
-    _check_amount(account, amount, on)
+    check_entry_amount(account, amount, on)
     entry = make(f"{prefix}-{uow.next_number(sequence):06d}", account)
     add(entry)
     uow.commit()
@@ -458,15 +461,23 @@ def has_ledger(uow: UnitOfWork, number: str) -> bool:
     )
 
 
+APPLIED = DepositAction.APPLIED
+
+
 def balances(uow: UnitOfWork, account: BillingAccount) -> tuple[Money, Money]:
     """The account's balance (what it owes; negative is a credit) and its unapplied
-    payments (payments beyond what was owed), in its invoice currency."""
+    payments (payments beyond what was owed), in its invoice currency.  A deposit applied
+    to an invoice pays as a payment does; a deposit held is not in the balance."""
     ledger = uow.ledger
     owed = sum((i.total.amount for i in ledger.invoices_of(account.number)), Decimal(0))
     for adjustment in ledger.adjustments_of(account.number):
         sign = 1 if adjustment.kind is AdjustmentKind.DEBIT else -1
         owed += sign * adjustment.amount.amount
     paid = sum((p.amount.amount for p in ledger.payments_of(account.number)), Decimal(0))
+    paid += sum(
+        (d.amount.amount for d in ledger.deposits_of(account.number) if d.action is APPLIED),
+        Decimal(0),
+    )
     currency = account.invoice_currency
     return Money(owed - paid, currency), Money(
         max(Decimal(0), paid - max(owed, Decimal(0))), currency

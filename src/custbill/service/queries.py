@@ -30,6 +30,7 @@ from custbill.rules import check_account, check_customer
 from custbill.rules.hierarchy import PARENT_STATUSES, descendants
 from custbill.rules.limits import search_limits
 from custbill.service._unit import Context, account_of, customer_of, raise_if, require
+from custbill.service.deposits import held
 from custbill.service.ledger import balances
 from custbill.storage.protocols import CatalogItem, UnitOfWork
 from custbill.storage.search import query_words
@@ -214,6 +215,7 @@ def account_summary(uow: UnitOfWork, ctx: Context, number: str) -> AccountSummar
         balance=balance,
         unapplied_payments=unapplied,
         pending_charges=uow.ledger.pending(number) or Money(0, account.invoice_currency),
+        deposit_held=held(uow, account),
         next_invoice_date=next_date,
         payment_term=uow.catalog.get(PaymentTerm, account.payment_term),
         managed_accounts=uow.accounts.managed_by(number),

@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 
 from moneyed import Money
 
-from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
+from custbill.model.billing import Adjustment, Deposit, Invoice, IssuedPart, Payment
 from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
 from custbill.storage._sql_writes import Dialect, Writes
 from custbill.storage.invoice_json import invoice_json
 
-R = TypeVar("R", Invoice, Payment, Adjustment)
+R = TypeVar("R", Invoice, Payment, Adjustment, Deposit)
 
 
 class SQLLedger:
@@ -23,7 +23,9 @@ class SQLLedger:
         self.db = db
         self.dialect = dialect
 
-    def _add(self, record: Invoice | Payment | Adjustment, account: str, data: str) -> None:
+    def _add(
+        self, record: Invoice | Payment | Adjustment | Deposit, account: str, data: str
+    ) -> None:
         self.db.insert(
             "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
             [(record.number, account, type(record).__name__, data)],
@@ -59,6 +61,12 @@ class SQLLedger:
 
     def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
         return self._of(account, Adjustment)
+
+    def add_deposit(self, deposit: Deposit) -> None:
+        self._add(deposit, deposit.account, to_json(deposit))
+
+    def deposits_of(self, account: str) -> tuple[Deposit, ...]:
+        return self._of(account, Deposit)
 
     def pending(self, account: str) -> Money | None:
         row = self.db.one(

@@ -14,9 +14,9 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from moneyed import Money
 
 from custbill.model import Change, Note
-from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
+from custbill.model.billing import Adjustment, Deposit, Invoice, IssuedPart, Payment
 
-R = TypeVar("R", Invoice, Payment, Adjustment)
+R = TypeVar("R", Invoice, Payment, Adjustment, Deposit)
 #: A history entry as stored: (at, field, old, new).
 Entry = tuple[datetime, str, str | None, str | None]
 #: A step of the undo log.
@@ -195,6 +195,12 @@ class MemoryLedger:
 
     def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
         return self._of(account, Adjustment)
+
+    def add_deposit(self, deposit: Deposit) -> None:
+        self._append(deposit.account, deposit)
+
+    def deposits_of(self, account: str) -> tuple[Deposit, ...]:
+        return self._of(account, Deposit)
 
     def pending(self, account: str) -> Money | None:
         return self.store.pending.get(account)

@@ -77,7 +77,15 @@ def _pg(sql: str) -> str:
 #: The kinds of numbers custbill draws (customers, accounts, invoices, payments,
 #: adjustments): their sequences are created when a store opens; any other kind's on
 #: first use.
-SEQUENCE_KINDS = ("customer", "account", "invoice", "payment", "adjustment", "note")
+SEQUENCE_KINDS = (
+    "customer",
+    "account",
+    "invoice",
+    "payment",
+    "adjustment",
+    "note",
+    "deposit",
+)
 
 
 class _Transaction:

@@ -40,7 +40,7 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
-from custbill.model.billing import Adjustment, Invoice, IssuedPart, Payment
+from custbill.model.billing import Adjustment, Deposit, Invoice, IssuedPart, Payment
 from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores name it here
 from custbill.model.plan_row import PlanRows
 
@@ -244,6 +244,14 @@ class LedgerRepository(Protocol):
 
     def adjustments_of(self, account: str) -> tuple[Adjustment, ...]:
         """Adjustments of *account*, oldest first."""
+        ...
+
+    def add_deposit(self, deposit: Deposit) -> None:
+        """Store a movement of an account's deposit."""
+        ...
+
+    def deposits_of(self, account: str) -> tuple[Deposit, ...]:
+        """The movements of the account's deposit, oldest first."""
         ...
 
     def pending(self, account: str) -> Money | None:

@@ -120,6 +120,7 @@ def dump(store: Store) -> dict[str, Any]:
                     uow.ledger.invoices_of(a.number),
                     uow.ledger.payments_of(a.number),
                     uow.ledger.adjustments_of(a.number),
+                    uow.ledger.deposits_of(a.number),
                     uow.ledger.pending(a.number),
                 )
                 for a in accounts

@@ -1,0 +1,114 @@
+"""The facade's calls about what happens to accounts after they are created — security
+deposits and notes — mixed into :class:`~custbill.CustomerBilling`, whose units of work
+they run in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Concatenate, ParamSpec, TypeVar
+
+from moneyed import Money
+
+from custbill.model import Deposit, Note
+from custbill.service import deposits as deposit_cases
+from custbill.service import notes as note_cases
+from custbill.service._unit import Context
+from custbill.storage.protocols import UnitOfWork
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class AccountsOverTime:
+    """Deposits and notes (see :doc:`/accounts_over_time`)."""
+
+    def _run(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        raise NotImplementedError  # (CustomerBilling's)
+
+    def _read(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        raise NotImplementedError  # (CustomerBilling's)
+
+    # -- deposits --------------------------------------------------------------------------
+
+    def record_deposit(
+        self, account_number: str, amount: Money, on: date, reference: str | None = None
+    ) -> Deposit:
+        """Receive a security deposit for the account, held apart from its balance.
+
+        Raises:
+            NotFoundError: no such account.
+            RuleViolationError: an amount that is not positive, finite and in the account's
+                invoice currency (``billing.amount_invalid``, ``money.*``,
+                ``billing.charge_currency_mismatch``), or a reference with a card number.
+        """
+        return self._run(deposit_cases.record_deposit, account_number, amount, on, reference)
+
+    def apply_deposit(self, account_number: str, amount: Money, on: date, invoice: str) -> Deposit:
+        """Apply *amount* of the account's held deposit to one of its invoices: it pays
+        the invoice as a payment does, and the account holds that much less.
+
+        Raises:
+            NotFoundError: no such account.
+            RuleViolationError: more than the account holds (``deposit.exceeds_held``), an
+                invoice that is not the account's (``account.reference_unknown``), or an
+                amount :meth:`record_deposit` refuses.
+        """
+        return self._run(deposit_cases.apply_deposit, account_number, amount, on, invoice)
+
+    def refund_deposit(
+        self, account_number: str, amount: Money, on: date, reference: str | None = None
+    ) -> Deposit:
+        """Refund *amount* of the account's held deposit.
+
+        Raises:
+            NotFoundError: no such account.
+            RuleViolationError: more than the account holds (``deposit.exceeds_held``), or
+                an amount :meth:`record_deposit` refuses.
+        """
+        return self._run(deposit_cases.refund_deposit, account_number, amount, on, reference)
+
+    def deposits(self, account_number: str) -> tuple[Deposit, ...]:
+        """The movements of the account's deposit (held, applied, refunded), oldest first;
+        what it holds is in :meth:`account_summary`."""
+        return self._read(deposit_cases.deposits, account_number)
+
+    # -- notes -----------------------------------------------------------------------------
+
+    def add_note(self, number: str, text: str, *, author: str) -> Note:
+        """Add a note by *author* to the customer or account *number*, timed by the clock.
+
+        Raises:
+            NotFoundError: no customer or account has this number.
+            RuleViolationError: blank text (``note.text_required``) or author
+                (``note.author_required``), text past its limit (4,000 characters; the
+                author 1,000), a refused character or a card number in either, or an
+                erased customer (``customer.erased``).
+        """
+        return self._run(note_cases.add_note, number, text, author)
+
+    def notes(self, number: str) -> tuple[Note, ...]:
+        """The notes on the customer or account *number*, newest first.
+
+        Raises:
+            NotFoundError: no customer or account has this number.
+        """
+        return self._read(note_cases.notes, number)
+
+    def delete_note(self, note_number: str) -> None:
+        """Delete the note *note_number*.
+
+        Raises:
+            NotFoundError: there is no such note.
+        """
+        self._run(note_cases.delete_note, note_number)
