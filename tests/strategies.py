@@ -264,6 +264,17 @@ notes = st.builds(
     at=st.datetimes(timezones=st.just(UTC)),
 )
 
+deposits = st.builds(
+    cb.Deposit,
+    number=text,
+    account=text,
+    action=st.sampled_from(cb.DepositAction),
+    amount=money,
+    on=dates,
+    invoice=optional_text,
+    reference=optional_text,
+)
+
 MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Address: addresses,
     cb.Phone: phones,
@@ -283,6 +294,7 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Violation: violations,
     cb.Change: changes,
     cb.Note: notes,
+    cb.Deposit: deposits,
     cb.PlannedInvoice: planned_invoices,
     cb.SkippedAccount: skipped_accounts,
     cb.BillRunPlan: bill_run_plans,
