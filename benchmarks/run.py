@@ -675,6 +675,7 @@ TARGETS = {
     "contention.read_p99_ms.sqlite": ("<=", 50),
     "contention.read_p99_ms.postgres": ("<=", 50),
     "split_run.speedup_2_workers.postgres": (">=", 1.4),
+    "plan_cost_growth": ("<=", 1.3),
 }
 
 
@@ -731,6 +732,12 @@ def stores_table(figures: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def plan_cost_growth(rows: list[dict[str, float]]) -> float:
+    """How many times a planned account costs more on the largest store than on the
+    smallest (the planner is meant to stay near linear)."""
+    return rows[0]["plan_bill_run.accounts_per_s"] / rows[-1]["plan_bill_run.accounts_per_s"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -761,6 +768,7 @@ def main(argv: list[str] | None = None) -> int:
     side_by_side = measure_stores(stores_size)
     figures = {
         **rows[-1],
+        "plan_cost_growth": plan_cost_growth(rows),
         "bytes_per_account": traced[-1]["bytes_per_account"],
         "rss_bytes_per_account": traced[-1]["rss_bytes_per_account"],
         "gc_full_collection_s": rows[-1]["gc_full_collection_s"],
