@@ -150,11 +150,19 @@ def store() -> MemoryStore:
     return MemoryStore()
 
 
+@contextmanager
+def standard_facade(store: Store) -> Iterator[cb.CustomerBilling]:
+    """A facade on *store* with every capability switched on, the tests' clock and the
+    standard catalog, closed afterwards."""
+    with cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock) as facade:
+        add_catalog(facade)
+        yield facade
+
+
 @pytest.fixture
 def billing(store: MemoryStore) -> Iterator[cb.CustomerBilling]:
     """A facade with every capability switched on and the standard catalog."""
-    with cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock) as facade:
-        add_catalog(facade)
+    with standard_facade(store) as facade:
         yield facade
 
 

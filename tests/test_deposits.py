@@ -11,7 +11,11 @@ from moneyed import Money
 import custbill as cb
 from custbill.storage import Store
 from custbill.testing import dump
-from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
+from tests.conftest import (
+    new_account,
+    new_customer,
+    standard_facade,
+)
 
 DAY = date(2026, 6, 1)
 
@@ -27,8 +31,7 @@ def store(make_store: Callable[[], Store]) -> Store:
 
 @pytest.fixture
 def billing(store: Store) -> Iterator[cb.CustomerBilling]:
-    with cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock) as facade:
-        add_catalog(facade)
+    with standard_facade(store) as facade:
         yield facade
 
 

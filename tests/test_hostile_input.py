@@ -19,12 +19,10 @@ from custbill.serialization import from_dict, from_json, to_dict
 from custbill.simulation import load_scenario, parse_scenario
 from custbill.storage import PostgresStore, SQLiteStore, Store
 from tests.conftest import (
-    ALL_ON,
-    add_catalog,
-    fixed_clock,
     new_account,
     new_customer,
     new_database,
+    standard_facade,
 )
 
 
@@ -48,8 +46,7 @@ def test_a_database_path_with_a_nul_is_a_storage_error(tmp_path: Path) -> None:
 
 @pytest.fixture
 def billing(make_store: Callable[[], Store]) -> Iterator[cb.CustomerBilling]:
-    with cb.CustomerBilling(store=make_store(), settings=ALL_ON, clock=fixed_clock) as facade:
-        add_catalog(facade)
+    with standard_facade(make_store()) as facade:
         yield facade
 
 

@@ -10,7 +10,12 @@ import custbill as cb
 from custbill.rules.limits import MAX_NOTE_LENGTH
 from custbill.storage import Store
 from custbill.testing import dump
-from tests.conftest import ALL_ON, NOW, add_catalog, fixed_clock, new_account, new_customer
+from tests.conftest import (
+    NOW,
+    new_account,
+    new_customer,
+    standard_facade,
+)
 
 
 @pytest.fixture
@@ -20,8 +25,7 @@ def store(make_store: Callable[[], Store]) -> Store:
 
 @pytest.fixture
 def billing(store: Store) -> Iterator[cb.CustomerBilling]:
-    with cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock) as facade:
-        add_catalog(facade)
+    with standard_facade(store) as facade:
         yield facade
 
 

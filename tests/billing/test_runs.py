@@ -11,15 +11,18 @@ from moneyed import Money
 
 import custbill as cb
 from custbill.storage import Store
-from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
+from tests.conftest import (
+    new_account,
+    new_customer,
+    standard_facade,
+)
 
 RUN = date(2026, 7, 1)
 
 
 @pytest.fixture
 def billing(make_store: Callable[[], Store]) -> Iterator[cb.CustomerBilling]:
-    with cb.CustomerBilling(store=make_store(), settings=ALL_ON, clock=fixed_clock) as facade:
-        add_catalog(facade)
+    with standard_facade(make_store()) as facade:
         yield facade
 
 

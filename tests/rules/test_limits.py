@@ -21,7 +21,12 @@ from custbill.rules.limits import (
 )
 from custbill.storage import Store
 from custbill.testing import dump
-from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
+from tests.conftest import (
+    fixed_clock,
+    new_account,
+    new_customer,
+    standard_facade,
+)
 
 _DAY = fixed_clock().date()
 
@@ -33,8 +38,7 @@ def store(make_store: Callable[[], Store]) -> Store:
 
 @pytest.fixture
 def billing(store: Store) -> Iterator[cb.CustomerBilling]:
-    with cb.CustomerBilling(store=store, settings=ALL_ON, clock=fixed_clock) as facade:
-        add_catalog(facade)
+    with standard_facade(store) as facade:
         yield facade
 
 
