@@ -42,7 +42,7 @@ def test_notes_are_listed_newest_first_and_deleted(billing: cb.CustomerBilling) 
     assert billing.notes(customer.number) == (first,)
     with pytest.raises(cb.NotFoundError):
         billing.delete_note(second.number)
-    with pytest.raises(cb.NotFoundError):
+    with pytest.raises(cb.NotFoundError, match="customer or account"):
         billing.notes("C-404")
     with pytest.raises(cb.NotFoundError):
         billing.add_note("C-404", "x", author="ann")

@@ -37,14 +37,7 @@ def check_customer(
     accepts no change at all (``customer.erased``).
     """
     if before is not None and before.erased:
-        return (
-            violation(
-                "customer.erased",
-                "number",
-                f"customer {before.number} was erased and is read-only",
-                number=before.number,
-            ),
-        )
+        return check_not_erased(before)
     text = check_customer_text(customer)
     if text.refusing:  # (nothing else is read of a record over a limit)
         return tuple(text.refusing)
@@ -64,6 +57,21 @@ def check_customer(
         "customer.custom_field_invalid",
     )
     return tuple(found)
+
+
+def check_not_erased(customer: Customer) -> tuple[Violation, ...]:
+    """``customer.erased`` for an erased customer, which accepts no change (nor new
+    accounts, default accounts or notes)."""
+    if not customer.erased:
+        return ()
+    return (
+        violation(
+            "customer.erased",
+            "number",
+            f"customer {customer.number} was erased and is read-only",
+            number=customer.number,
+        ),
+    )
 
 
 def check_names(customer: NewCustomer | Customer) -> tuple[Violation, ...]:

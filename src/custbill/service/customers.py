@@ -25,6 +25,7 @@ from custbill.model import (
 )
 from custbill.rules import check_account, check_customer, check_hierarchy, violation
 from custbill.rules.account import check_invoice_currency_locked, check_invoice_delivery
+from custbill.rules.customer import check_not_erased
 from custbill.service._unit import (
     Context,
     account_of,
@@ -117,7 +118,7 @@ def add_account(
     customer = customer_of(uow, customer_number)
     at = ctx.now()
     lookup = ctx.lookup(uow, at)
-    raise_if(check_customer(customer, lookup, before=customer) if customer.erased else ())
+    raise_if(check_not_erased(customer))
     number = account.number or new_number(uow, "account", "A")
     stored = new_account_record(account, number, customer.number, AccountStatus.ACTIVE, 1)
     raise_if([*check_account(account, customer, lookup), *check_hierarchy(stored, lookup)])
@@ -144,8 +145,7 @@ def set_default_account(
     customer = customer_of(uow, customer_number)
     account = account_of(uow, account_number)
     at = ctx.now()
-    if customer.erased:
-        raise_if(check_customer(customer, ctx.lookup(uow, at), before=customer))
+    raise_if(check_not_erased(customer))
     if account.customer != customer.number:
         raise_if(
             [

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from custbill.errors import NotFoundError
 from custbill.model import Customer, Note
-from custbill.rules import check_customer
+from custbill.rules.customer import check_not_erased
 from custbill.rules.notes import check_note
 from custbill.service._unit import (
     Context,
-    account_of,
     customer_of,
     new_number,
     raise_if,
@@ -25,7 +24,10 @@ def _owner(uow: UnitOfWork, number: str) -> Customer:
     customer = uow.customers.get(number)
     if customer is not None:
         return customer
-    return customer_of(uow, account_of(uow, number).customer)
+    account = uow.accounts.get(number)
+    if account is None:
+        raise NotFoundError("customer or account", number)
+    return customer_of(uow, account.customer)
 
 
 def add_note(uow: UnitOfWork, ctx: Context, about: str, text: str, author: str) -> Note:
@@ -34,8 +36,7 @@ def add_note(uow: UnitOfWork, ctx: Context, about: str, text: str, author: str) 
     require(author, str, "author")
     owner = _owner(uow, about)
     at = ctx.now()
-    lookup = ctx.lookup(uow, at)
-    raise_if(check_customer(owner, lookup, before=owner) if owner.erased else ())
+    raise_if(check_not_erased(owner))
     raise_if(check_note(text, author))
     note = Note(number=new_number(uow, "note", "N"), about=about, text=text, author=author, at=at)
     uow.notes.add(note)
