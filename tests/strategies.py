@@ -210,6 +210,7 @@ bill_run_plans = st.builds(
     skipped=_tuples(skipped_accounts),
     carried_in=st.dictionaries(text, money, max_size=2),
     partition=st.none() | partitions,
+    charges=_tuples(text),
 )
 invoices = st.builds(
     cb.Invoice,
@@ -275,6 +276,17 @@ deposits = st.builds(
     reference=optional_text,
 )
 
+queued_charges = st.builds(
+    cb.Charge,
+    number=text,
+    account=text,
+    amount=money,
+    description=text,
+    on=dates,
+    billed_on=st.none() | dates,
+    invoice=optional_text,
+)
+
 MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Address: addresses,
     cb.Phone: phones,
@@ -295,6 +307,7 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Change: changes,
     cb.Note: notes,
     cb.Deposit: deposits,
+    cb.Charge: queued_charges,
     cb.PlannedInvoice: planned_invoices,
     cb.SkippedAccount: skipped_accounts,
     cb.BillRunPlan: bill_run_plans,

@@ -123,6 +123,7 @@ ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "reference": st.none() | hostile_text,
     "text": st.just("acme") | hostile_text,
     "author": st.just("ann") | hostile_text,
+    "description": st.just("setup fee") | hostile_text,
     "invoice": st.sampled_from(["I-000001", "I-404"]) | hostile_text,
     "note_number": st.sampled_from(["N-000001", "N-404"]) | hostile_text,
     "limit": st.none() | st.integers() | st.sampled_from([2**64, -(2**64)]),
@@ -189,6 +190,8 @@ def _every_read_works(billing: cb.CustomerBilling, store: Store) -> None:
         billing.invoices(account.number)
         billing.payments(account.number)
         billing.adjustments(account.number)
+        billing.charges(account.number)
+        billing.deposits(account.number)
     billing.validate_customers()
 
 

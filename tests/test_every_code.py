@@ -84,6 +84,8 @@ EXTENSION_CODES = {
     "note.author_required",
     "deposit.exceeds_held",
     "account.deposit_held",
+    "charge.description_required",
+    "account.credit_limit_exceeded",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -237,6 +239,14 @@ SCENARIOS: dict[str, Scenario] = {
         a := _account(b),
         b.record_deposit(a.number, Money(50, "USD"), date(2026, 6, 1)),
         lambda: b.edit_account(a.number, status=cb.AccountStatus.DEACTIVATED),
+    )[-1],
+    "charge.description_required": lambda b: (
+        a := _account(b),
+        lambda: b.add_charge(a.number, Money(5, "USD"), " ", on=date(2026, 6, 1)),
+    )[-1],
+    "account.credit_limit_exceeded": lambda b: (
+        a := _account(b, credit_limit=Money(10, "USD")),
+        lambda: b.add_charge(a.number, Money(11, "USD"), "setup", on=date(2026, 6, 1)),
     )[-1],
     "note.text_required": lambda b: (
         c := _account(b),

@@ -126,7 +126,11 @@ class AccountSummary:
     customer_name: str
     balance: Money
     unapplied_payments: Money
+    #: What waits for the next invoice (queued charges and amounts carried forward).
     pending_charges: Money
+    #: What can still be charged before a credit limit is reached (the account's, or one
+    #: above it in the billing hierarchy); None when there is no limit.
+    credit_available: Money | None
     #: The security deposit the account holds, apart from its balance.
     deposit_held: Money
     next_invoice_date: date | None
@@ -156,6 +160,9 @@ class AccountSummary:
                 "unapplied_payments": self.unapplied_payments.amount,
                 "pending_charges": self.pending_charges.amount,
                 "deposit_held": self.deposit_held.amount,
+                "credit_available": None
+                if self.credit_available is None
+                else self.credit_available.amount,
                 "next_invoice_date": self.next_invoice_date,
                 "start_date": a.start_date,
                 "payment_term": a.payment_term,
@@ -186,6 +193,8 @@ class AccountSummary:
             f"   pending charges: {self._text(self.pending_charges)}",
             f"  payment term: {term}   auto-pay: {'yes' if a.auto_pay else 'no'}",
         ]
+        if self.credit_available is not None:
+            lines.append(f"  credit available: {self._text(self.credit_available)}")
         if self.deposit_held.amount:
             lines.append(f"  deposit held: {self._text(self.deposit_held)}")
         if a.responsible_account:

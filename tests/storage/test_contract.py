@@ -31,21 +31,6 @@ class TestSQLiteStore(StoreContract):
         return SQLiteStore(self.directory / f"store-{self.count}.db")
 
 
-_TABLES = (
-    "customers",
-    "accounts",
-    "customer_tokens",
-    "catalog",
-    "custom_fields",
-    "settings",
-    "history",
-    "sequences",
-    "ledger",
-    "pending",
-    "run_parts",
-)
-
-
 class TestPostgresStore(StoreContract):
     """PostgresStore keeps the contract against a real server, each test on emptied tables."""
 
@@ -56,7 +41,14 @@ class TestPostgresStore(StoreContract):
     def make_store(self) -> Store:
         store = PostgresStore(self.dsn)
         with psycopg.connect(self.dsn, autocommit=True) as connection:
-            connection.execute(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY")
+            tables = [  # every table of custbill's but the schema's version
+                name
+                for (name,) in connection.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                    " AND tablename <> 'custbill_schema'"
+                )
+            ]
+            connection.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
             for (name,) in connection.execute(
                 "SELECT sequencename FROM pg_sequences WHERE sequencename LIKE 'custbill_seq_%'"
             ).fetchall():

@@ -102,8 +102,9 @@ def charges_in(
 
 
 def plan_digest(plan: BillRunPlan) -> str:
-    """A digest of what issuing *plan* records: its partition, and each invoice's billed
-    account, accounts, total, dates and suppression, in order (SHA-256, hex).  Two plans
+    """A digest of what issuing *plan* records: its partition, each invoice's billed
+    account, accounts, total, dates and suppression, in order, and the stored charges it
+    bills (SHA-256, hex).  Two plans
     with equal digests issue the same invoices."""
     partition = plan.partition or Partition(0, 1)
     digest = hashlib.sha256(
@@ -116,6 +117,8 @@ def plan_digest(plan: BillRunPlan) -> str:
             f"|{i.auto_pay_date.isoformat() if i.auto_pay_date else ''}|{int(i.suppressed)}"
         )
         digest.update(line.encode())
+    if plan.charges:  # (absent from a plan billing none, so such a plan keeps its digest)
+        digest.update(f"\ncharges|{','.join(plan.charges)}".encode())
     return digest.hexdigest()
 
 

@@ -147,13 +147,19 @@ class IssuedPart(NamedTuple):
     invoices: tuple[str, ...]
 
 
+def _numbers(numbers: Iterable[str]) -> tuple[str, ...]:
+    return tuple(numbers)
+
+
 @attrs.frozen(kw_only=True)
 class BillRunPlan:
     """Everything a bill run of ``bill_cycle`` on ``run_date`` would invoice.
 
     ``carried_in`` holds, per billed account, the earlier suppressed amounts the plan adds to
     its invoices; issuing the plan checks they are still what is pending.  ``partition`` is
-    the part of the run the plan covers, None for the whole run.
+    the part of the run the plan covers, None for the whole run.  ``charges`` names the
+    store's pending charges (:class:`~custbill.Charge`) the plan bills; issuing it marks
+    them billed.
     """
 
     bill_cycle: str
@@ -162,6 +168,7 @@ class BillRunPlan:
     skipped: Sequence[SkippedAccount] = attrs.field(converter=_skipped)
     carried_in: Mapping[str, Money] = attrs.field(factory=dict, hash=False)
     partition: Partition | None = None
+    charges: tuple[str, ...] = attrs.field(default=(), converter=_numbers)
 
     def to_records(self) -> list[dict[str, object]]:
         """One plain dict per invoice, ready for ``pandas.DataFrame(plan.to_records())``."""
@@ -285,6 +292,33 @@ class Deposit:
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Charge:
+    """A one-off charge queued on an account between bill runs, in its invoice currency.
+
+    It waits (``billed_on`` None) until a run of the account's bill cycle on or after its
+    date bills it: that run's date becomes ``billed_on`` and the invoice carrying it
+    ``invoice`` (None when the invoice was suppressed under the minimum invoice amount and
+    its total carried forward).
+    """
+
+    number: str
+    account: str
+    amount: Money
+    description: str
+    on: date
+    billed_on: date | None = None
+    invoice: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+    @property
+    def pending(self) -> bool:
+        """Whether no bill run has billed it yet."""
+        return self.billed_on is None
 
 
 @attrs.frozen(kw_only=True)

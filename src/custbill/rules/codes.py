@@ -120,6 +120,12 @@ CODES: Mapping[str, str] = MappingProxyType(
         "text.card_number": "A text field (a name, address line, email, number, contact, "
         "custom field, catalog name, payment reference or adjustment reason) holds a "
         "payment card number, however its digits are written: custbill never stores one.",
+        # charges and credit (custbill.service.charges, custbill.service.accounting)
+        "charge.description_required": "A queued charge has no description (or only white space).",
+        "account.credit_limit_exceeded": "A charge or debit adjustment would take the "
+        "exposure of the account's paying account (balance, carried amounts and pending "
+        "charges of it and of every account it pays for) above a credit limit on the way "
+        "up; ``available`` says what is left.",
         # deposits (custbill.service.deposits)
         "deposit.exceeds_held": "A deposit applied or refunded is more than the account holds.",
         "account.deposit_held": "An account holding a security deposit cannot be "

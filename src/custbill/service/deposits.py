@@ -19,7 +19,7 @@ from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_KEY_LENGTH, MAX_TEXT_LENGTH, record_text_violations
 from custbill.service._unit import Context, account_of, new_number, raise_if, require
-from custbill.service.ledger import check_entry_amount
+from custbill.service.accounting import check_entry_amount
 from custbill.storage.protocols import UnitOfWork
 
 _SIGN = {DepositAction.HELD: 1, DepositAction.APPLIED: -1, DepositAction.REFUNDED: -1}

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from moneyed import Money
@@ -61,6 +61,8 @@ PAUSE_S = 0.01
 #: The pauses' own random numbers: drawing from the ``random`` module's would move the
 #: sequence a host seeded for itself.
 _PAUSES = random.Random()
+#: No charges from the caller: a run then bills the queued ones only.
+NO_CHARGES: Mapping[str, Money] = MappingProxyType({})
 
 T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
 P = ParamSpec("P")
@@ -405,7 +407,7 @@ class CustomerBilling(AccountsOverTime):
         self,
         bill_cycle: str,
         run_date: date,
-        charges: Mapping[str, Money],
+        charges: Mapping[str, Money] = NO_CHARGES,
         *,
         partition: Partition | None = None,
     ) -> BillRunPlan:
@@ -414,7 +416,10 @@ class CustomerBilling(AccountsOverTime):
         Accounts on the cycle that are not DEACTIVATED and started on or before *run_date*
         are billed; a managed account's charges go to the top of its responsible chain;
         amounts carried forward from suppressed invoices are added to the billed account's
-        (own) invoice.  See the bill-run documentation for the whole behaviour.
+        (own) invoice.  The charges billed are *charges* (by account number) plus the
+        charges queued with :meth:`add_charge` that are dated on or before *run_date* and
+        whose account the run bills; the plan names those (``plan.charges``), and issuing
+        it marks them billed.  See the bill-run documentation for the whole behaviour.
 
         With a *partition*, only the run's part that partition covers is planned: the
         hierarchies whose top account falls in it, and their charges — *charges* may hold
@@ -443,12 +448,18 @@ class CustomerBilling(AccountsOverTime):
             ConflictError: the carried-forward amounts changed since the plan was made
                 (plan again); the run was issued from a different plan (other charges,
                 accounts changed since: the invoices would differ); the run was split into
-                another number of partitions.
+                another number of partitions; a queued charge the plan bills was billed
+                by another run since.
         """
         return self._run(ledger.issue_bill_run, plan)
 
     def issue_next_partition(
-        self, bill_cycle: str, run_date: date, charges: Mapping[str, Money], *, partitions: int
+        self,
+        bill_cycle: str,
+        run_date: date,
+        charges: Mapping[str, Money] = NO_CHARGES,
+        *,
+        partitions: int,
     ) -> PartitionIssued | None:
         """Take a part of the run split into *partitions* that no other worker has taken,
         plan it and issue it — or return None when every part is issued or taken.
@@ -491,7 +502,9 @@ class CustomerBilling(AccountsOverTime):
 
         Raises:
             NotFoundError: no such account.
-            RuleViolationError: as for :meth:`record_payment`.
+            RuleViolationError: as for :meth:`record_payment`; a debit beyond the credit
+                left on the account's chain (``account.credit_limit_exceeded``, see
+                :meth:`add_charge`).
         """
         return self._run(ledger.record_adjustment, account_number, kind, amount, on, reason)
 

@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import attrs
 from moneyed import Money
 
+from custbill.billing.charges import charges_taken, with_stored
 from custbill.billing.plan import check_run_date, plan_run, top_of
 from custbill.billing.plan_rows import Declined, plan_rows
 from custbill.billing.pooling import allocate, subtree
@@ -43,13 +44,14 @@ from custbill.model.billing import (
     Payment,
     PoolResult,
 )
-from custbill.model.enums import AdjustmentKind, DepositAction
+from custbill.model.enums import AdjustmentKind
 from custbill.model.plan_row import RESPONSIBLE, PlanRow
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
-from custbill.rules.money import amount_violations, charges_violations, money_violations
+from custbill.rules.money import amount_violations, charges_violations
 from custbill.service._unit import Context, account_of, raise_if, require, require_date
+from custbill.service.accounting import check_entry_amount, credit_violations
 from custbill.storage.protocols import PlanRowSource, UnitOfWork
 
 Entry = TypeVar("Entry", Payment, Adjustment)
@@ -80,6 +82,8 @@ def plan_bill_run(
     planned from them (:mod:`custbill.billing.plan_rows`); any other store, and any run the
     row planner declines, from the accounts (:func:`~custbill.billing.plan.plan_run`).
     A partition is planned from its own accounts and charges (:mod:`custbill.billing.runs`).
+    The store's pending charges the run bills are added to the caller's *charges*
+    (:func:`~custbill.billing.charges.charges_taken`) and named in the plan.
     """
     require(bill_cycle, str, "bill_cycle")
     require_date(run_date, "run_date")
@@ -91,24 +95,63 @@ def plan_bill_run(
     cycle = uow.catalog.get(BillCycle, bill_cycle)
     if cycle is None:
         raise NotFoundError("bill cycle", bill_cycle)
+    stored = charges_taken(uow.ledger.pending_charges(), cycle, run_date, uow.accounts.get)
+    charges = with_stored(charges, stored)
+    planned = _plan_from_rows(uow, ctx, cycle, run_date, charges, part)
+    if planned is None:
+        planned = _plan_from_accounts(uow, ctx, cycle, run_date, charges, part)
+    plan, billed = planned
+    taken = tuple(c.number for c in stored if c.account in billed)
+    if partition is None and not taken:
+        return plan
+    return attrs.evolve(plan, partition=partition, charges=taken)
+
+
+class _Planned(NamedTuple):
+    """A plan, and the charges (of the caller's and the stored) its part of the run bills."""
+
+    plan: BillRunPlan
+    billed: Mapping[str, Money]
+
+
+def _plan_from_rows(
+    uow: UnitOfWork,
+    ctx: Context,
+    cycle: BillCycle,
+    run_date: date,
+    charges: Mapping[str, Money],
+    part: Partition,
+) -> _Planned | None:
+    """The plan of the row planner, or None when the store keeps no plan rows or the
+    planner declines the run."""
     accounts = uow.accounts
-    terms: Callable[[str], PaymentTerm | None] = partial(uow.catalog.get, PaymentTerm)
-    pending = uow.ledger.pending_amounts()
-    settings = ctx.lookup(uow).settings
-    if isinstance(accounts, PlanRowSource):
-        rows = accounts.plan_rows(bill_cycle)
-        plan = plan_rows(
-            cycle,
-            run_date,
-            rows_in(rows, part),
-            charges_in(charges, part, partial(_responsible_in_rows, rows.row_of)),
-            account=accounts.get,
-            payment_term=terms,
-            pending=pending,
-            settings=settings,
-        )
-        if not isinstance(plan, Declined):
-            return plan if partition is None else attrs.evolve(plan, partition=partition)
+    if not isinstance(accounts, PlanRowSource):
+        return None
+    rows = accounts.plan_rows(cycle.id)
+    billed = charges_in(charges, part, partial(_responsible_in_rows, rows.row_of))
+    plan = plan_rows(
+        cycle,
+        run_date,
+        rows_in(rows, part),
+        billed,
+        account=accounts.get,
+        payment_term=partial(uow.catalog.get, PaymentTerm),
+        pending=uow.ledger.pending_amounts(),
+        settings=ctx.lookup(uow).settings,
+    )
+    return None if isinstance(plan, Declined) else _Planned(plan, billed)
+
+
+def _plan_from_accounts(
+    uow: UnitOfWork,
+    ctx: Context,
+    cycle: BillCycle,
+    run_date: date,
+    charges: Mapping[str, Money],
+    part: Partition,
+) -> _Planned:
+    """The plan of :func:`~custbill.billing.plan.plan_run`, from the account objects."""
+    accounts = uow.accounts
 
     def primary_email(number: str) -> str | None:
         customer = uow.customers.get(number)
@@ -116,10 +159,10 @@ def plan_bill_run(
 
     def responsible_of(number: str) -> str | None:  # on this cycle, as rows answer
         found = accounts.get(number)
-        return found.responsible_account if found and found.bill_cycle == bill_cycle else None
+        return found.responsible_account if found and found.bill_cycle == cycle.id else None
 
     on_cycle: Iterable[BillingAccount] = (
-        account_of(uow, n) for n in accounts.on_bill_cycle(bill_cycle)
+        account_of(uow, n) for n in accounts.on_bill_cycle(cycle.id)
     )
     if part.count > 1:
         memo: dict[str, str] = {}
@@ -128,18 +171,19 @@ def plan_bill_run(
             for a in on_cycle
             if partition_of(top_of(a.number, responsible_of, memo), part.count) == part.index
         )
+    billed = charges_in(charges, part, responsible_of)
     plan = plan_run(
         cycle,
         run_date,
         on_cycle,
-        charges_in(charges, part, responsible_of),
+        billed,
         account=accounts.get,
         primary_email=primary_email,
-        payment_term=terms,
-        pending=pending,
-        settings=settings,
+        payment_term=partial(uow.catalog.get, PaymentTerm),
+        pending=uow.ledger.pending_amounts(),
+        settings=ctx.lookup(uow).settings,
     )
-    return plan if partition is None else attrs.evolve(plan, partition=partition)
+    return _Planned(plan, billed)
 
 
 def _responsible_in_rows(row_of: Callable[[str], PlanRow | None], number: str) -> str | None:
@@ -197,6 +241,7 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
     ]
     for invoice in recorded:
         ledger.add_invoice(invoice)
+    _bill_charges(uow, plan, recorded)
     # the carried amounts change where the plan took one in or leaves one behind
     for number in sorted({*plan.carried_in, *carried}):
         amount = carried.get(number)
@@ -205,6 +250,20 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
     ledger.record_part(cycle, run_date, IssuedPart(part.index, part.count, digest, numbers))
     uow.commit()
     return tuple(recorded)
+
+
+def _bill_charges(uow: UnitOfWork, plan: BillRunPlan, recorded: list[Invoice]) -> None:
+    """Mark the store's charges the plan bills billed, each on the invoice carrying its
+    account (none where that invoice was suppressed); ConflictError when one of them is
+    no longer pending."""
+    ledger = uow.ledger
+    invoice_of = {number: i.number for i in recorded for number in i.accounts}
+    for number in plan.charges:
+        charge = ledger.charge(number)
+        if charge is None or not charge.pending:
+            found = "unknown" if charge is None else f"billed on {charge.billed_on}"
+            raise ConflictError(number, "pending", found, what="charge")
+        ledger.bill_charge(number, plan.run_date, invoice_of.get(charge.account))
 
 
 def _issued_before(
@@ -294,31 +353,6 @@ def bill_run_status(
     )
 
 
-def check_entry_amount(account: BillingAccount, amount: Money, on: date) -> None:
-    """Refuse an amount a payment, adjustment or deposit of *account* cannot have: not
-    Money, not in its invoice currency, not finite, too large or precise, or not positive
-    (and an *on* that is not a date)."""
-    require(amount, Money, "amount")
-    require_date(on, "on")
-    found = []
-    if amount.currency.code != account.invoice_currency:
-        found.append(
-            violation(
-                "billing.charge_currency_mismatch",
-                "amount",
-                f"{account.number} is billed in {account.invoice_currency}, "
-                f"not {amount.currency.code}",
-                currency=amount.currency.code,
-                invoice_currency=account.invoice_currency,
-            )
-        )
-    problems = money_violations(amount, "amount")
-    found.extend(problems)
-    if not problems and amount.amount <= 0:
-        found.append(violation("billing.amount_invalid", "amount", "the amount must be positive"))
-    raise_if(found)
-
-
 def _record_entry(
     uow: UnitOfWork,
     account_number: str,
@@ -328,11 +362,16 @@ def _record_entry(
     add: Callable[[Entry], None],
     sequence: str,
     prefix: str,
+    *,
+    owes_more: bool = False,
 ) -> Entry:
-    """Record a payment or adjustment of *amount* on *on*: checked against the account,
-    numbered from *sequence* (``P-000001``…), built by *make* and stored by *add*."""
+    """Record a payment or adjustment of *amount* on *on*: checked against the account
+    (and its credit, when it *owes_more* after it), numbered from *sequence*
+    (``P-000001``…), built by *make* and stored by *add*."""
     account = account_of(uow, account_number)
     check_entry_amount(account, amount, on)
+    if owes_more:
+        raise_if(credit_violations(uow, account, amount))
     entry = make(f"{prefix}-{uow.next_number(sequence):06d}", account)
     add(entry)
     uow.commit()
@@ -387,7 +426,15 @@ def record_adjustment(
         )
 
     return _record_entry(
-        uow, account_number, amount, on, make, uow.ledger.add_adjustment, "adjustment", "J"
+        uow,
+        account_number,
+        amount,
+        on,
+        make,
+        uow.ledger.add_adjustment,
+        "adjustment",
+        "J",
+        owes_more=kind is AdjustmentKind.DEBIT,
     )
 
 
@@ -458,27 +505,4 @@ def has_ledger(uow: UnitOfWork, number: str) -> bool:
         or ledger.payments_of(number)
         or ledger.adjustments_of(number)
         or ledger.pending(number)
-    )
-
-
-APPLIED = DepositAction.APPLIED
-
-
-def balances(uow: UnitOfWork, account: BillingAccount) -> tuple[Money, Money]:
-    """The account's balance (what it owes; negative is a credit) and its unapplied
-    payments (payments beyond what was owed), in its invoice currency.  A deposit applied
-    to an invoice pays as a payment does; a deposit held is not in the balance."""
-    ledger = uow.ledger
-    owed = sum((i.total.amount for i in ledger.invoices_of(account.number)), Decimal(0))
-    for adjustment in ledger.adjustments_of(account.number):
-        sign = 1 if adjustment.kind is AdjustmentKind.DEBIT else -1
-        owed += sign * adjustment.amount.amount
-    paid = sum((p.amount.amount for p in ledger.payments_of(account.number)), Decimal(0))
-    paid += sum(
-        (d.amount.amount for d in ledger.deposits_of(account.number) if d.action is APPLIED),
-        Decimal(0),
-    )
-    currency = account.invoice_currency
-    return Money(owed - paid, currency), Money(
-        max(Decimal(0), paid - max(owed, Decimal(0))), currency
     )

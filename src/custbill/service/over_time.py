@@ -1,6 +1,6 @@
-"""The facade's calls about what happens to accounts after they are created — security
-deposits and notes — mixed into :class:`~custbill.CustomerBilling`, whose units of work
-they run in."""
+"""The facade's calls about what happens to accounts after they are created — queued
+charges, security deposits and notes — mixed into :class:`~custbill.CustomerBilling`,
+whose units of work they run in."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from moneyed import Money
 
-from custbill.model import Deposit, Note
+from custbill.model import Charge, Deposit, Note
+from custbill.service import charges as charge_cases
 from custbill.service import deposits as deposit_cases
 from custbill.service import notes as note_cases
 from custbill.service._unit import Context
@@ -21,7 +22,7 @@ R = TypeVar("R")
 
 
 class AccountsOverTime:
-    """Deposits and notes (see :doc:`/accounts_over_time`)."""
+    """Charges, deposits and notes (see :doc:`/accounts_over_time`)."""
 
     def _run(
         self,
@@ -38,6 +39,40 @@ class AccountsOverTime:
         **kwargs: P.kwargs,
     ) -> R:
         raise NotImplementedError  # (CustomerBilling's)
+
+    # -- charges ---------------------------------------------------------------------------
+
+    def add_charge(
+        self, account_number: str, amount: Money, description: str, *, on: date
+    ) -> Charge:
+        """Queue a one-off charge on the account, dated *on*: the first bill run of the
+        account's cycle on or after that date bills it (see :meth:`plan_bill_run`), once.
+
+        Refused when it would take the account's exposure above a credit limit: the
+        exposure is counted at the account that pays (the top of the billing hierarchy)
+        — its balance, carried amount and pending charges and those of every account it
+        pays for — and checked against the limit of the charged account and of each
+        account above it (``account.credit_limit_exceeded``, whose params give the limit,
+        the exposure and what is ``available``).
+
+        Raises:
+            NotFoundError: no such account.
+            RuleViolationError: an amount that is not positive, finite and in the account's
+                invoice currency (``billing.amount_invalid``, ``money.*``,
+                ``billing.charge_currency_mismatch``), a blank description
+                (``charge.description_required``) or one with a card number, a deactivated
+                account (``billing.charge_not_billable``), or a credit limit exceeded.
+        """
+        return self._run(charge_cases.add_charge, account_number, amount, description, on)
+
+    def charges(self, account_number: str) -> tuple[Charge, ...]:
+        """The account's queued charges, billed and pending, oldest first; what is pending
+        is in :meth:`account_summary`.
+
+        Raises:
+            NotFoundError: no such account.
+        """
+        return self._read(charge_cases.charges, account_number)
 
     # -- deposits --------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import NamedTuple, TypeVar
 
 import attrs
-from moneyed import Money
 
 from custbill.billing.calendar import next_bill_date
 from custbill.errors import NotFoundError, RuleViolationError
@@ -30,8 +29,8 @@ from custbill.rules import check_account, check_customer
 from custbill.rules.hierarchy import PARENT_STATUSES, descendants
 from custbill.rules.limits import search_limits
 from custbill.service._unit import Context, account_of, customer_of, raise_if, require
+from custbill.service.accounting import available_credit, balances, pending_total
 from custbill.service.deposits import held
-from custbill.service.ledger import balances
 from custbill.storage.protocols import CatalogItem, UnitOfWork
 from custbill.storage.search import query_words
 from custbill.summary import AccountLine, AccountSummary, CustomerSummary
@@ -214,7 +213,8 @@ def account_summary(uow: UnitOfWork, ctx: Context, number: str) -> AccountSummar
         customer_name=customer.name,
         balance=balance,
         unapplied_payments=unapplied,
-        pending_charges=uow.ledger.pending(number) or Money(0, account.invoice_currency),
+        pending_charges=pending_total(uow, account),
+        credit_available=available_credit(uow, account),
         deposit_held=held(uow, account),
         next_invoice_date=next_date,
         payment_term=uow.catalog.get(PaymentTerm, account.payment_term),

@@ -104,6 +104,13 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         " about {text} NOT NULL, data TEXT NOT NULL)",
         "CREATE INDEX notes_about ON notes (about, seq)",
     ),
+    (
+        # charges waiting for a bill run; billed_on is NULL until one bills them
+        "CREATE TABLE charges (seq {serial}, number {text} NOT NULL UNIQUE,"
+        " account {text} NOT NULL, billed_on TEXT, data TEXT NOT NULL)",
+        "CREATE INDEX charges_account ON charges (account, seq)",
+        "CREATE INDEX charges_pending ON charges (seq) WHERE billed_on IS NULL",
+    ),
 )
 
 

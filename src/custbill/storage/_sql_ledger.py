@@ -1,5 +1,6 @@
-"""The ledger of the SQL stores: invoices, payments, adjustments, carried amounts and the
-parts of bill runs (claimed with row locks where the database has them)."""
+"""The ledger of the SQL stores: invoices, payments, adjustments, deposits, charges (in a
+table of their own: a run reads the pending ones by an index of them), carried amounts and
+the parts of bill runs (claimed with row locks where the database has them)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypeVar
 
+import attrs
 from moneyed import Money
 
-from custbill.model.billing import Adjustment, Deposit, Invoice, IssuedPart, Payment
+from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
 from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
 from custbill.storage._sql_writes import Dialect, Writes
@@ -67,6 +69,35 @@ class SQLLedger:
 
     def deposits_of(self, account: str) -> tuple[Deposit, ...]:
         return self._of(account, Deposit)
+
+    def add_charge(self, charge: Charge) -> None:
+        self.db.insert(
+            "INSERT INTO charges (number, account, billed_on, data) VALUES (?, ?, ?, ?)",
+            [(charge.number, charge.account, None, to_json(charge))],
+        )
+
+    def _charges(self, where: str, params: tuple[str, ...]) -> tuple[Charge, ...]:
+        rows = self.db.all(f"SELECT data FROM charges WHERE {where} ORDER BY seq", params)
+        return tuple(from_json(Charge, r[0]) for r in rows)
+
+    def charge(self, number: str) -> Charge | None:
+        found = self._charges("number = ?", (number,))
+        return found[0] if found else None
+
+    def charges_of(self, account: str) -> tuple[Charge, ...]:
+        return self._charges("account = ?", (account,))
+
+    def pending_charges(self) -> tuple[Charge, ...]:
+        return self._charges("billed_on IS NULL", ())
+
+    def bill_charge(self, number: str, billed_on: date, invoice: str | None) -> None:
+        charge = self.charge(number)
+        assert charge is not None, "only a stored charge is billed"
+        billed = attrs.evolve(charge, billed_on=billed_on, invoice=invoice)
+        self.db.run(
+            "UPDATE charges SET billed_on = ?, data = ? WHERE number = ?",
+            (billed_on.isoformat(), to_json(billed), number),
+        )
 
     def pending(self, account: str) -> Money | None:
         row = self.db.one(

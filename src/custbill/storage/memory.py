@@ -38,7 +38,7 @@ from custbill.model import (
     Note,
     Settings,
 )
-from custbill.model.billing import Invoice
+from custbill.model.billing import Charge, Invoice
 from custbill.model.packing import Packed, Packer, packer_of
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
 from custbill.storage.cycle_rows import CycleRows
@@ -118,6 +118,10 @@ class MemoryStore:
         self.invoices: dict[str, Invoice] = {}
         self.entries: dict[str, dict[type, list[Any]]] = {}  # account -> kind -> records
         self.pending: dict[str, Money] = {}
+        self.charges: dict[str, Charge] = {}
+        #: The numbers of the charges no run has billed, oldest first (a dict as an
+        #: ordered set).
+        self.pending_charges: dict[str, None] = {}
         self.runs: dict[tuple[str, date], MemoryRun] = {}
         self.sequences: dict[str, int] = {}
         self.closed = False

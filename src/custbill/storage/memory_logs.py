@@ -1,5 +1,5 @@
 """The in-memory store's logs: the history of changes, notes, and the ledger (invoices,
-payments, adjustments, carried amounts, issued runs).
+payments, adjustments, deposits, charges, carried amounts, issued runs).
 
 Like every repository of :class:`~custbill.storage.MemoryStore`, each write logs how to undo
 itself in the undo log of the unit of work holding the store's lock.
@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
+import attrs
 from moneyed import Money
 
 from custbill.model import Change, Note
-from custbill.model.billing import Adjustment, Deposit, Invoice, IssuedPart, Payment
+from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
 
 R = TypeVar("R", Invoice, Payment, Adjustment, Deposit)
 #: A history entry as stored: (at, field, old, new).
@@ -40,6 +41,9 @@ class MemoryState(Protocol):
     #: Account -> kind of record -> the records, oldest first.
     entries: dict[str, dict[type, list[Any]]]
     pending: dict[str, Money]
+    charges: dict[str, Charge]
+    #: The numbers of the charges no run has billed, oldest first.
+    pending_charges: dict[str, None]
     runs: dict[tuple[str, date], MemoryRun]
     notes: dict[str, Note]
     #: The numbers of the notes on each customer or account, oldest first.
@@ -165,8 +169,10 @@ class MemoryLedger:
     def __init__(self, store: MemoryState) -> None:
         self.store = store
 
-    def _append(self, account: str, record: Any) -> None:
-        records = self.store.entries.setdefault(account, {}).setdefault(type(record), [])
+    def _append(self, account: str, record: Any, kind: type | None = None) -> None:
+        """Append *record* to *account*'s records of *kind* (its own type by default)."""
+        kind = type(record) if kind is None else kind
+        records = self.store.entries.setdefault(account, {}).setdefault(kind, [])
         records.append(record)
         self.store.undo.append(records.pop)
 
@@ -201,6 +207,42 @@ class MemoryLedger:
 
     def deposits_of(self, account: str) -> tuple[Deposit, ...]:
         return self._of(account, Deposit)
+
+    def add_charge(self, charge: Charge) -> None:
+        store = self.store
+        store.charges[charge.number] = charge
+        store.pending_charges[charge.number] = None
+        store.undo.append(lambda: store.charges.__delitem__(charge.number))
+        store.undo.append(lambda: store.pending_charges.__delitem__(charge.number))
+        self._append(charge.account, charge.number, Charge)  # (by number: billing renews it)
+
+    def charge(self, number: str) -> Charge | None:
+        return self.store.charges.get(number)
+
+    def charges_of(self, account: str) -> tuple[Charge, ...]:
+        numbers = self.store.entries.get(account, {}).get(Charge, ())
+        return tuple(self.store.charges[n] for n in numbers)
+
+    def pending_charges(self) -> tuple[Charge, ...]:
+        return tuple(self.store.charges[n] for n in self.store.pending_charges)
+
+    def bill_charge(self, number: str, billed_on: date, invoice: str | None) -> None:
+        store = self.store
+        old = store.charges[number]
+        store.charges[number] = attrs.evolve(old, billed_on=billed_on, invoice=invoice)
+        del store.pending_charges[number]
+
+        def undo() -> None:
+            # back among the pending in its place, oldest first: a rollback may pay to
+            # walk every charge, a run billing them may not
+            store.charges[number] = old
+            pending = store.pending_charges
+            pending[number] = None
+            in_order = [n for n in store.charges if n in pending]
+            pending.clear()
+            pending.update(dict.fromkeys(in_order))
+
+        store.undo.append(undo)
 
     def pending(self, account: str) -> Money | None:
         return self.store.pending.get(account)

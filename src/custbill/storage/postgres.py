@@ -75,8 +75,8 @@ def _pg(sql: str) -> str:
 
 
 #: The kinds of numbers custbill draws (customers, accounts, invoices, payments,
-#: adjustments): their sequences are created when a store opens; any other kind's on
-#: first use.
+#: adjustments, notes, deposits, charges): their sequences are created when a store
+#: opens; any other kind's on first use.
 SEQUENCE_KINDS = (
     "customer",
     "account",
@@ -85,6 +85,7 @@ SEQUENCE_KINDS = (
     "adjustment",
     "note",
     "deposit",
+    "charge",
 )
 
 

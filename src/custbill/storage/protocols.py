@@ -40,7 +40,7 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
-from custbill.model.billing import Adjustment, Deposit, Invoice, IssuedPart, Payment
+from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
 from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores name it here
 from custbill.model.plan_row import PlanRows
 
@@ -216,7 +216,8 @@ class NoteRepository(Protocol):
 
 
 class LedgerRepository(Protocol):
-    """Issued invoices, payments, adjustments, carried-forward amounts and issued runs."""
+    """Issued invoices, payments, adjustments, deposits, charges waiting for a run,
+    carried-forward amounts and issued runs."""
 
     def invoice(self, number: str) -> Invoice | None:
         """The invoice with this number, or None."""
@@ -252,6 +253,31 @@ class LedgerRepository(Protocol):
 
     def deposits_of(self, account: str) -> tuple[Deposit, ...]:
         """The movements of the account's deposit, oldest first."""
+        ...
+
+    def add_charge(self, charge: Charge) -> None:
+        """Store a new charge (its number is known to be free)."""
+        ...
+
+    def charge(self, number: str) -> Charge | None:
+        """The charge with this number, or None."""
+        ...
+
+    def charges_of(self, account: str) -> tuple[Charge, ...]:
+        """Every charge of *account*, billed or pending, oldest first."""
+        ...
+
+    def pending_charges(self) -> tuple[Charge, ...]:
+        """Every charge no run has billed yet, of every account, oldest first.
+
+        A bill run asks for them once: a store should answer from an index of the pending
+        charges, not by reading every charge ever queued.
+        """
+        ...
+
+    def bill_charge(self, number: str, billed_on: date, invoice: str | None) -> None:
+        """Mark the pending charge *number* billed by the run of *billed_on*, on *invoice*
+        (None when the invoice was suppressed and its total carried forward)."""
         ...
 
     def pending(self, account: str) -> Money | None:

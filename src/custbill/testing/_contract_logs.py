@@ -1,5 +1,5 @@
-"""The store contract's tests of the logs: history, notes, deposits and the ledger (a part
-of :class:`~custbill.testing.StoreContract`)."""
+"""The store contract's tests of the logs: history, notes, deposits, charges and the ledger
+(a part of :class:`~custbill.testing.StoreContract`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import attrs
 from moneyed import Money
 
 from custbill.model import Change, Note
-from custbill.model.billing import Adjustment, Deposit, Invoice, IssuedPart, Payment
+from custbill.model.billing import (
+    Adjustment,
+    Charge,
+    Deposit,
+    Invoice,
+    IssuedPart,
+    Payment,
+)
 from custbill.model.enums import AdjustmentKind, DepositAction
 from custbill.storage.protocols import Store
 from custbill.testing._data import START
@@ -100,6 +107,39 @@ class LogsContract:
         with store.unit_of_work() as uow:
             assert uow.ledger.deposits_of("A-1") == tuple(moves[:2])
             assert uow.ledger.deposits_of("A-2") == (moves[2],)
+
+    def test_charges(self, store: Store) -> None:
+        """Charges come back by number and per account, oldest first; the pending ones of
+        every account in the order queued; billing one takes it off the pending, in the
+        unit of work that commits it only."""
+        day = date(2026, 1, 1)
+        queued = [
+            Charge(number=f"CH-{i}", account=a, amount=usd(i), description=f"fee {i}", on=day)
+            for i, a in enumerate(("A-1", "A-2", "A-1", "A-3"), start=1)
+        ]
+        with store.unit_of_work() as uow:
+            for charge in queued:
+                uow.ledger.add_charge(charge)
+            uow.commit()
+        billed_on = date(2026, 2, 1)
+        with store.unit_of_work() as uow:
+            assert uow.ledger.pending_charges() == tuple(queued)
+            uow.ledger.bill_charge("CH-1", billed_on, "I-7")
+            uow.ledger.bill_charge("CH-4", billed_on, None)
+            uow.commit()
+        first = attrs.evolve(queued[0], billed_on=billed_on, invoice="I-7")
+        with store.unit_of_work() as uow:
+            assert uow.ledger.charge("CH-1") == first
+            assert uow.ledger.charge("CH-9") is None
+            assert uow.ledger.charges_of("A-1") == (first, queued[2])
+            assert uow.ledger.pending_charges() == (queued[1], queued[2])
+            assert uow.ledger.charges_of("A-3") == (attrs.evolve(queued[3], billed_on=billed_on),)
+            uow.ledger.bill_charge("CH-2", billed_on, "I-8")
+            uow.ledger.add_charge(attrs.evolve(queued[1], number="CH-5"))
+        with store.unit_of_work() as uow:  # not committed: nothing of it stayed
+            assert uow.ledger.pending_charges() == (queued[1], queued[2])
+            assert uow.ledger.charge("CH-2") == queued[1]
+            assert uow.ledger.charge("CH-5") is None
 
     def test_ledger(self, store: Store) -> None:
         """Invoices, payments, adjustments, pending amounts and issued runs."""

@@ -121,10 +121,12 @@ def dump(store: Store) -> dict[str, Any]:
                     uow.ledger.payments_of(a.number),
                     uow.ledger.adjustments_of(a.number),
                     uow.ledger.deposits_of(a.number),
+                    uow.ledger.charges_of(a.number),
                     uow.ledger.pending(a.number),
                 )
                 for a in accounts
             },
+            "pending_charges": uow.ledger.pending_charges(),
         }
 
 

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from moneyed import Money
 
 from custbill.errors import ConflictError, RuleViolationError
 from custbill.model import AccountStatus, Address
 from custbill.storage.protocols import Store
-from custbill.testing._data import dump, facade_for, new_account, new_customer
+from custbill.testing._data import START, dump, facade_for, new_account, new_customer
+
+#: The most bill runs a sequence makes, one a month from the contract's start.
+RUNS = 4
+
+
+class Queued(NamedTuple):
+    """A charge the model expects the store to hold pending."""
+
+    account: str
+    on: date
+    amount: Money
 
 
 class FacadeMachine(RuleBasedStateMachine):
@@ -26,6 +41,9 @@ class FacadeMachine(RuleBasedStateMachine):
         self.owner: dict[str, str] = {}
         self.status: dict[str, AccountStatus] = {}
         self.versions: dict[str, int] = {}
+        self.currency: dict[str, str] = {}
+        self.pending: dict[str, Queued] = {}
+        self.runs = 0
 
     @staticmethod
     def make_store() -> Store:
@@ -50,6 +68,7 @@ class FacadeMachine(RuleBasedStateMachine):
         self.owner[account.number] = customer.number
         self.status[account.number] = AccountStatus.ACTIVE
         self.versions[customer.number] = self.versions[account.number] = 1
+        self.currency[account.number] = "USD"
 
     @precondition(lambda self: self.names)
     @rule(data=st.data(), currency=st.sampled_from(["USD", "EUR", "XXZ"]))
@@ -66,6 +85,7 @@ class FacadeMachine(RuleBasedStateMachine):
         self.owner[account.number] = customer
         self.status[account.number] = AccountStatus.ACTIVE
         self.versions[account.number] = 1
+        self.currency[account.number] = currency
 
     @precondition(lambda self: self.names)
     @rule(data=st.data(), name=st.text(alphabet="abcé XY", max_size=10))
@@ -119,6 +139,50 @@ class FacadeMachine(RuleBasedStateMachine):
             assert dump(self.store) == before
         else:  # pragma: no cover - a failure of the store under test
             raise AssertionError("a stale expected_version was accepted")
+
+    @precondition(lambda self: self.status)
+    @rule(data=st.data(), cents=st.integers(1, 9999), days=st.integers(0, 31 * RUNS))
+    def charge(self, data: st.DataObject, cents: int, days: int) -> None:
+        number = data.draw(st.sampled_from(sorted(self.status)))
+        amount = Money(Decimal(cents) / 100, self.currency[number])
+        on = START + timedelta(days=days)
+        before = dump(self.store)
+        try:
+            charge = self.billing.add_charge(number, amount, "fee", on=on)
+        except RuleViolationError as error:
+            assert self.status[number] is AccountStatus.DEACTIVATED
+            assert error.codes == {"billing.charge_not_billable"}
+            assert dump(self.store) == before
+            return
+        assert self.status[number] is not AccountStatus.DEACTIVATED
+        self.pending[charge.number] = Queued(number, on, amount)
+
+    @precondition(lambda self: self.runs < RUNS)
+    @rule()
+    def bill_run(self) -> None:
+        """The next month's run bills exactly the charges dated by then of accounts not
+        deactivated, each on its account's invoice, and leaves the others pending."""
+        self.runs += 1
+        run_date = date(START.year, START.month + self.runs, 1)
+        due = {
+            n: q
+            for n, q in self.pending.items()
+            if q.on <= run_date and self.status[q.account] is not AccountStatus.DEACTIVATED
+        }
+        plan = self.billing.plan_bill_run("m1", run_date)
+        assert sorted(plan.charges) == sorted(due)
+        invoices = self.billing.issue_bill_run(plan)
+        totals: dict[str, Decimal] = {}
+        for queued in due.values():
+            totals[queued.account] = totals.get(queued.account, Decimal(0)) + queued.amount.amount
+        assert {i.billed_account: i.total.amount for i in invoices} == totals
+        for number in due:
+            del self.pending[number]
+
+    @invariant()
+    def pending_charges_match_model(self) -> None:
+        with self.store.unit_of_work(read_only=True) as uow:
+            assert [c.number for c in uow.ledger.pending_charges()] == list(self.pending)
 
     @invariant()
     def stored_matches_model(self) -> None:
