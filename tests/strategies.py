@@ -147,8 +147,19 @@ payment_terms = st.builds(
     end_of_month=st.booleans(),
 )
 account_categories = st.builds(cb.AccountCategory, id=text, name=text)
-dunning_steps = st.builds(cb.DunningStep, days_past_due=st.integers(-100, 1000), action=text)
-dunning_plans = st.builds(cb.DunningPlan, id=text, name=text, steps=_tuples(dunning_steps))
+dunning_steps = st.builds(
+    cb.DunningStep,
+    days_past_due=st.integers(-100, 1000),
+    action=text,
+    minimum_overdue=st.none() | decimals,
+)
+dunning_plans = st.builds(
+    cb.DunningPlan,
+    id=text,
+    name=text,
+    steps=_tuples(dunning_steps),
+    reinstate_when_paid=st.booleans(),
+)
 custom_field_definitions = st.builds(
     cb.CustomFieldDefinition,
     name=text,
@@ -287,6 +298,45 @@ queued_charges = st.builds(
     invoice=optional_text,
 )
 
+dunning_states = st.builds(
+    cb.DunningState,
+    account=text,
+    as_of=dates,
+    overdue=money,
+    since=st.none() | dates,
+    days_overdue=st.integers(0, 10_000),
+    step=st.none() | st.integers(0, 9),
+)
+dunning_notices = st.builds(
+    cb.DunningNotice,
+    number=text,
+    account=text,
+    on=dates,
+    plan=text,
+    step=st.integers(0, 9),
+    action=st.sampled_from(cb.DunningAction),
+    text=text,
+    overdue=money,
+    since=dates,
+    days_overdue=st.integers(0, 10_000),
+    status=st.none() | st.sampled_from(cb.AccountStatus),
+)
+dunning_dues = st.builds(
+    cb.DunningDue,
+    state=dunning_states,
+    step=st.integers(0, 9),
+    action=st.sampled_from(cb.DunningAction),
+    text=text,
+)
+dunning_refusals = st.builds(cb.DunningRefusal, due=dunning_dues, violations=_tuples(violations))
+dunning_reports = st.builds(
+    cb.DunningReport,
+    as_of=dates,
+    applied=_tuples(dunning_notices),
+    refused=_tuples(dunning_refusals),
+    reinstated=_tuples(text),
+)
+
 MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Address: addresses,
     cb.Phone: phones,
@@ -308,6 +358,11 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Note: notes,
     cb.Deposit: deposits,
     cb.Charge: queued_charges,
+    cb.DunningState: dunning_states,
+    cb.DunningNotice: dunning_notices,
+    cb.DunningDue: dunning_dues,
+    cb.DunningRefusal: dunning_refusals,
+    cb.DunningReport: dunning_reports,
     cb.PlannedInvoice: planned_invoices,
     cb.SkippedAccount: skipped_accounts,
     cb.BillRunPlan: bill_run_plans,

@@ -112,6 +112,7 @@ ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "bill_cycle": st.sampled_from(["m1", "m15", "nope"]) | hostile_text,
     "run_date": days,
     "on": days,
+    "as_of": days,
     "received_on": days,
     "charges": charges,
     "usage": st.dictionaries(numbers, hostile_decimals, max_size=3),
@@ -192,6 +193,8 @@ def _every_read_works(billing: cb.CustomerBilling, store: Store) -> None:
         billing.adjustments(account.number)
         billing.charges(account.number)
         billing.deposits(account.number)
+        billing.dunning_notices(account.number)
+        billing.dunning_state(account.number, RUN_DATE)
     billing.validate_customers()
 
 

@@ -25,6 +25,13 @@ from custbill.model.catalog import (
     PaymentTerm,
 )
 from custbill.model.customer import Customer, CustomValue, NewCustomer
+from custbill.model.dunning import (
+    DunningDue,
+    DunningNotice,
+    DunningRefusal,
+    DunningReport,
+    DunningState,
+)
 from custbill.model.enums import (
     AccountStatus,
     AdjustmentKind,
@@ -34,6 +41,7 @@ from custbill.model.enums import (
     CustomFieldTarget,
     CustomFieldType,
     DepositAction,
+    DunningAction,
     InvoiceRendering,
     InvoiceType,
     PaymentMethodKind,
@@ -73,7 +81,13 @@ __all__ = [
     "CustomerKind",
     "Deposit",
     "DepositAction",
+    "DunningAction",
+    "DunningDue",
+    "DunningNotice",
     "DunningPlan",
+    "DunningRefusal",
+    "DunningReport",
+    "DunningState",
     "DunningStep",
     "Invoice",
     "InvoiceRendering",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import attrs
 
 from custbill.model._typecheck import check_fields
-from custbill.model.enums import BillingPeriod, CustomFieldTarget, CustomFieldType
+from custbill.model.enums import BillingPeriod, CustomFieldTarget, CustomFieldType, DunningAction
 
 
 @attrs.frozen(kw_only=True)
@@ -56,10 +57,22 @@ class AccountCategory:
 
 @attrs.frozen(kw_only=True)
 class DunningStep:
-    """One step of a dunning plan: an action taken so many days past the due date."""
+    """One step of a dunning plan: an action taken so many days past the due date.
+
+    ``action`` is the step's text; the words ``notify``, ``suspend``, ``pending
+    collection`` and ``deactivate`` name what it does (:attr:`kind`), any other text is a
+    notice.  With ``minimum_overdue`` the step waits until at least that much (in the
+    account's currency) is overdue.
+    """
 
     days_past_due: int
     action: str
+    minimum_overdue: Decimal | None = None
+
+    @property
+    def kind(self) -> DunningAction:
+        """What the step does (:meth:`DunningAction.of` its ``action``)."""
+        return DunningAction.of(self.action)
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)
@@ -67,11 +80,16 @@ class DunningStep:
 
 @attrs.frozen(kw_only=True)
 class DunningPlan:
-    """An ordered list of collection steps."""
+    """An ordered list of collection steps.
+
+    With ``reinstate_when_paid`` (the default) a payment that clears what is overdue
+    returns an account the plan suspended or put in collection to ACTIVE.
+    """
 
     id: str
     name: str
     steps: tuple[DunningStep, ...] = ()
+    reinstate_when_paid: bool = True
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)

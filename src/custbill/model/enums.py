@@ -105,3 +105,22 @@ class DepositAction(enum.StrEnum):
     HELD = "HELD"
     APPLIED = "APPLIED"
     REFUNDED = "REFUNDED"
+
+
+class DunningAction(enum.StrEnum):
+    """What a dunning step does to an overdue account: NOTIFY records a notice (a reminder,
+    a letter, a call: the step's own ``action`` text says which); SUSPEND,
+    PENDING_COLLECTION and DEACTIVATE also set the account's status."""
+
+    NOTIFY = "NOTIFY"
+    SUSPEND = "SUSPEND"
+    PENDING_COLLECTION = "PENDING_COLLECTION"
+    DEACTIVATE = "DEACTIVATE"
+
+    @classmethod
+    def of(cls, action: str) -> DunningAction:
+        """The action a step's text names — its words in any case, separated by spaces,
+        hyphens or underscores (``"Pending collection"``) — and NOTIFY for any other
+        text."""
+        key = "_".join(action.replace("-", " ").replace("_", " ").split()).upper()
+        return cls.__members__.get(key, cls.NOTIFY)

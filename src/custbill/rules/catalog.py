@@ -18,6 +18,7 @@ from custbill.rules._support import blank, violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_KEY_LENGTH, MAX_TEXT_LENGTH, record_text_violations
 from custbill.rules.lookup import Lookup
+from custbill.rules.money import amount_violations
 
 CatalogEntry = BillCycle | PaymentTerm | AccountCategory | DunningPlan | CustomFieldDefinition
 
@@ -101,7 +102,8 @@ def check_bill_cycle(cycle: BillCycle) -> tuple[Violation, ...]:
 
 
 def check_dunning_plan(plan: DunningPlan) -> tuple[Violation, ...]:
-    """Steps have an action and come in strictly increasing days past due."""
+    """Steps have an action, come in strictly increasing days past due (none before the
+    due date), and any minimum overdue amount is a finite amount, not negative."""
     found = [
         violation("catalog.invalid", f"steps[{i}].action", "a dunning step needs an action")
         for i, step in enumerate(plan.steps)
@@ -116,6 +118,24 @@ def check_dunning_plan(plan: DunningPlan) -> tuple[Violation, ...]:
         for i in range(1, len(plan.steps))
         if plan.steps[i].days_past_due <= plan.steps[i - 1].days_past_due
     )
+    for i, step in enumerate(plan.steps):
+        if step.days_past_due < 0:
+            found.append(
+                violation(
+                    "catalog.invalid",
+                    f"steps[{i}].days_past_due",
+                    "a dunning step cannot come before the due date",
+                )
+            )
+        minimum = step.minimum_overdue
+        if minimum is not None:
+            path = f"steps[{i}].minimum_overdue"
+            problems = amount_violations(minimum, None, path)
+            found.extend(problems)
+            if not problems and minimum < 0:
+                found.append(
+                    violation("catalog.invalid", path, "a minimum overdue cannot be negative")
+                )
     return tuple(found)
 
 

@@ -488,6 +488,10 @@ class CustomerBilling(AccountsOverTime):
     ) -> Payment:
         """Record a payment received for an account, in its invoice currency.
 
+        A payment that clears what the account has overdue returns it to ACTIVE when its
+        dunning suspended it or put it in collection (and its plan reinstates; see
+        :meth:`run_dunning`).
+
         Raises:
             NotFoundError: no such account.
             RuleViolationError: ``billing.charge_currency_mismatch`` (another currency),

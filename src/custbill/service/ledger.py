@@ -52,6 +52,7 @@ from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
 from custbill.rules.money import amount_violations, charges_violations
 from custbill.service._unit import Context, account_of, raise_if, require, require_date
 from custbill.service.accounting import check_entry_amount, credit_violations
+from custbill.service.dunning import reinstate_if_cleared
 from custbill.storage.protocols import PlanRowSource, UnitOfWork
 
 Entry = TypeVar("Entry", Payment, Adjustment)
@@ -355,6 +356,7 @@ def bill_run_status(
 
 def _record_entry(
     uow: UnitOfWork,
+    ctx: Context,
     account_number: str,
     amount: Money,
     on: date,
@@ -367,13 +369,16 @@ def _record_entry(
 ) -> Entry:
     """Record a payment or adjustment of *amount* on *on*: checked against the account
     (and its credit, when it *owes_more* after it), numbered from *sequence*
-    (``P-000001``…), built by *make* and stored by *add*."""
+    (``P-000001``…), built by *make* and stored by *add*.  One that pays may end the
+    account's dunning (:func:`~custbill.service.dunning.reinstate_if_cleared`)."""
     account = account_of(uow, account_number)
     check_entry_amount(account, amount, on)
     if owes_more:
         raise_if(credit_violations(uow, account, amount))
     entry = make(f"{prefix}-{uow.next_number(sequence):06d}", account)
     add(entry)
+    if not owes_more:
+        reinstate_if_cleared(uow, ctx, account.number, on)
     uow.commit()
     return entry
 
@@ -401,7 +406,7 @@ def record_payment(
         )
 
     return _record_entry(
-        uow, account_number, amount, received_on, make, uow.ledger.add_payment, "payment", "P"
+        uow, ctx, account_number, amount, received_on, make, uow.ledger.add_payment, "payment", "P"
     )
 
 
@@ -427,6 +432,7 @@ def record_adjustment(
 
     return _record_entry(
         uow,
+        ctx,
         account_number,
         amount,
         on,

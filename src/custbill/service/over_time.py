@@ -1,5 +1,5 @@
 """The facade's calls about what happens to accounts after they are created — queued
-charges, security deposits and notes — mixed into :class:`~custbill.CustomerBilling`,
+charges, security deposits, dunning and notes — mixed into :class:`~custbill.CustomerBilling`,
 whose units of work they run in."""
 
 from __future__ import annotations
@@ -10,9 +10,18 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from moneyed import Money
 
-from custbill.model import Charge, Deposit, Note
+from custbill.model import (
+    Charge,
+    Deposit,
+    DunningDue,
+    DunningNotice,
+    DunningReport,
+    DunningState,
+    Note,
+)
 from custbill.service import charges as charge_cases
 from custbill.service import deposits as deposit_cases
+from custbill.service import dunning as dunning_cases
 from custbill.service import notes as note_cases
 from custbill.service._unit import Context
 from custbill.storage.protocols import UnitOfWork
@@ -22,7 +31,7 @@ R = TypeVar("R")
 
 
 class AccountsOverTime:
-    """Charges, deposits and notes (see :doc:`/accounts_over_time`)."""
+    """Charges, deposits, dunning and notes (see :doc:`/accounts_over_time`)."""
 
     def _run(
         self,
@@ -117,6 +126,43 @@ class AccountsOverTime:
         """The movements of the account's deposit (held, applied, refunded), oldest first;
         what it holds is in :meth:`account_summary`."""
         return self._read(deposit_cases.deposits, account_number)
+
+    # -- dunning ---------------------------------------------------------------------------
+
+    def dunning_state(self, account_number: str, as_of: date) -> DunningState:
+        """How overdue the account is on *as_of* — the unpaid part of what fell due before
+        it, since when, and the deepest step of its dunning plan that reaches — from its
+        own invoices, adjustments, payments and applied deposits (each payment pays the
+        oldest due amounts first).
+
+        Raises:
+            NotFoundError: no such account.
+        """
+        return self._read(dunning_cases.dunning_state, account_number, as_of)
+
+    def dunning_due(self, as_of: date) -> tuple[DunningDue, ...]:
+        """The steps of the accounts' dunning plans that :meth:`run_dunning` on *as_of*
+        would apply, by account: each step reached on that date and not applied yet in
+        the account's overdue spell.  Reads every account."""
+        return self._read(dunning_cases.dunning_due, as_of)
+
+    def run_dunning(self, as_of: date) -> DunningReport:
+        """Apply every dunning step due on *as_of* (see :meth:`dunning_due`): record a
+        notice for each and set the status SUSPEND, PENDING_COLLECTION or DEACTIVATE
+        steps give; first return to ACTIVE the accounts dunning suspended whose overdue
+        amount was cleared (when their plan reinstates).  A step the rules refuse (a
+        deposit held, active managed accounts) is reported, not recorded, and the
+        account's later steps wait.  Running it twice on one date changes nothing the
+        second time."""
+        return self._run(dunning_cases.run_dunning, as_of)
+
+    def dunning_notices(self, account_number: str) -> tuple[DunningNotice, ...]:
+        """The dunning steps applied to the account, oldest first.
+
+        Raises:
+            NotFoundError: no such account.
+        """
+        return self._read(dunning_cases.dunning_notices, account_number)
 
     # -- notes -----------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
-"""The ledger of the SQL stores: invoices, payments, adjustments, deposits, charges (in a
-table of their own: a run reads the pending ones by an index of them), carried amounts and
-the parts of bill runs (claimed with row locks where the database has them)."""
+"""The ledger of the SQL stores: invoices, payments, adjustments, deposits, dunning notices,
+charges (in a table of their own: a run reads the pending ones by an index of them), carried
+amounts and the parts of bill runs (claimed with row locks where the database has them)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import attrs
 from moneyed import Money
 
 from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
+from custbill.model.dunning import DunningNotice
 from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
 from custbill.storage._sql_writes import Dialect, Writes
 from custbill.storage.invoice_json import invoice_json
 
-R = TypeVar("R", Invoice, Payment, Adjustment, Deposit)
+R = TypeVar("R", Invoice, Payment, Adjustment, Deposit, DunningNotice)
 
 
 class SQLLedger:
@@ -26,7 +27,10 @@ class SQLLedger:
         self.dialect = dialect
 
     def _add(
-        self, record: Invoice | Payment | Adjustment | Deposit, account: str, data: str
+        self,
+        record: Invoice | Payment | Adjustment | Deposit | DunningNotice,
+        account: str,
+        data: str,
     ) -> None:
         self.db.insert(
             "INSERT INTO ledger (number, account, kind, data) VALUES (?, ?, ?, ?)",
@@ -69,6 +73,12 @@ class SQLLedger:
 
     def deposits_of(self, account: str) -> tuple[Deposit, ...]:
         return self._of(account, Deposit)
+
+    def add_dunning_notice(self, notice: DunningNotice) -> None:
+        self._add(notice, notice.account, to_json(notice))
+
+    def dunning_notices_of(self, account: str) -> tuple[DunningNotice, ...]:
+        return self._of(account, DunningNotice)
 
     def add_charge(self, charge: Charge) -> None:
         self.db.insert(

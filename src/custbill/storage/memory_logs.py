@@ -1,5 +1,5 @@
 """The in-memory store's logs: the history of changes, notes, and the ledger (invoices,
-payments, adjustments, deposits, charges, carried amounts, issued runs).
+payments, adjustments, deposits, charges, dunning notices, carried amounts, issued runs).
 
 Like every repository of :class:`~custbill.storage.MemoryStore`, each write logs how to undo
 itself in the undo log of the unit of work holding the store's lock.
@@ -16,8 +16,9 @@ from moneyed import Money
 
 from custbill.model import Change, Note
 from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
+from custbill.model.dunning import DunningNotice
 
-R = TypeVar("R", Invoice, Payment, Adjustment, Deposit)
+R = TypeVar("R", Invoice, Payment, Adjustment, Deposit, DunningNotice)
 #: A history entry as stored: (at, field, old, new).
 Entry = tuple[datetime, str, str | None, str | None]
 #: A step of the undo log.
@@ -243,6 +244,12 @@ class MemoryLedger:
             pending.update(dict.fromkeys(in_order))
 
         store.undo.append(undo)
+
+    def add_dunning_notice(self, notice: DunningNotice) -> None:
+        self._append(notice.account, notice)
+
+    def dunning_notices_of(self, account: str) -> tuple[DunningNotice, ...]:
+        return self._of(account, DunningNotice)
 
     def pending(self, account: str) -> Money | None:
         return self.store.pending.get(account)

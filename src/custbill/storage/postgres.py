@@ -75,7 +75,7 @@ def _pg(sql: str) -> str:
 
 
 #: The kinds of numbers custbill draws (customers, accounts, invoices, payments,
-#: adjustments, notes, deposits, charges): their sequences are created when a store
+#: adjustments, notes, deposits, charges, dunning notices): their sequences are created when a store
 #: opens; any other kind's on first use.
 SEQUENCE_KINDS = (
     "customer",
@@ -86,6 +86,7 @@ SEQUENCE_KINDS = (
     "note",
     "deposit",
     "charge",
+    "dunning",
 )
 
 

@@ -41,6 +41,7 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
+from custbill.model.dunning import DunningNotice
 from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores name it here
 from custbill.model.plan_row import PlanRows
 
@@ -217,7 +218,7 @@ class NoteRepository(Protocol):
 
 class LedgerRepository(Protocol):
     """Issued invoices, payments, adjustments, deposits, charges waiting for a run,
-    carried-forward amounts and issued runs."""
+    dunning notices, carried-forward amounts and issued runs."""
 
     def invoice(self, number: str) -> Invoice | None:
         """The invoice with this number, or None."""
@@ -278,6 +279,14 @@ class LedgerRepository(Protocol):
     def bill_charge(self, number: str, billed_on: date, invoice: str | None) -> None:
         """Mark the pending charge *number* billed by the run of *billed_on*, on *invoice*
         (None when the invoice was suppressed and its total carried forward)."""
+        ...
+
+    def add_dunning_notice(self, notice: DunningNotice) -> None:
+        """Record a step of a dunning plan applied to an account."""
+        ...
+
+    def dunning_notices_of(self, account: str) -> tuple[DunningNotice, ...]:
+        """The dunning notices of *account*, oldest first."""
         ...
 
     def pending(self, account: str) -> Money | None:

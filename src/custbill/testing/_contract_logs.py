@@ -1,5 +1,5 @@
-"""The store contract's tests of the logs: history, notes, deposits, charges and the ledger
-(a part of :class:`~custbill.testing.StoreContract`)."""
+"""The store contract's tests of the logs: history, notes, deposits, charges, dunning
+notices and the ledger (a part of :class:`~custbill.testing.StoreContract`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import attrs
 from moneyed import Money
 
-from custbill.model import Change, Note
+from custbill.model import AccountStatus, Change, Note
 from custbill.model.billing import (
     Adjustment,
     Charge,
@@ -17,7 +17,8 @@ from custbill.model.billing import (
     IssuedPart,
     Payment,
 )
-from custbill.model.enums import AdjustmentKind, DepositAction
+from custbill.model.dunning import DunningNotice
+from custbill.model.enums import AdjustmentKind, DepositAction, DunningAction
 from custbill.storage.protocols import Store
 from custbill.testing._data import START
 
@@ -140,6 +141,43 @@ class LogsContract:
             assert uow.ledger.pending_charges() == (queued[1], queued[2])
             assert uow.ledger.charge("CH-2") == queued[1]
             assert uow.ledger.charge("CH-5") is None
+
+    def test_dunning_notices(self, store: Store) -> None:
+        """Dunning notices come back per account, oldest first; uncommitted ones do not
+        stay."""
+        day = date(2026, 3, 14)
+        notices = [
+            DunningNotice(
+                number=f"DN-{i}",
+                account=account,
+                on=day,
+                plan="std",
+                step=i,
+                action=action,
+                text=action.value.lower(),
+                overdue=usd(100),
+                since=date(2026, 3, 3),
+                days_overdue=11,
+                status=status,
+            )
+            for i, (account, action, status) in enumerate(
+                (
+                    ("A-1", DunningAction.NOTIFY, None),
+                    ("A-2", DunningAction.NOTIFY, None),
+                    ("A-1", DunningAction.SUSPEND, AccountStatus.SUSPENDED),
+                )
+            )
+        ]
+        with store.unit_of_work() as uow:
+            for notice in notices:
+                uow.ledger.add_dunning_notice(notice)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.ledger.dunning_notices_of("A-1") == (notices[0], notices[2])
+            uow.ledger.add_dunning_notice(attrs.evolve(notices[1], number="DN-9"))
+        with store.unit_of_work() as uow:
+            assert uow.ledger.dunning_notices_of("A-2") == (notices[1],)
+            assert uow.ledger.dunning_notices_of("A-3") == ()
 
     def test_ledger(self, store: Store) -> None:
         """Invoices, payments, adjustments, pending amounts and issued runs."""

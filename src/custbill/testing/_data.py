@@ -122,6 +122,7 @@ def dump(store: Store) -> dict[str, Any]:
                     uow.ledger.adjustments_of(a.number),
                     uow.ledger.deposits_of(a.number),
                     uow.ledger.charges_of(a.number),
+                    uow.ledger.dunning_notices_of(a.number),
                     uow.ledger.pending(a.number),
                 )
                 for a in accounts
