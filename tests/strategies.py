@@ -73,6 +73,7 @@ _customer_fields: dict[str, st.SearchStrategy[Any]] = {
     "billing_address": st.none() | addresses,
     "service_address": st.none() | addresses,
     "shipping_address": st.none() | addresses,
+    "end_date": st.none() | dates,
     "custom_fields": custom_fields,
 }
 new_customers = st.builds(cb.NewCustomer, number=optional_text, **_customer_fields)
@@ -108,6 +109,7 @@ _account_fields: dict[str, st.SearchStrategy[Any]] = {
     "dunning_plan": optional_text,
     "contacts": _tuples(contacts),
     "credit_limit": st.none() | money,
+    "end_date": st.none() | dates,
     "custom_fields": custom_fields,
 }
 new_accounts = st.builds(cb.NewAccount, number=optional_text, **_account_fields)
@@ -337,6 +339,19 @@ dunning_reports = st.builds(
     reinstated=_tuples(text),
 )
 
+termination_waits = st.builds(cb.TerminationWait, account=text, ended_on=dates, final_run=dates)
+termination_refusals = st.builds(
+    cb.TerminationRefusal, account=text, ended_on=dates, violations=_tuples(violations)
+)
+termination_reports = st.builds(
+    cb.TerminationReport,
+    as_of=dates,
+    terminated=_tuples(text),
+    customers=_tuples(text),
+    waiting=_tuples(termination_waits),
+    refused=_tuples(termination_refusals),
+)
+
 MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Address: addresses,
     cb.Phone: phones,
@@ -363,6 +378,9 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.DunningDue: dunning_dues,
     cb.DunningRefusal: dunning_refusals,
     cb.DunningReport: dunning_reports,
+    cb.TerminationReport: termination_reports,
+    cb.TerminationWait: termination_waits,
+    cb.TerminationRefusal: termination_refusals,
     cb.PlannedInvoice: planned_invoices,
     cb.SkippedAccount: skipped_accounts,
     cb.BillRunPlan: bill_run_plans,

@@ -86,6 +86,9 @@ EXTENSION_CODES = {
     "account.deposit_held",
     "charge.description_required",
     "account.credit_limit_exceeded",
+    "account.end_date_before_start",
+    "account.end_date_passed",
+    "customer.end_date_passed",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -247,6 +250,18 @@ SCENARIOS: dict[str, Scenario] = {
     "account.credit_limit_exceeded": lambda b: (
         a := _account(b, credit_limit=Money(10, "USD")),
         lambda: b.add_charge(a.number, Money(11, "USD"), "setup", on=date(2026, 6, 1)),
+    )[-1],
+    "account.end_date_before_start": lambda b: (
+        lambda: _account(b, start_date=date(2026, 3, 1), end_date=date(2026, 2, 1))
+    ),
+    "account.end_date_passed": lambda b: (
+        a := _account(b, end_date=date(2026, 6, 1)),
+        lambda: b.edit_account(a.number, end_date=date(2030, 1, 1)),
+    )[-1],
+    "customer.end_date_passed": lambda b: (
+        a := _account(b),
+        b.edit_customer(a.customer, end_date=date(2020, 6, 1)),
+        lambda: b.edit_customer(a.customer, end_date=None),
     )[-1],
     "note.text_required": lambda b: (
         c := _account(b),

@@ -68,6 +68,9 @@ from custbill.model import (
     PoolResult,
     Settings,
     SkippedAccount,
+    TerminationRefusal,
+    TerminationReport,
+    TerminationWait,
     Violation,
 )
 from custbill.service import CustomerBilling
@@ -139,6 +142,9 @@ __all__ = [
     "Settings",
     "SkippedAccount",
     "StorageError",
+    "TerminationRefusal",
+    "TerminationReport",
+    "TerminationWait",
     "Violation",
     "__version__",
 ]

@@ -17,12 +17,14 @@ import custbill as cb
 from custbill.billing import plan as planning
 from custbill.billing.plan import plan_run
 from custbill.billing.plan_rows import Declined, plan_rows
+from custbill.service.ledger import ends_of
 from custbill.storage import MemoryStore
 from custbill.storage.cycle_rows import CycleRows
 from tests.conftest import ALL_ON, add_catalog, fixed_clock, new_account, new_customer
 
 RUN = {"m1": date(2026, 7, 1), "m15": date(2026, 7, 15)}
 CARD = (cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token="tok"),)
+ENDS = [date(2026, 5, 20), date(2026, 6, 1), date(2026, 6, 10), date(2026, 6, 30)]
 
 
 def both_plans(
@@ -48,6 +50,7 @@ def both_plans(
                 charges,
                 account=uow.accounts.get,
                 primary_email=primary_email,
+                end_of=ends_of(uow),
                 payment_term=terms,
                 pending=pending,
                 settings=tenant,
@@ -161,6 +164,8 @@ def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
                     max_size=2,
                 ).map(tuple)
             ),
+            # last days on either side of the runs' previous bill dates (06-01, 06-15)
+            "end_date": data.draw(st.none() | st.sampled_from(ENDS)),
             "responsible_account": data.draw(st.none() | st.sampled_from(candidates))
             if candidates
             else None,
@@ -196,6 +201,9 @@ def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
         _try(billing.edit_account, number, status=cb.AccountStatus.DEACTIVATED)
     if customers and data.draw(st.booleans()):
         billing.edit_customer(customers[0].number, primary_email="new@acme.example")
+    if customers and data.draw(st.booleans()):
+        ends = data.draw(st.sampled_from(ENDS))
+        _try(billing.edit_customer, data.draw(st.sampled_from(customers)).number, end_date=ends)
     if customers and data.draw(st.booleans()):
         billing.erase_customer(data.draw(st.sampled_from(customers)).number)
 

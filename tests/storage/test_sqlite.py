@@ -14,6 +14,7 @@ from moneyed import Money
 
 import custbill as cb
 from custbill.billing.plan import plan_run
+from custbill.service.ledger import ends_of
 from custbill.storage import SQLiteStore, _sql_writes
 from custbill.storage._sql import MIGRATIONS
 from custbill.testing import facade_for, new_account, new_customer
@@ -266,6 +267,7 @@ def test_a_database_of_the_first_schema_is_migrated(tmp_path: Path) -> None:
             {"A-000001": usd(7), "A-000002": usd(1)},
             account=uow.accounts.get,
             primary_email=lambda n: c.primary_email if (c := uow.customers.get(n)) else None,
+            end_of=ends_of(uow),
             payment_term=partial(uow.catalog.get, cb.PaymentTerm),
             pending=uow.ledger.pending_amounts(),
             settings=uow.settings.get() or cb.Settings(),
@@ -294,6 +296,8 @@ def test_keys_written_before_identity_keys_are_refreshed(tmp_path: Path) -> None
         db.execute("INSERT INTO customer_tokens VALUES (?, ?)", ("acme\u200b", number))
         db.execute("DROP TABLE notes")  # (the fourth schema's)
         db.execute("DROP TABLE charges")  # (the fifth's)
+        db.execute("ALTER TABLE accounts DROP COLUMN end_date")  # (the sixth's)
+        db.execute("ALTER TABLE customers DROP COLUMN end_date")
         db.execute("PRAGMA user_version = 2")
     store = SQLiteStore(path)
     assert store.schema_version == len(MIGRATIONS)

@@ -6,6 +6,7 @@ from custbill.billing.calendar import (
     due_date,
     is_suppressed,
     next_bill_date,
+    previous_bill_date,
 )
 from custbill.billing.plan import plan_run
 from custbill.billing.pooling import allocate
@@ -18,4 +19,5 @@ __all__ = [
     "is_suppressed",
     "next_bill_date",
     "plan_run",
+    "previous_bill_date",
 ]

@@ -121,6 +121,26 @@ def next_bill_date(cycle: BillCycle, on_or_after: date) -> date:
     raise _out_of_range("on_or_after", "no bill date of the cycle falls before date.max")
 
 
+#: How far back a bill date of any cycle must lie: an annual cycle's year, and a leap day.
+_LONGEST_PERIOD = timedelta(days=367)
+
+
+def previous_bill_date(cycle: BillCycle, before: date) -> date | None:
+    """The last bill date of *cycle* strictly before *before*, or None when there is none
+    (*before* is on or before the cycle's first bill date).
+
+    Raises:
+        TypeError: an argument of another type.
+    """
+    _require(cycle, BillCycle, "cycle")
+    _require(before, date, "before")
+    if before == date.min:
+        return None
+    start = date.min if before - date.min <= _LONGEST_PERIOD else before - _LONGEST_PERIOD
+    earlier = bill_dates(cycle, start, before - timedelta(days=1))
+    return earlier[-1] if earlier else None
+
+
 def due_date(invoice_date: date, term: PaymentTerm) -> date:
     """When an invoice is due: ``net_days`` after the invoice date, or after the last day of
     its month when the term is ``end_of_month``.

@@ -8,7 +8,7 @@ from datetime import date
 
 from moneyed import Money
 
-from custbill.billing.plan import group_charges
+from custbill.billing.plan import EndOf, group_charges
 from custbill.model import BillCycle, BillingAccount, Charge
 
 
@@ -17,10 +17,11 @@ def charges_taken(
     cycle: BillCycle,
     run_date: date,
     account: Callable[[str], BillingAccount | None],
+    end_of: EndOf,
 ) -> tuple[Charge, ...]:
     """The *pending* charges the run of *cycle* on *run_date* bills: those dated on
     or before the run date, of accounts the run would accept a charge for (on the cycle,
-    not deactivated, started, invoiced on an account it can bill).  The others wait."""
+    not deactivated, started, not ended, invoiced on an account it can bill).  The others wait."""
     taken: list[Charge] = []
     accepted: dict[str, bool] = {}
     for charge in pending:
@@ -28,7 +29,8 @@ def charges_taken(
             continue
         number = charge.account
         if number not in accepted:
-            _, problems = group_charges(cycle, run_date, {number: charge.amount}, account)
+            alone = {number: charge.amount}
+            _, problems = group_charges(cycle, run_date, alone, account, end_of)
             accepted[number] = not problems
         if accepted[number]:
             taken.append(charge)

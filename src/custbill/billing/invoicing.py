@@ -50,6 +50,18 @@ def reason_starts_later(start: date) -> str:
     return f"starts on {start.isoformat()}"
 
 
+def reason_ended(end: date) -> str:
+    """Why an account whose final period a run before this one billed gets no invoice."""
+    return f"ended on {end.isoformat()}"
+
+
+def has_ended(end: date | None, last_run: date | None) -> bool:
+    """Whether an account whose last day is *end* was billed for the last time by a run
+    before this one, *last_run* being the cycle's bill date before this run's: the first
+    bill date on or after *end* — the run of its final period — is then already past."""
+    return end is not None and last_run is not None and end <= last_run
+
+
 def suppression_note(minimum: Money) -> str:
     """The note of an invoice below the billed account's minimum invoice amount."""
     return (

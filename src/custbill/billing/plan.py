@@ -21,13 +21,15 @@ from typing import NamedTuple
 
 from moneyed import Money
 
-from custbill.billing.calendar import bill_dates
+from custbill.billing.calendar import bill_dates, previous_bill_date
 from custbill.billing.invoicing import (
     REASON_DEACTIVATED,
     REASON_NO_CHARGES,
+    has_ended,
     invoice_profile,
     invoices_billed_to,
     planned_invoice,
+    reason_ended,
     reason_starts_later,
     recipients_for,
 )
@@ -108,21 +110,27 @@ class ChargeGroups(NamedTuple):
     amounts: dict[str, Decimal]
 
 
+#: An account's last day (its own end date or its customer's, the earlier), or None.
+EndOf = Callable[[BillingAccount], date | None]
+
+
 def group_charges(
     cycle: BillCycle,
     run_date: date,
     charges: Mapping[str, Money],
     account: Callable[[str], BillingAccount | None],
+    end_of: EndOf,
 ) -> tuple[ChargeGroups, list[Violation]]:
     """Check every charge and group those of managed accounts under the top of their chain.
 
-    A charge must be for an account this run bills (on the cycle, not deactivated, started)
-    whose top account can be billed, and in the top account's invoice currency; each other
-    charge is a violation.
+    A charge must be for an account this run bills (on the cycle, not deactivated, started,
+    not ended) whose top account can be billed, and in the top account's invoice currency;
+    each other charge is a violation.
     """
     groups = ChargeGroups({}, {})
     problems: list[Violation] = []
     memo: dict[str, str] = {}
+    last_run = previous_bill_date(cycle, run_date)
     for number, money in charges.items():
         path = f"charges[{number}]"
         charged = account(number)
@@ -131,6 +139,7 @@ def group_charges(
             or charged.bill_cycle != cycle.id
             or charged.status is AccountStatus.DEACTIVATED
             or charged.start_date > run_date
+            or has_ended(end_of(charged), last_run)
         ):
             problems.append(
                 violation(
@@ -144,7 +153,11 @@ def group_charges(
         top = charged
         if charged.responsible_account is not None:
             found = account(top_of_chain(number, account, memo))
-            if found is None or found.status is AccountStatus.DEACTIVATED:  # past the rules
+            if (
+                found is None
+                or found.status is AccountStatus.DEACTIVATED  # (past the rules)
+                or has_ended(end_of(found), last_run)
+            ):
                 problems.append(
                     violation(
                         "billing.charge_not_billable",
@@ -180,6 +193,7 @@ def plan_run(
     *,
     account: Callable[[str], BillingAccount | None],
     primary_email: Callable[[str], str | None],
+    end_of: EndOf,
     payment_term: Callable[[str], PaymentTerm | None],
     pending: Mapping[str, Money],
     settings: Settings,
@@ -197,6 +211,7 @@ def plan_run(
         charges: new charges by account number.
         account: finds any account by number.
         primary_email: a customer's primary email by customer number (None once erased).
+        end_of: an account's last day (:func:`custbill.model.plan_row.end_of`), or None.
         payment_term: a payment term by id.
         pending: the carried-forward (suppressed) amounts by billed account.
         settings: the tenant's settings (invoice distribution).
@@ -205,17 +220,20 @@ def plan_run(
         RuleViolationError: ``billing.not_a_bill_date``, ``billing.charge_not_billable``,
             ``billing.charge_currency_mismatch`` — all of them at once.
     """
-    groups, problems = group_charges(cycle, run_date, charges, account)
+    groups, problems = group_charges(cycle, run_date, charges, account, end_of)
     problems[:0] = check_run_date(cycle, run_date)
     if problems:
         raise RuleViolationError(problems)
     invoices: list[PlannedInvoice] = []
     skipped: list[SkippedAccount] = []
     carried_in: dict[str, Money] = {}
+    last_run = previous_bill_date(cycle, run_date)
     for billed in on_cycle:
         number = billed.number
         members = groups.members.get(number)
-        reason = _why_skipped(billed, run_date, members, groups, charges, pending)
+        end = end_of(billed)
+        ended = end if has_ended(end, last_run) else None
+        reason = _why_skipped(billed, run_date, ended, members, groups, charges, pending)
         if reason is not None:
             skipped.append(SkippedAccount(account=number, reason=reason))
             continue
@@ -249,15 +267,19 @@ def plan_run(
 def _why_skipped(
     billed: BillingAccount,
     run_date: date,
+    ended: date | None,
     members: list[str] | None,
     groups: ChargeGroups,
     charges: Mapping[str, Money],
     pending: Mapping[str, Money],
 ) -> str | None:
     """Why *billed* gets no invoice of its own in this run, or None when it gets one (or,
-    for a managed account, when its charge goes on its top account's invoice)."""
+    for a managed account, when its charge goes on its top account's invoice).  *ended*
+    is its last day when a run before this one billed its final period."""
     if billed.status is AccountStatus.DEACTIVATED:
         return REASON_DEACTIVATED
+    if ended is not None:
+        return reason_ended(ended)
     managed = billed.responsible_account is not None
     # (a responsible account that starts later still bills its managed accounts)
     if billed.start_date > run_date and (managed or members is None):

@@ -24,7 +24,7 @@ from typing import overload
 import attrs
 from moneyed import Money
 
-from custbill.billing.calendar import bill_dates
+from custbill.billing.calendar import bill_dates, previous_bill_date
 from custbill.billing.invoicing import (
     REASON_DEACTIVATED,
     REASON_NO_CHARGES,
@@ -37,6 +37,7 @@ from custbill.billing.invoicing import (
     invoices_billed_to,
     is_below,
     planned_invoice,
+    reason_ended,
     reason_starts_later,
     recipients_for,
     suppression_note,
@@ -54,6 +55,7 @@ from custbill.model.billing import LazySequence
 from custbill.model.currencies import money_of
 from custbill.model.plan_row import (
     DEACTIVATED,
+    END,
     INVOICE_CURRENCY,
     NUMBER,
     RESPONSIBLE,
@@ -90,9 +92,10 @@ def plan_rows(
     up once and counted: a charge for an account the two passes never reach (another
     cycle's, or no account's) shows as a count that falls short.
     """
-    if not bill_dates(cycle, run_date, run_date):
+    last_run = _last_run(cycle, run_date)
+    if last_run is None:
         return Declined("not a bill date")
-    groups = _group_managed(rows, run_date, charges)
+    groups = _group_managed(rows, run_date, last_run, charges)
     if isinstance(groups, Declined):
         return groups
     account = _read_ahead(rows, {*groups.members, *pending}, account)
@@ -104,18 +107,19 @@ def plan_rows(
     skipped: list[tuple[str, str]] = []  # (account, reason)
     consumed = len(groups.amounts)
     for row in rows.rows:
-        number, deactivated, start, responsible, currency, _minimum, key, email, managing = row
+        number, off, start, responsible, currency, _minimum, key, email, managing, end = row
+        ended = end if end is not None and end <= last_run else None
         if responsible is not None:  # a managed account: its charge went to its top
-            if deactivated or start > run_date or number not in member_amounts:
-                skipped.append((number, _why_skipped(deactivated, start, run_date)))
+            if off or ended or start > run_date or number not in member_amounts:
+                skipped.append((number, _why_skipped(off, ended, start, run_date)))
             continue
         money = charge_of(number)
         members = members_of(number) if managing else None
-        if deactivated or start > run_date:
+        if off or ended or start > run_date:
             if money is not None:
                 return Declined(f"a charge for {number}, which this run does not bill")
-            if deactivated or members is None:  # (a later top still bills its members)
-                skipped.append((number, _why_skipped(deactivated, start, run_date)))
+            if off or ended or members is None:  # (a later top still bills its members)
+                skipped.append((number, _why_skipped(off, ended, start, run_date)))
                 continue
         carried = carried_of(number) if pending else None
         if money is None:
@@ -146,13 +150,17 @@ def plan_rows(
             invoices.bill(billed, own_amount, members, member_amounts, carried, profile, email)
     if consumed != len(charges):
         return Declined("a charge for an account this run does not bill")
-    return BillRunPlan(
-        bill_cycle=cycle.id,
-        run_date=run_date,
-        invoices=invoices.planned(),
-        skipped=LazySequence[SkippedAccount](skipped, _skipped),
-        carried_in=invoices.carried_in,
-    )
+    return invoices.plan(cycle, skipped)
+
+
+def _last_run(cycle: BillCycle, run_date: date) -> date | None:
+    """The cycle's bill date before *run_date* (``date.min`` when there is none): an
+    account whose last day is on or before it had its final period billed then (see
+    :func:`~custbill.billing.invoicing.has_ended`).  None when *run_date* is not a bill
+    date of the cycle."""
+    if not bill_dates(cycle, run_date, run_date):
+        return None
+    return previous_bill_date(cycle, run_date) or date.min
 
 
 def _read_ahead(
@@ -171,10 +179,17 @@ def _read_ahead(
     return lookup
 
 
-def _why_skipped(deactivated: bool, start: date, run_date: date) -> str:
-    """Why an account of a row gets no invoice of its own in the run on *run_date*."""
+def _ended(end: date | None, last_run: date) -> bool:
+    return end is not None and end <= last_run
+
+
+def _why_skipped(deactivated: bool, ended: date | None, start: date, run_date: date) -> str:
+    """Why an account of a row gets no invoice of its own in the run on *run_date*
+    (*ended*: its last day, when a run before this one billed its final period)."""
     if deactivated:
         return REASON_DEACTIVATED
+    if ended is not None:
+        return reason_ended(ended)
     if start > run_date:
         return reason_starts_later(start)
     return REASON_NO_CHARGES
@@ -203,17 +218,17 @@ class _ManagedCharges:
 
 
 def _group_managed(
-    rows: PlanRows, run_date: date, charges: Mapping[str, Money]
+    rows: PlanRows, run_date: date, last_run: date, charges: Mapping[str, Money]
 ) -> _ManagedCharges | Declined:
     """Group the charges of the cycle's managed accounts under the top of their chains."""
     groups = _ManagedCharges({}, {})
     memo: dict[str, str] = {}
     for row in rows.managed:
-        number, deactivated, start, responsible, _currency, _min, _key, _email, _managing = row
+        number, off, start, responsible, _currency, _min, _key, _email, _managing, end = row
         money = charges.get(number)
         if money is None:
             continue
-        if deactivated or start > run_date or responsible is None:
+        if off or start > run_date or responsible is None or _ended(end, last_run):
             return Declined(f"a charge for {number}, which this run does not bill")
         top_row = rows.row_of(responsible)  # usually the top itself
         if top_row is not None and top_row[RESPONSIBLE] is not None:
@@ -221,7 +236,11 @@ def _group_managed(
         if top_row is None:
             return Declined(f"the chain of {number} leaves the cycle")
         top_number = top_row[NUMBER]
-        if top_row[DEACTIVATED] or money.currency.code != top_row[INVOICE_CURRENCY]:
+        if (
+            top_row[DEACTIVATED]
+            or _ended(top_row[END], last_run)
+            or money.currency.code != top_row[INVOICE_CURRENCY]
+        ):
             return Declined(f"the charge for {number} cannot go on {top_number}")
         group = groups.members.get(top_number)
         if group is None:
@@ -298,6 +317,16 @@ class _Invoices:
             self.entries.append(record)
             self.totals.append(record.total)
 
+    def plan(self, cycle: BillCycle, skipped: list[tuple[str, str]]) -> BillRunPlan:
+        """The plan of the run, with the *skipped* accounts and their reasons."""
+        return BillRunPlan(
+            bill_cycle=cycle.id,
+            run_date=self.run_date,
+            invoices=self.planned(),
+            skipped=LazySequence[SkippedAccount](skipped, _skipped),
+            carried_in=self.carried_in,
+        )
+
     def planned(self) -> LazySequence[PlannedInvoice]:
         """The invoices, each built when first read."""
         return LazySequence[PlannedInvoice](_Pairs(self.entries, self.totals), self.build)
@@ -307,7 +336,7 @@ class _Invoices:
         entry, total = item
         if isinstance(entry, InvoiceRecord):
             return planned_invoice(entry, self.run_date)
-        number, _deactivated, _start, _responsible, currency, minimum, key, email, _ = entry
+        number, _off, _start, _responsible, currency, minimum, key, email, _, _end = entry
         profile = self.profiles[key]
         recipients = (email,) if email and profile.recipients is _PRIMARY_ONLY else ()
         notes = delivery_notes(profile, recipients)

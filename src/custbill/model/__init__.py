@@ -48,6 +48,11 @@ from custbill.model.enums import (
     PhoneType,
 )
 from custbill.model.settings import Settings
+from custbill.model.termination import (
+    TerminationRefusal,
+    TerminationReport,
+    TerminationWait,
+)
 from custbill.model.values import (
     Address,
     Change,
@@ -108,5 +113,8 @@ __all__ = [
     "PoolResult",
     "Settings",
     "SkippedAccount",
+    "TerminationRefusal",
+    "TerminationReport",
+    "TerminationWait",
     "Violation",
 ]

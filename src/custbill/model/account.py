@@ -44,6 +44,8 @@ class _AccountData:
     dunning_plan: str | None = None
     contacts: tuple[Contact, ...] = ()
     credit_limit: Money | None = None
+    #: The account's last day: a run bills it for the last time in the period holding it.
+    end_date: date | None = None
     custom_fields: Mapping[str, CustomValue] = attrs.field(factory=dict, hash=False)
 
     def __attrs_post_init__(self) -> None:

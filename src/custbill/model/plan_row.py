@@ -42,9 +42,13 @@ PROFILE: Final = 6
 EMAIL: Final = 7
 #: Whether some account has this one as its responsible account.
 MANAGING: Final = 8
+#: The account's last day (:func:`end_of`), or None.
+END: Final = 9
 
 #: One account's plan row (fields at the positions named above).
-PlanRow = tuple[str, bool, date, str | None, str, Decimal | None, int, str | None, bool]
+PlanRow = tuple[
+    str, bool, date, str | None, str, Decimal | None, int, str | None, bool, date | None
+]
 
 #: What invoices billed to an account share with those of every account with an equal key.
 ProfileKey = tuple[str, bool, int, InvoiceType, bool, frozenset[str | None] | None]
@@ -65,10 +69,23 @@ def profile_key(account: BillingAccount) -> ProfileKey:
     )
 
 
-def plan_row(account: BillingAccount, email: str | None, profile: int, managing: bool) -> PlanRow:
+def end_of(account_end: date | None, customer_end: date | None) -> date | None:
+    """An account's last day: its own end date or its customer's, the earlier."""
+    if account_end is None or customer_end is None:
+        return account_end or customer_end
+    return min(account_end, customer_end)
+
+
+def plan_row(
+    account: BillingAccount,
+    email: str | None,
+    profile: int,
+    managing: bool,
+    customer_end: date | None = None,
+) -> PlanRow:
     """The plan row of *account*, whose customer's primary email is *email* (None once the
-    customer is erased); *profile* numbers the account's :func:`profile_key`; *managing*
-    when some account has it as responsible account."""
+    customer is erased) and end date *customer_end*; *profile* numbers the account's
+    :func:`profile_key`; *managing* when some account has it as responsible account."""
     minimum = account.minimum_invoice_amount
     return (
         account.number,
@@ -80,6 +97,7 @@ def plan_row(account: BillingAccount, email: str | None, profile: int, managing:
         profile,
         email,
         managing,
+        end_of(account.end_date, customer_end),
     )
 
 

@@ -26,6 +26,7 @@ from custbill.rules._support import (
     violation,
 )
 from custbill.rules.cards import holds_card_number
+from custbill.rules.ending import check_end_date
 from custbill.rules.lookup import Lookup
 from custbill.rules.money import money_violations
 from custbill.rules.record_text import check_account_text
@@ -88,6 +89,8 @@ def check_account(
         found.extend(check_another_account_allowed(customer, lookup))
     if before is not None and isinstance(account, BillingAccount):
         found.extend(check_account_edit(before, account))
+    if account.end_date is not None or (before is not None and before.end_date is not None):
+        found.extend(check_end_date(account, before, lookup))
     return tuple(found)
 
 

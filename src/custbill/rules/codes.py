@@ -126,6 +126,10 @@ CODES: Mapping[str, str] = MappingProxyType(
         "exposure of the account's paying account (balance, carried amounts and pending "
         "charges of it and of every account it pays for) above a credit limit on the way "
         "up; ``available`` says what is left.",
+        # end dates (custbill.rules.ending)
+        "account.end_date_before_start": "An account's end date is before its start date.",
+        "account.end_date_passed": "An edit changes an account's end date that has passed.",
+        "customer.end_date_passed": "An edit changes a customer's end date that has passed.",
         # deposits (custbill.service.deposits)
         "deposit.exceeds_held": "A deposit applied or refunded is more than the account holds.",
         "account.deposit_held": "An account holding a security deposit cannot be "

@@ -20,6 +20,7 @@ from custbill.rules._support import (
     phone_valid,
     violation,
 )
+from custbill.rules.ending import check_end_date
 from custbill.rules.lookup import Lookup
 from custbill.rules.record_text import check_customer_text
 
@@ -56,6 +57,8 @@ def check_customer(
         lookup.custom_field_definitions(CustomFieldTarget.CUSTOMER),
         "customer.custom_field_invalid",
     )
+    if customer.end_date is not None or (before is not None and before.end_date is not None):
+        found += check_end_date(customer, before, lookup)
     return tuple(found)
 
 

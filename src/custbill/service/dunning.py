@@ -17,14 +17,14 @@ Dunning acts on the account — its status — never on invoices or on periods a
 A status step is checked by the rules as an edit would be (an account cannot be
 deactivated while it holds a deposit or is responsible for active accounts); a refused step
 is reported and not recorded, so the next run tries it again.  Dunning moves an account
-between SUSPENDED and PENDING_COLLECTION in one step, where an edit goes through ACTIVE.
+between SUSPENDED and PENDING_COLLECTION in one step, where an edit goes through ACTIVE
+(:func:`custbill.service.status.set_status`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-import attrs
 from moneyed import Money
 
 from custbill.billing.dunning import Credit, Overdue, Owed, overdue_on, step_reached, steps_reached
@@ -38,17 +38,12 @@ from custbill.model.dunning import (
     DunningState,
 )
 from custbill.model.enums import AdjustmentKind, DepositAction, DunningAction
-from custbill.rules import check_account, check_hierarchy
-from custbill.rules.account import check_status_transition
 from custbill.service._unit import (
     Context,
     account_of,
-    customer_of,
-    raise_if,
-    record_changes,
     require_date,
 )
-from custbill.service.deposits import deactivation_violations
+from custbill.service.status import set_status
 from custbill.storage.protocols import UnitOfWork
 
 #: The status each status-setting action gives an account.
@@ -141,37 +136,13 @@ def dunning_due(uow: UnitOfWork, ctx: Context, as_of: date) -> tuple[DunningDue,
     return tuple(d for a in uow.accounts.all() for d in _due_of(uow, a, as_of))
 
 
-def _set_status(
-    uow: UnitOfWork, ctx: Context, at: datetime, account: BillingAccount, status: AccountStatus
-) -> BillingAccount:
-    """Give *account* *status*, checked as an edit would be (but for the way through
-    ACTIVE between SUSPENDED and PENDING_COLLECTION), with its history."""
-    if account.status is status:
-        return account
-    after = attrs.evolve(account, status=status, version=account.version + 1)
-    through = account
-    if check_status_transition(account.status, status):  # not directly: through ACTIVE
-        through = attrs.evolve(account, status=AccountStatus.ACTIVE)
-    lookup = ctx.lookup(uow, at)
-    raise_if(
-        [
-            *check_account(after, customer_of(uow, account.customer), lookup, before=through),
-            *check_hierarchy(after, lookup, before=account),
-            *deactivation_violations(uow, account, after),
-        ]
-    )
-    uow.accounts.update(after)
-    record_changes(uow, at, account.number, account, after)
-    return after
-
-
 def _apply(uow: UnitOfWork, ctx: Context, at: datetime, due: DunningDue) -> DunningNotice:
     """Record *due*'s notice and set the status its action gives."""
     state = due.state
     account = account_of(uow, state.account)
     status = STATUS_OF.get(due.action)
     if status is not None:
-        _set_status(uow, ctx, at, account, status)
+        set_status(uow, ctx, at, account, status)
     assert state.since is not None
     assert account.dunning_plan is not None
     notice = DunningNotice(
@@ -226,7 +197,7 @@ def reinstate_if_cleared(uow: UnitOfWork, ctx: Context, number: str, on: date) -
         return
     if overdue_of(uow, account, on).amount > 0:
         return
-    _set_status(uow, ctx, ctx.now(), account, AccountStatus.ACTIVE)
+    set_status(uow, ctx, ctx.now(), account, AccountStatus.ACTIVE)
 
 
 def _reinstate_all(uow: UnitOfWork, ctx: Context, as_of: date) -> tuple[str, ...]:

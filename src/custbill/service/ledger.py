@@ -13,7 +13,7 @@ import attrs
 from moneyed import Money
 
 from custbill.billing.charges import charges_taken, with_stored
-from custbill.billing.plan import check_run_date, plan_run, top_of
+from custbill.billing.plan import EndOf, check_run_date, plan_run, top_of
 from custbill.billing.plan_rows import Declined, plan_rows
 from custbill.billing.pooling import allocate, subtree
 from custbill.billing.runs import (
@@ -46,6 +46,7 @@ from custbill.model.billing import (
 )
 from custbill.model.enums import AdjustmentKind
 from custbill.model.plan_row import RESPONSIBLE, PlanRow
+from custbill.model.plan_row import end_of as last_day
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
@@ -96,7 +97,9 @@ def plan_bill_run(
     cycle = uow.catalog.get(BillCycle, bill_cycle)
     if cycle is None:
         raise NotFoundError("bill cycle", bill_cycle)
-    stored = charges_taken(uow.ledger.pending_charges(), cycle, run_date, uow.accounts.get)
+    stored = charges_taken(
+        uow.ledger.pending_charges(), cycle, run_date, uow.accounts.get, ends_of(uow)
+    )
     charges = with_stored(charges, stored)
     planned = _plan_from_rows(uow, ctx, cycle, run_date, charges, part)
     if planned is None:
@@ -180,11 +183,27 @@ def _plan_from_accounts(
         billed,
         account=accounts.get,
         primary_email=primary_email,
+        end_of=ends_of(uow),
         payment_term=partial(uow.catalog.get, PaymentTerm),
         pending=uow.ledger.pending_amounts(),
         settings=ctx.lookup(uow).settings,
     )
     return _Planned(plan, billed)
+
+
+def ends_of(uow: UnitOfWork) -> EndOf:
+    """An account's last day (:func:`~custbill.model.plan_row.end_of`), reading each
+    customer once."""
+    customer_ends: dict[str, date | None] = {}
+
+    def end_of(account: BillingAccount) -> date | None:
+        number = account.customer
+        if number not in customer_ends:
+            customer = uow.customers.get(number)
+            customer_ends[number] = None if customer is None else customer.end_date
+        return last_day(account.end_date, customer_ends[number])
+
+    return end_of
 
 
 def _responsible_in_rows(row_of: Callable[[str], PlanRow | None], number: str) -> str | None:

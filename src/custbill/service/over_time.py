@@ -1,6 +1,6 @@
 """The facade's calls about what happens to accounts after they are created — queued
-charges, security deposits, dunning and notes — mixed into :class:`~custbill.CustomerBilling`,
-whose units of work they run in."""
+charges, security deposits, dunning, termination and notes — mixed into
+:class:`~custbill.CustomerBilling`, whose units of work they run in."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ from custbill.model import (
     DunningReport,
     DunningState,
     Note,
+    TerminationReport,
 )
 from custbill.service import charges as charge_cases
 from custbill.service import deposits as deposit_cases
 from custbill.service import dunning as dunning_cases
 from custbill.service import notes as note_cases
+from custbill.service import termination as termination_cases
 from custbill.service._unit import Context
 from custbill.storage.protocols import UnitOfWork
 
@@ -31,7 +33,8 @@ R = TypeVar("R")
 
 
 class AccountsOverTime:
-    """Charges, deposits, dunning and notes (see :doc:`/accounts_over_time`)."""
+    """Charges, deposits, dunning, termination and notes (see
+    :doc:`/accounts_over_time`)."""
 
     def _run(
         self,
@@ -163,6 +166,15 @@ class AccountsOverTime:
             NotFoundError: no such account.
         """
         return self._read(dunning_cases.dunning_notices, account_number)
+
+    # -- termination -----------------------------------------------------------------------
+
+    def terminate_ended(self, as_of: date) -> TerminationReport:
+        """Deactivate every account whose last day (its ``end_date`` or its customer's,
+        the earlier) is before *as_of* and the run of whose final period is issued; report
+        those still waiting for that run, those the rules refused (by rule code), and the
+        customers whose accounts have now all ended.  Running it again changes nothing."""
+        return self._run(termination_cases.terminate_ended, as_of)
 
     # -- notes -----------------------------------------------------------------------------
 

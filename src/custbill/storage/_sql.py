@@ -111,6 +111,11 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         "CREATE INDEX charges_account ON charges (account, seq)",
         "CREATE INDEX charges_pending ON charges (seq) WHERE billed_on IS NULL",
     ),
+    (
+        # end dates, for plan rows (every record stored before has none: no fill)
+        "ALTER TABLE accounts ADD COLUMN end_date TEXT",
+        "ALTER TABLE customers ADD COLUMN end_date TEXT",
+    ),
 )
 
 

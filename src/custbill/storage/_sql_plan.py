@@ -1,5 +1,5 @@
 """What planning a bill run needs of an account, kept in columns of the SQL stores'
-accounts (and the customer's email in a column of theirs), so that a run's plan rows
+accounts (and the customer's email and end date in columns of theirs), so that a run's plan rows
 (:mod:`custbill.model.plan_row`) come from one query, without decoding a record."""
 
 from __future__ import annotations
@@ -13,9 +13,14 @@ from typing import NamedTuple
 
 from custbill.model import BillingAccount, Customer
 from custbill.model.enums import AccountStatus
-from custbill.model.plan_row import PlanRow, PlanRows, profile_key
+from custbill.model.plan_row import PlanRow, PlanRows, end_of, profile_key
 from custbill.serialization import from_json
 from custbill.storage._sql_writes import Execute, Writes
+
+
+def iso_date(day: date | None) -> str | None:
+    """A date as its column holds it (ISO text; NULL for None)."""
+    return None if day is None else day.isoformat()
 
 
 def customer_email(customer: Customer) -> str | None:
@@ -72,7 +77,8 @@ def fill_plan_columns(execute: Execute) -> None:
 _PLAN_ROWS = (
     "SELECT a.number, a.deactivated, a.start_date, a.responsible, a.invoice_currency,"
     " a.minimum, a.profile, c.primary_email,"
-    " EXISTS (SELECT 1 FROM accounts m WHERE m.responsible = a.number)"
+    " EXISTS (SELECT 1 FROM accounts m WHERE m.responsible = a.number),"
+    " a.end_date, c.end_date"
     " FROM accounts a JOIN customers c ON c.number = a.customer"
     " WHERE a.bill_cycle = ? ORDER BY a.number"
 )
@@ -103,9 +109,19 @@ def plan_rows(db: Writes, bill_cycle: str) -> PlanRows:
     rows: dict[str, PlanRow] = {}
     managed: list[PlanRow] = []
     as_date, as_decimal = date.fromisoformat, Decimal
-    for number, off, start, above, currency, minimum, key, email, managing in db.stream(
-        _PLAN_ROWS, (bill_cycle,)
-    ):
+    for (
+        number,
+        off,
+        start,
+        above,
+        currency,
+        minimum,
+        key,
+        email,
+        managing,
+        account_end,
+        customer_end,
+    ) in db.stream(_PLAN_ROWS, (bill_cycle,)):
         profile = profiles.get(key)
         if profile is None:
             profile = profiles[key] = len(profiles)
@@ -119,6 +135,10 @@ def plan_rows(db: Writes, bill_cycle: str) -> PlanRows:
             profile,
             email,
             bool(managing),
+            end_of(
+                None if account_end is None else as_date(account_end),
+                None if customer_end is None else as_date(customer_end),
+            ),
         )
         rows[number] = row
         if above is not None:

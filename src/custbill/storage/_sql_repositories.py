@@ -30,7 +30,7 @@ from custbill.model.plan_row import PlanRows
 from custbill.model.text import identity_key
 from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
-from custbill.storage._sql_plan import customer_email, plan_columns, plan_rows
+from custbill.storage._sql_plan import customer_email, iso_date, plan_columns, plan_rows
 from custbill.storage._sql_writes import Database, Dialect, Execute, Writes
 from custbill.storage.protocols import CatalogItem, Hierarchy, T
 from custbill.storage.search import name_tokens, normalise
@@ -140,7 +140,7 @@ class SQLCustomers:
         self.added.add(customer.number)
         self.db.insert(
             "INSERT INTO customers (number, external_number, name_key, number_key, external_key,"
-            " version, primary_email, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " version, primary_email, end_date, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     customer.number,
@@ -150,6 +150,7 @@ class SQLCustomers:
                     _key(customer.external_number),
                     customer.version,
                     customer_email(customer),
+                    iso_date(customer.end_date),
                     to_json(customer),
                 )
             ],
@@ -162,13 +163,15 @@ class SQLCustomers:
         )
         changed = self.db.run(
             "UPDATE customers SET external_number = ?, name_key = ?, external_key = ?,"
-            " version = ?, primary_email = ?, data = ? WHERE number = ? AND version = ?",
+            " version = ?, primary_email = ?, end_date = ?, data = ?"
+            " WHERE number = ? AND version = ?",
             (
                 customer.external_number,
                 identity_key(customer.name),
                 _key(customer.external_number),
                 customer.version,
                 customer_email(customer),
+                iso_date(customer.end_date),
                 to_json(customer),
                 customer.number,
                 customer.version - 1,
@@ -222,8 +225,8 @@ class SQLAccounts:
         self.db.insert(
             "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
             " bill_cycle, number_key, external_key, version, deactivated, start_date,"
-            " invoice_currency, minimum, profile, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " invoice_currency, minimum, profile, end_date, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     account.number,
@@ -236,6 +239,7 @@ class SQLAccounts:
                     _key(account.external_number),
                     account.version,
                     *plan_columns(account),
+                    iso_date(account.end_date),
                     to_json(account),
                 )
             ],
@@ -245,8 +249,8 @@ class SQLAccounts:
         changed = self.db.run(
             "UPDATE accounts SET customer = ?, external_number = ?, responsible = ?,"
             " parent = ?, bill_cycle = ?, external_key = ?, version = ?, deactivated = ?,"
-            " start_date = ?, invoice_currency = ?, minimum = ?, profile = ?, data = ?"
-            " WHERE number = ? AND version = ?",
+            " start_date = ?, invoice_currency = ?, minimum = ?, profile = ?, end_date = ?,"
+            " data = ? WHERE number = ? AND version = ?",
             (
                 account.customer,
                 account.external_number,
@@ -256,6 +260,7 @@ class SQLAccounts:
                 _key(account.external_number),
                 account.version,
                 *plan_columns(account),
+                iso_date(account.end_date),
                 to_json(account),
                 account.number,
                 account.version - 1,

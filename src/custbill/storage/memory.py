@@ -63,6 +63,7 @@ _NAME = CUSTOMER_PACKER.position("name")
 _EXTERNAL_NUMBER = CUSTOMER_PACKER.position("external_number")
 _PRIMARY_EMAIL = CUSTOMER_PACKER.position("primary_email")
 _ERASED = CUSTOMER_PACKER.position("erased")
+_END_DATE = CUSTOMER_PACKER.position("end_date")
 
 
 class _Versioned(Protocol):
@@ -173,9 +174,10 @@ class MemoryStore:
                 self.names.discard(number, old_name)
             if new_name:
                 self.names.add(number, new_name)
-        if (old is None or old.erased, old and old.primary_email) != (
+        if (old is None or old.erased, old and old.primary_email, old and old.end_date) != (
             new is None or new.erased,
             new and new.primary_email,
+            new and new.end_date,
         ):
             self._refresh_rows(number)
 
@@ -280,10 +282,13 @@ class MemoryStore:
         profile = self.profiles.get(key)
         if profile is None:
             profile = self.profiles[key] = len(self.profiles)
-        return plan_row(account, email, profile, account.number in self.managed)
+        managing = account.number in self.managed
+        ends = None if customer is None else customer[_END_DATE]
+        return plan_row(account, email, profile, managing, ends)
 
     def _refresh_rows(self, customer: str) -> None:
-        """Renew the plan rows of *customer*'s accounts (its primary email changed)."""
+        """Renew the plan rows of *customer*'s accounts (its primary email or end date
+        changed)."""
         for number in multi_get(self.accounts_by_customer, customer):
             account = ACCOUNT_PACKER.unpack(self.accounts[number])
             self.by_bill_cycle[account.bill_cycle].put(self._plan_row(account))
