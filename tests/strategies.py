@@ -195,6 +195,22 @@ changes = st.builds(
     field=text,
     old=optional_text,
     new=optional_text,
+    actor=optional_text,
+    reason=optional_text,
+)
+activities = st.builds(
+    cb.Activity,
+    at=st.datetimes(timezones=st.just(UTC)).map(lambda d: d.replace(tzinfo=UTC)),
+    number=text,
+    kind=text,
+    field=optional_text,
+    old=optional_text,
+    new=optional_text,
+    record=optional_text,
+    amount=st.none() | money,
+    detail=optional_text,
+    actor=optional_text,
+    reason=optional_text,
 )
 
 _dates_or_none = st.none() | dates
@@ -370,6 +386,7 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Settings: settings,
     cb.Violation: violations,
     cb.Change: changes,
+    cb.Activity: activities,
     cb.Note: notes,
     cb.Deposit: deposits,
     cb.Charge: queued_charges,

@@ -125,6 +125,7 @@ ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "text": st.just("acme") | hostile_text,
     "author": st.just("ann") | hostile_text,
     "description": st.just("setup fee") | hostile_text,
+    "actor": st.none() | st.just("ann") | hostile_text,
     "invoice": st.sampled_from(["I-000001", "I-404"]) | hostile_text,
     "note_number": st.sampled_from(["N-000001", "N-404"]) | hostile_text,
     "limit": st.none() | st.integers() | st.sampled_from([2**64, -(2**64)]),
@@ -194,6 +195,7 @@ def _every_read_works(billing: cb.CustomerBilling, store: Store) -> None:
         billing.charges(account.number)
         billing.deposits(account.number)
         billing.dunning_notices(account.number)
+        billing.activity(account.number)
         billing.dunning_state(account.number, RUN_DATE)
     billing.validate_customers()
 

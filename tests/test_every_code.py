@@ -89,6 +89,8 @@ EXTENSION_CODES = {
     "account.end_date_before_start",
     "account.end_date_passed",
     "customer.end_date_passed",
+    "activity.actor_required",
+    "activity.reason_required",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -263,6 +265,8 @@ SCENARIOS: dict[str, Scenario] = {
         b.edit_customer(a.customer, end_date=date(2020, 6, 1)),
         lambda: b.edit_customer(a.customer, end_date=None),
     )[-1],
+    "activity.actor_required": lambda b: lambda: b.acting(" "),
+    "activity.reason_required": lambda b: lambda: b.acting("ann", reason=""),
     "note.text_required": lambda b: (
         c := _account(b),
         lambda: b.add_note(c.number, " ", author="ann"),

@@ -22,6 +22,7 @@ from custbill.errors import (
 from custbill.model import (
     AccountCategory,
     AccountStatus,
+    Activity,
     Address,
     Adjustment,
     AdjustmentKind,
@@ -86,6 +87,7 @@ __all__ = [
     "AccountLine",
     "AccountStatus",
     "AccountSummary",
+    "Activity",
     "Address",
     "Adjustment",
     "AdjustmentKind",

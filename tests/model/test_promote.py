@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import custbill as cb
 from custbill.billing.invoicing import InvoiceRecord, planned_invoice
 from custbill.model.promote import promoter
+from custbill.service._unit import Stamp
 from custbill.service._unit import change as _change
 from custbill.service._unit import init_fields as _init_fields
 from custbill.service._unit import new_account_record as _new_account
@@ -38,7 +39,8 @@ def test_account_promotion_matches_the_constructor(new: cb.NewAccount) -> None:
 @given(s.changes)
 def test_assembled_changes_match_the_constructor(change: cb.Change) -> None:
     """A history Change assembled from its values equals, and hashes as, Change(...)."""
-    assembled = _change(change.at, change.number, change.field, change.old, change.new)
+    stamp = Stamp(change.at, change.actor, change.reason)
+    assembled = _change(stamp, change.number, change.field, change.old, change.new)
     assert type(assembled) is cb.Change
     assert attrs.asdict(assembled, recurse=False) == attrs.asdict(change, recurse=False)
     assert assembled == change

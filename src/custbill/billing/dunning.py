@@ -2,10 +2,10 @@
 store.
 
 An account *owes* amounts (invoices, due on their due date; debit adjustments, due on their
-day) and receives *credits* (payments, credit adjustments, deposits applied).  Taken in date
-order — on one day, what is issued first, then what is received — each credit pays what is
-outstanding oldest due first (then oldest issued), and whatever it leaves over waits to pay
-amounts issued later.  What is unpaid of the amounts due before a date is *overdue* on it,
+day) and receives *credits* (payments, credit adjustments, deposits applied).  Day by day,
+once the day's amounts and credits have arrived, what is unspent pays what is outstanding
+oldest due first (then oldest issued), and whatever is left over waits to pay amounts
+issued later.  What is unpaid of the amounts due before a date is *overdue* on it,
 *since* the due date of the oldest of them.
 
 :func:`overdue_on` sweeps the events once (a heap of what is outstanding);
@@ -61,12 +61,14 @@ def overdue_on(owed: Iterable[Owed], credits: Iterable[Credit], as_of: date) -> 
     outstanding: list[tuple[date, int]] = []  # a heap of (due, arrival)
     unpaid: dict[int, Decimal] = {}  # by arrival
     unspent = Decimal(0)
-    for _, _, arrival, event in events:
+    for i, (day, _, arrival, event) in enumerate(events):
         if isinstance(event, Owed):
             heapq.heappush(outstanding, (event.due, arrival))
             unpaid[arrival] = event.amount
         else:
             unspent += event.amount
+        if i + 1 < len(events) and events[i + 1][0] == day:
+            continue  # a day's amounts and credits all arrive before any is paid
         while unspent > 0 and outstanding:
             oldest = outstanding[0][1]
             paid = min(unspent, unpaid[oldest])

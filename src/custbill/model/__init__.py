@@ -1,6 +1,7 @@
 """What things are: frozen value objects and enums, with no I/O and no rule logic."""
 
 from custbill.model.account import BillingAccount, NewAccount
+from custbill.model.activity import Activity
 from custbill.model.billing import (
     Adjustment,
     BillRunPlan,
@@ -66,6 +67,7 @@ from custbill.model.values import (
 __all__ = [
     "AccountCategory",
     "AccountStatus",
+    "Activity",
     "Address",
     "Adjustment",
     "AdjustmentKind",

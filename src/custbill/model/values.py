@@ -92,7 +92,13 @@ class Change:
 
     ``old`` and ``new`` are the values as text (ISO dates, ``"12.00 USD"``, enum values),
     with protected values masked.  Creation is recorded as ``field="created"`` and an
-    erasure as ``field="erased"``.
+    erasure as ``field="erased"``.  ``actor`` is who made the change and ``reason`` why,
+    when the facade was told (:meth:`custbill.CustomerBilling.acting`).
+
+    The same log keeps what else happened to the record — a payment, a note, a dunning
+    step — under a field starting with ``@`` (``"@payment"``), ``new`` naming the record
+    (``"P-000042"``): :meth:`~custbill.CustomerBilling.activity` reads those,
+    :meth:`~custbill.CustomerBilling.history` leaves them out.
     """
 
     at: datetime
@@ -100,6 +106,8 @@ class Change:
     field: str
     old: str | None
     new: str | None
+    actor: str | None = None
+    reason: str | None = None
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)

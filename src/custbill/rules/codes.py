@@ -126,6 +126,9 @@ CODES: Mapping[str, str] = MappingProxyType(
         "exposure of the account's paying account (balance, carried amounts and pending "
         "charges of it and of every account it pays for) above a credit limit on the way "
         "up; ``available`` says what is left.",
+        # the activity log (custbill.service.activity)
+        "activity.actor_required": "The actor a facade is made for is blank.",
+        "activity.reason_required": "The reason a facade is made for is blank.",
         # end dates (custbill.rules.ending)
         "account.end_date_before_start": "An account's end date is before its start date.",
         "account.end_date_passed": "An edit changes an account's end date that has passed.",

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 from moneyed import Money
@@ -38,6 +38,9 @@ from custbill.model import (
 )
 from custbill.model.masking import mask_date_of_birth, mask_tax_number
 from custbill.model.promote import assembler, promoter
+from custbill.rules import violation
+from custbill.rules.cards import card_violations
+from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
 from custbill.storage.protocols import Hierarchy, UnitOfWork
 
 Found = TypeVar("Found", Customer, BillingAccount)
@@ -49,9 +52,23 @@ new_customer_record = promoter(
 new_account_record = promoter(
     NewAccount, BillingAccount, ("number", "customer", "status", "version")
 )
-#: Change(at, number, field, old, new) for history the facade writes: its values are a
-#: timestamp from the clock, stored numbers, field names and texts made by shown().
-change = assembler(Change)
+#: Change(at, number, field, old, new, actor, reason) for history the facade writes: its
+#: values are a timestamp from the clock, stored numbers, field names, texts made by
+#: shown() and the context's checked actor and reason.
+_change = assembler(Change)
+
+
+class Stamp(NamedTuple):
+    """When a call writes, and who makes it and why (as the facade was told)."""
+
+    at: datetime
+    actor: str | None
+    reason: str | None
+
+
+def change(stamp: Stamp, number: str, field: str, old: str | None, new: str | None) -> Change:
+    """The history entry of a change of *field* of *number*, stamped."""
+    return _change(stamp.at, number, field, old, new, stamp.actor, stamp.reason)
 
 
 @attrs.frozen
@@ -60,6 +77,28 @@ class Context:
 
     #: Returns the current time (timezone-aware): history timestamps and the rules' today.
     clock: Callable[[], datetime]
+    #: Who the calls are made by, and why: recorded with every change they make.
+    actor: str | None = None
+    reason: str | None = None
+
+    def stamp(self) -> Stamp:
+        """:meth:`now`, with the actor and the reason."""
+        return Stamp(self.now(), self.actor, self.reason)
+
+    def with_actor(self, actor: str | None, reason: str | None) -> Context:
+        """This context for calls by *actor*, for *reason* — each None or a text that is
+        not blank, within the text limits and holds no card number."""
+        require(actor, (str, type(None)), "actor")
+        require(reason, (str, type(None)), "reason")
+        given = [("actor", actor), ("reason", reason)]
+        raise_if(record_text_violations([(f, v, MAX_TEXT_LENGTH) for f, v in given]))
+        raise_if(card_violations(given))
+        raise_if(
+            violation(f"activity.{f}_required", f, f"a {f}, when given, cannot be blank")
+            for f, v in given
+            if v is not None and not v.strip()
+        )
+        return attrs.evolve(self, actor=actor, reason=reason)
 
     def now(self) -> datetime:
         """The clock's time, checked: the one reading of the clock every use case makes.
@@ -294,17 +333,27 @@ def shown(field: str, value: Any) -> str | None:
     return as_text(value)
 
 
-def record_changes(uow: UnitOfWork, at: datetime, number: str, before: Any, after: Any) -> None:
+def record_changes(uow: UnitOfWork, stamp: Stamp, number: str, before: Any, after: Any) -> None:
     """Append one Change per field that differs between *before* and *after*."""
     uow.history.append(
         [
-            change(at, number, name, shown(name, getattr(before, name)), shown(name, value))
+            change(stamp, number, name, shown(name, getattr(before, name)), shown(name, value))
             for name, value in init_fields(after).items()
             if name != "version" and getattr(before, name) != value
         ]
     )
 
 
-def record_created(uow: UnitOfWork, at: datetime, *numbers: str) -> None:
-    """Record the creation of *numbers* at *at*."""
-    uow.history.append([change(at, n, "created", None, None) for n in numbers])
+def record_created(uow: UnitOfWork, stamp: Stamp, *numbers: str) -> None:
+    """Record the creation of *numbers*."""
+    uow.history.append([change(stamp, n, "created", None, None) for n in numbers])
+
+
+#: The mark of a history entry that records an event, not a field's change.
+EVENT = "@"
+
+
+def record_event(uow: UnitOfWork, stamp: Stamp, number: str, kind: str, record: str) -> None:
+    """Record that *kind* (``"payment"``) happened to *number*: the record *record*
+    (``"P-000042"``) holds what it was."""
+    uow.history.append([change(stamp, number, EVENT + kind, None, record)])

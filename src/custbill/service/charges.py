@@ -20,7 +20,7 @@ from custbill.model import AccountStatus, Charge, Violation
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
-from custbill.service._unit import Context, account_of, raise_if, require
+from custbill.service._unit import Context, account_of, raise_if, record_event, require
 from custbill.service.accounting import check_entry_amount, credit_violations
 from custbill.storage.protocols import UnitOfWork
 
@@ -54,6 +54,7 @@ def add_charge(
             )
         )
     raise_if(found or credit_violations(uow, account, amount))
+    stamp = ctx.stamp()
     charge = Charge(
         number=f"CH-{uow.next_number('charge'):06d}",
         account=account.number,
@@ -62,6 +63,7 @@ def add_charge(
         on=on,
     )
     uow.ledger.add_charge(charge)
+    record_event(uow, stamp, account.number, "charge", charge.number)
     uow.commit()
     return charge
 

@@ -8,7 +8,6 @@ reports all violations at once, writes, records history and commits.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -28,6 +27,7 @@ from custbill.rules.account import check_invoice_currency_locked, check_invoice_
 from custbill.rules.customer import check_not_erased
 from custbill.service._unit import (
     Context,
+    Stamp,
     account_of,
     change,
     check_version,
@@ -83,8 +83,8 @@ def create_customer(
     :meth:`custbill.CustomerBilling.create_customer`."""
     require(customer, NewCustomer, "customer")
     require(account, NewAccount, "account")
-    at = ctx.now()  # one instant for the rules' "today" and for history
-    lookup = ctx.lookup(uow, at)
+    stamp = ctx.stamp()  # one instant for the rules' "today" and for history
+    lookup = ctx.lookup(uow, stamp.at)
     found = list(check_customer(customer, lookup))
     if customer.number is not None and customer.number == account.number:
         found.append(
@@ -104,7 +104,7 @@ def create_customer(
     raise_if(found)
     uow.customers.add(stored_customer)
     uow.accounts.add(stored_account)
-    record_created(uow, at, number, account_number)
+    record_created(uow, stamp, number, account_number)
     uow.commit()
     return stored_customer, stored_account
 
@@ -116,24 +116,24 @@ def add_account(
     require(account, NewAccount, "account")
     require(make_default, bool, "make_default")
     customer = customer_of(uow, customer_number)
-    at = ctx.now()
-    lookup = ctx.lookup(uow, at)
+    stamp = ctx.stamp()
+    lookup = ctx.lookup(uow, stamp.at)
     raise_if(check_not_erased(customer))
     number = account.number or new_number(uow, "account", "A")
     stored = new_account_record(account, number, customer.number, AccountStatus.ACTIVE, 1)
     raise_if([*check_account(account, customer, lookup), *check_hierarchy(stored, lookup)])
     uow.accounts.add(stored)
-    record_created(uow, at, number)
+    record_created(uow, stamp, number)
     if make_default:
-        _set_default(uow, at, customer, number)
+        _set_default(uow, stamp, customer, number)
     uow.commit()
     return stored
 
 
-def _set_default(uow: UnitOfWork, at: datetime, customer: Customer, account: str) -> Customer:
+def _set_default(uow: UnitOfWork, stamp: Stamp, customer: Customer, account: str) -> Customer:
     new = attrs.evolve(customer, default_account=account, version=customer.version + 1)
     uow.customers.update(new)
-    record_changes(uow, at, customer.number, customer, new)
+    record_changes(uow, stamp, customer.number, customer, new)
     return new
 
 
@@ -144,7 +144,7 @@ def set_default_account(
     :meth:`custbill.CustomerBilling.set_default_account`."""
     customer = customer_of(uow, customer_number)
     account = account_of(uow, account_number)
-    at = ctx.now()
+    stamp = ctx.stamp()
     raise_if(check_not_erased(customer))
     if account.customer != customer.number:
         raise_if(
@@ -160,7 +160,7 @@ def set_default_account(
         )
     if customer.default_account == account.number:
         return customer
-    new = _set_default(uow, at, customer, account.number)
+    new = _set_default(uow, stamp, customer, account.number)
     uow.commit()
     return new
 
@@ -182,15 +182,15 @@ def edit_customer(
     _unknown_fields(changes, CUSTOMER_EDITABLE, "edit_customer")
     before = customer_of(uow, number)
     check_version(before, expected_version)
-    at = ctx.now()
-    lookup = ctx.lookup(uow, at)
+    stamp = ctx.stamp()
+    lookup = ctx.lookup(uow, stamp.at)
     after = attrs.evolve(before, **changes, version=before.version + 1)
     found = list(check_customer(after, lookup, before=before))
     if not before.erased:
         for account_number in uow.accounts.of_customer(number):
             found.extend(check_invoice_delivery(account_of(uow, account_number), after, lookup))
     raise_if(found)
-    return _commit_edit(uow, at, uow.customers.update, before, after)
+    return _commit_edit(uow, stamp, uow.customers.update, before, after)
 
 
 def edit_account(
@@ -205,8 +205,8 @@ def edit_account(
     before = account_of(uow, number)
     check_version(before, expected_version)
     customer = customer_of(uow, before.customer)
-    at = ctx.now()
-    lookup = ctx.lookup(uow, at)
+    stamp = ctx.stamp()
+    lookup = ctx.lookup(uow, stamp.at)
     after = attrs.evolve(before, **changes, version=before.version + 1)
     raise_if(
         [
@@ -216,18 +216,18 @@ def edit_account(
             *deactivation_violations(uow, before, after),
         ]
     )
-    return _commit_edit(uow, at, uow.accounts.update, before, after)
+    return _commit_edit(uow, stamp, uow.accounts.update, before, after)
 
 
 def _commit_edit(
-    uow: UnitOfWork, at: datetime, update: Callable[[Edited], None], before: Edited, after: Edited
+    uow: UnitOfWork, stamp: Stamp, update: Callable[[Edited], None], before: Edited, after: Edited
 ) -> Edited:
     """Store an edited record with its history and commit — unless the edit changes
     nothing but the version, which returns the record as it was."""
     if attrs.evolve(after, version=before.version) == before:
         return before
     update(after)
-    record_changes(uow, at, before.number, before, after)
+    record_changes(uow, stamp, before.number, before, after)
     uow.commit()
     return after
 
@@ -237,11 +237,11 @@ def erase_customer(uow: UnitOfWork, ctx: Context, number: str) -> Customer:
     before = customer_of(uow, number)
     if before.erased:
         return before
-    at = ctx.now()  # before any write
+    stamp = ctx.stamp()  # before any write
     after = erased(before)
     uow.customers.update(after)
     uow.history.redact(number, PERSONAL_CUSTOMER_FIELDS, ERASED)
-    changes = [change(at, number, "erased", "false", "true")]
+    changes = [change(stamp, number, "erased", "false", "true")]
     delete_notes_of(uow, [number, *uow.accounts.of_customer(number)])
     for account_number in uow.accounts.of_customer(number):
         account = account_of(uow, account_number)
@@ -251,7 +251,7 @@ def erase_customer(uow: UnitOfWork, ctx: Context, number: str) -> Customer:
                 attrs.evolve(account, contacts=contacts, version=account.version + 1)
             )
             uow.history.redact(account_number, frozenset({"contacts"}), ERASED)
-            changes.append(change(at, account_number, "erased", "false", "true"))
+            changes.append(change(stamp, account_number, "erased", "false", "true"))
     uow.history.append(changes)
     uow.commit()
     return after

@@ -18,7 +18,14 @@ from custbill.model import AccountStatus, BillingAccount, Deposit, DepositAction
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_KEY_LENGTH, MAX_TEXT_LENGTH, record_text_violations
-from custbill.service._unit import Context, account_of, new_number, raise_if, require
+from custbill.service._unit import (
+    Context,
+    account_of,
+    new_number,
+    raise_if,
+    record_event,
+    require,
+)
 from custbill.service.accounting import check_entry_amount
 from custbill.storage.protocols import UnitOfWork
 
@@ -36,6 +43,7 @@ def held(uow: UnitOfWork, account: BillingAccount) -> Money:
 
 def _record(
     uow: UnitOfWork,
+    ctx: Context,
     account_number: str,
     action: DepositAction,
     amount: Money,
@@ -78,6 +86,7 @@ def _record(
                 )
             )
     raise_if(found)
+    stamp = ctx.stamp()
     deposit = Deposit(
         number=new_number(uow, "deposit", "D"),
         account=account.number,
@@ -88,6 +97,7 @@ def _record(
         reference=reference,
     )
     uow.ledger.add_deposit(deposit)
+    record_event(uow, stamp, account.number, "deposit", deposit.number)
     uow.commit()
     return deposit
 
@@ -101,7 +111,7 @@ def record_deposit(
     reference: str | None,
 ) -> Deposit:
     """Receive a deposit; see :meth:`custbill.CustomerBilling.record_deposit`."""
-    return _record(uow, account_number, DepositAction.HELD, amount, on, reference=reference)
+    return _record(uow, ctx, account_number, DepositAction.HELD, amount, on, reference=reference)
 
 
 def apply_deposit(
@@ -113,7 +123,7 @@ def apply_deposit(
     invoice: str,
 ) -> Deposit:
     """Apply held deposit to an invoice; see :meth:`custbill.CustomerBilling.apply_deposit`."""
-    return _record(uow, account_number, DepositAction.APPLIED, amount, on, invoice=invoice)
+    return _record(uow, ctx, account_number, DepositAction.APPLIED, amount, on, invoice=invoice)
 
 
 def refund_deposit(
@@ -125,7 +135,9 @@ def refund_deposit(
     reference: str | None,
 ) -> Deposit:
     """Refund held deposit; see :meth:`custbill.CustomerBilling.refund_deposit`."""
-    return _record(uow, account_number, DepositAction.REFUNDED, amount, on, reference=reference)
+    return _record(
+        uow, ctx, account_number, DepositAction.REFUNDED, amount, on, reference=reference
+    )
 
 
 def deposits(uow: UnitOfWork, ctx: Context, account_number: str) -> tuple[Deposit, ...]:

@@ -23,7 +23,7 @@ between SUSPENDED and PENDING_COLLECTION in one step, where an edit goes through
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from moneyed import Money
 
@@ -40,7 +40,9 @@ from custbill.model.dunning import (
 from custbill.model.enums import AdjustmentKind, DepositAction, DunningAction
 from custbill.service._unit import (
     Context,
+    Stamp,
     account_of,
+    record_event,
     require_date,
 )
 from custbill.service.status import set_status
@@ -136,13 +138,13 @@ def dunning_due(uow: UnitOfWork, ctx: Context, as_of: date) -> tuple[DunningDue,
     return tuple(d for a in uow.accounts.all() for d in _due_of(uow, a, as_of))
 
 
-def _apply(uow: UnitOfWork, ctx: Context, at: datetime, due: DunningDue) -> DunningNotice:
+def _apply(uow: UnitOfWork, ctx: Context, stamp: Stamp, due: DunningDue) -> DunningNotice:
     """Record *due*'s notice and set the status its action gives."""
     state = due.state
     account = account_of(uow, state.account)
     status = STATUS_OF.get(due.action)
     if status is not None:
-        set_status(uow, ctx, at, account, status)
+        set_status(uow, ctx, stamp, account, status)
     assert state.since is not None
     assert account.dunning_plan is not None
     notice = DunningNotice(
@@ -159,21 +161,22 @@ def _apply(uow: UnitOfWork, ctx: Context, at: datetime, due: DunningDue) -> Dunn
         status=status,
     )
     uow.ledger.add_dunning_notice(notice)
+    record_event(uow, stamp, account.number, "dunning", notice.number)
     return notice
 
 
 def run_dunning(uow: UnitOfWork, ctx: Context, as_of: date) -> DunningReport:
     """See :meth:`custbill.CustomerBilling.run_dunning`."""
     require_date(as_of, "as_of")
-    at = ctx.now()
-    reinstated = _reinstate_all(uow, ctx, as_of)
+    stamp = ctx.stamp()
+    reinstated = _reinstate_all(uow, ctx, stamp, as_of)
     applied: list[DunningNotice] = []
     refused: list[DunningRefusal] = []
     for number in [a.number for a in uow.accounts.all() if a.dunning_enabled]:
         for due in _due_of(uow, account_of(uow, number), as_of):
             try:
                 with uow.savepoint():
-                    applied.append(_apply(uow, ctx, at, due))
+                    applied.append(_apply(uow, ctx, stamp, due))
             except RuleViolationError as error:
                 refused.append(DunningRefusal(due=due, violations=error.violations))
                 break  # (a later step of the account waits for this one)
@@ -183,7 +186,9 @@ def run_dunning(uow: UnitOfWork, ctx: Context, as_of: date) -> DunningReport:
     )
 
 
-def reinstate_if_cleared(uow: UnitOfWork, ctx: Context, number: str, on: date) -> None:
+def reinstate_if_cleared(
+    uow: UnitOfWork, ctx: Context, number: str, on: date, stamp: Stamp | None = None
+) -> None:
     """Return the account to ACTIVE when a payment or credit on *on* cleared what was
     overdue, its plan reinstates, and its status is the one dunning last set."""
     account = account_of(uow, number)
@@ -197,16 +202,16 @@ def reinstate_if_cleared(uow: UnitOfWork, ctx: Context, number: str, on: date) -
         return
     if overdue_of(uow, account, on).amount > 0:
         return
-    set_status(uow, ctx, ctx.now(), account, AccountStatus.ACTIVE)
+    set_status(uow, ctx, stamp or ctx.stamp(), account, AccountStatus.ACTIVE)
 
 
-def _reinstate_all(uow: UnitOfWork, ctx: Context, as_of: date) -> tuple[str, ...]:
+def _reinstate_all(uow: UnitOfWork, ctx: Context, stamp: Stamp, as_of: date) -> tuple[str, ...]:
     """Reinstate every account :func:`reinstate_if_cleared` would on *as_of*; their
     numbers."""
     reinstated = []
     for account in list(uow.accounts.all()):
         if account.dunning_enabled and account.status in REINSTATABLE:
-            reinstate_if_cleared(uow, ctx, account.number, as_of)
+            reinstate_if_cleared(uow, ctx, account.number, as_of, stamp)
             if account_of(uow, account.number).status is AccountStatus.ACTIVE:
                 reinstated.append(account.number)
     return tuple(reinstated)

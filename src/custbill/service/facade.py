@@ -11,6 +11,7 @@ there are none, so a rejected operation leaves the store as it was.
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 import threading
 import time
@@ -44,6 +45,7 @@ from custbill.model import (
 )
 from custbill.model.billing import Adjustment, Invoice, Payment, PoolResult
 from custbill.model.enums import AdjustmentKind
+from custbill.service import activity as activity_cases
 from custbill.service import customers, ledger, queries, tenant
 from custbill.service._unit import BatchUnit, Context
 from custbill.service.over_time import AccountsOverTime
@@ -78,6 +80,8 @@ class CustomerBilling(AccountsOverTime):
             the store's settings are used, or the defaults if it has none.
         clock: returns the current time (timezone-aware); used for history timestamps and
             for "today" in rules.  Defaults to the system clock in UTC.
+        actor: who the calls are made by (a user name, a service), recorded with every
+            change; :meth:`acting` gives a facade for another actor, or with a reason.
 
     Raises:
         RuleViolationError: when *settings* contradict the stored data (``settings.in_use``).
@@ -91,6 +95,7 @@ class CustomerBilling(AccountsOverTime):
         settings: Settings | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        actor: str | None = None,
     ) -> None:
         if store is not None and not isinstance(store, Store):
             raise TypeError(f"store: expected a Store, got {type(store).__name__}")
@@ -99,8 +104,27 @@ class CustomerBilling(AccountsOverTime):
         self._store: Store = store if store is not None else MemoryStore()
         self._batch = threading.local()
         self._context = Context(clock or (lambda: datetime.now(UTC)))
+        if actor is not None:
+            self._context = self._context.with_actor(actor, None)
         if settings is not None:
             self._run(tenant.put_settings, settings)
+
+    def acting(self, actor: str | None, reason: str | None = None) -> CustomerBilling:
+        """This facade, for calls made by *actor* (None: nobody named) and, when given, for
+        *reason*: every change they make is recorded with both (:meth:`history`,
+        :meth:`activity`).  It shares the store, the settings, the clock and an open
+        batch::
+
+            billing.acting("ann", reason="ticket 4411").edit_account(number, auto_pay=True)
+
+        Raises:
+            TypeError: an actor or reason that is not text.
+            RuleViolationError: a blank actor or reason, one past 1,000 characters, with a
+                refused character, or holding a card number (``actor``, ``reason``).
+        """
+        view = copy.copy(self)
+        view._context = self._context.with_actor(actor, reason)
+        return view
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -384,12 +408,14 @@ class CustomerBilling(AccountsOverTime):
         return self._read(queries.account_summary, number)
 
     def history(self, number: str) -> tuple[Change, ...]:
-        """Every recorded change of a customer or account, oldest first.
+        """Every recorded change of a customer's or account's fields, oldest first, each
+        with who made it and why when the facade was told (:meth:`acting`); everything
+        else that happened to it is in :meth:`activity`.
 
         Raises:
             NotFoundError: when no customer or account has this number.
         """
-        return self._read(queries.history, number)
+        return self._read(activity_cases.history, number)
 
     def validate_customers(self) -> dict[str, tuple[Violation, ...]]:
         """Every violation across all stored customers and accounts, grouped by code.

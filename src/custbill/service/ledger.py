@@ -51,7 +51,14 @@ from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
 from custbill.rules.money import amount_violations, charges_violations
-from custbill.service._unit import Context, account_of, raise_if, require, require_date
+from custbill.service._unit import (
+    Context,
+    account_of,
+    raise_if,
+    record_event,
+    require,
+    require_date,
+)
 from custbill.service.accounting import check_entry_amount, credit_violations
 from custbill.service.dunning import reinstate_if_cleared
 from custbill.storage.protocols import PlanRowSource, UnitOfWork
@@ -394,10 +401,12 @@ def _record_entry(
     check_entry_amount(account, amount, on)
     if owes_more:
         raise_if(credit_violations(uow, account, amount))
+    stamp = ctx.stamp()
     entry = make(f"{prefix}-{uow.next_number(sequence):06d}", account)
     add(entry)
+    record_event(uow, stamp, account.number, sequence, entry.number)
     if not owes_more:
-        reinstate_if_cleared(uow, ctx, account.number, on)
+        reinstate_if_cleared(uow, ctx, account.number, on, stamp)
     uow.commit()
     return entry
 

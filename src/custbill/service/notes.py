@@ -12,6 +12,7 @@ from custbill.service._unit import (
     customer_of,
     new_number,
     raise_if,
+    record_event,
     require,
 )
 from custbill.storage.protocols import UnitOfWork
@@ -35,11 +36,14 @@ def add_note(uow: UnitOfWork, ctx: Context, about: str, text: str, author: str) 
     require(text, str, "text")
     require(author, str, "author")
     owner = _owner(uow, about)
-    at = ctx.now()
+    stamp = ctx.stamp()
     raise_if(check_not_erased(owner))
     raise_if(check_note(text, author))
-    note = Note(number=new_number(uow, "note", "N"), about=about, text=text, author=author, at=at)
+    note = Note(
+        number=new_number(uow, "note", "N"), about=about, text=text, author=author, at=stamp.at
+    )
     uow.notes.add(note)
+    record_event(uow, stamp, about, "note", note.number)
     uow.commit()
     return note
 
@@ -53,9 +57,12 @@ def notes(uow: UnitOfWork, ctx: Context, about: str) -> tuple[Note, ...]:
 def delete_note(uow: UnitOfWork, ctx: Context, number: str) -> None:
     """Delete a note; see :meth:`custbill.CustomerBilling.delete_note`."""
     require(number, str, "number")
-    if uow.notes.get(number) is None:
+    note = uow.notes.get(number)
+    if note is None:
         raise NotFoundError("note", number)
+    stamp = ctx.stamp()
     uow.notes.delete(number)
+    record_event(uow, stamp, note.about, "note_deleted", number)
     uow.commit()
 
 

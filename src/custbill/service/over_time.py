@@ -11,6 +11,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from moneyed import Money
 
 from custbill.model import (
+    Activity,
     Charge,
     Deposit,
     DunningDue,
@@ -20,6 +21,7 @@ from custbill.model import (
     Note,
     TerminationReport,
 )
+from custbill.service import activity as activity_cases
 from custbill.service import charges as charge_cases
 from custbill.service import deposits as deposit_cases
 from custbill.service import dunning as dunning_cases
@@ -175,6 +177,20 @@ class AccountsOverTime:
         those still waiting for that run, those the rules refused (by rule code), and the
         customers whose accounts have now all ended.  Running it again changes nothing."""
         return self._run(termination_cases.terminate_ended, as_of)
+
+    # -- the activity log ------------------------------------------------------------------
+
+    def activity(self, number: str) -> tuple[Activity, ...]:
+        """Everything that happened to the customer or account *number*, in order: its
+        creation, field and status changes, notes, queued charges, invoices, payments,
+        adjustments, deposits, dunning steps, termination and erasure — each with when,
+        who (:meth:`acting`), why and the amount involved, personal values masked as
+        :meth:`history` masks them.
+
+        Raises:
+            NotFoundError: no customer or account has this number.
+        """
+        return self._read(activity_cases.activity, number)
 
     # -- notes -----------------------------------------------------------------------------
 

@@ -10,13 +10,12 @@ from typing import NamedTuple, TypeVar
 import attrs
 
 from custbill.billing.calendar import next_bill_date
-from custbill.errors import NotFoundError, RuleViolationError
+from custbill.errors import RuleViolationError
 from custbill.model import (
     AccountCategory,
     AccountStatus,
     BillCycle,
     BillingAccount,
-    Change,
     Customer,
     CustomFieldDefinition,
     CustomFieldTarget,
@@ -221,14 +220,6 @@ def account_summary(uow: UnitOfWork, ctx: Context, number: str) -> AccountSummar
         managed_accounts=uow.accounts.managed_by(number),
         child_accounts=uow.accounts.children_of(number),
     )
-
-
-def history(uow: UnitOfWork, ctx: Context, number: str) -> tuple[Change, ...]:
-    """Every recorded change of a customer or account, oldest first."""
-    require(number, str, "number")
-    if uow.customers.get(number) is None and uow.accounts.get(number) is None:
-        raise NotFoundError("customer or account", number)
-    return uow.history.of(number)
 
 
 def validate_customers(uow: UnitOfWork, ctx: Context) -> dict[str, tuple[Violation, ...]]:

@@ -3,20 +3,18 @@ paid, terminating an ended one — checked by the rules as an edit of the status
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import attrs
 
 from custbill.model import AccountStatus, BillingAccount
 from custbill.rules import check_account, check_hierarchy
 from custbill.rules.account import check_status_transition
-from custbill.service._unit import Context, customer_of, raise_if, record_changes
+from custbill.service._unit import Context, Stamp, customer_of, raise_if, record_changes
 from custbill.service.deposits import deactivation_violations
 from custbill.storage.protocols import UnitOfWork
 
 
 def set_status(
-    uow: UnitOfWork, ctx: Context, at: datetime, account: BillingAccount, status: AccountStatus
+    uow: UnitOfWork, ctx: Context, stamp: Stamp, account: BillingAccount, status: AccountStatus
 ) -> BillingAccount:
     """Give *account* *status* (without committing), with its history; RuleViolationError
     where an edit would be refused — but for the way through ACTIVE between SUSPENDED and
@@ -27,7 +25,7 @@ def set_status(
     through = account
     if check_status_transition(account.status, status):  # not directly: through ACTIVE
         through = attrs.evolve(account, status=AccountStatus.ACTIVE)
-    lookup = ctx.lookup(uow, at)
+    lookup = ctx.lookup(uow, stamp.at)
     raise_if(
         [
             *check_account(after, customer_of(uow, account.customer), lookup, before=through),
@@ -36,5 +34,5 @@ def set_status(
         ]
     )
     uow.accounts.update(after)
-    record_changes(uow, at, account.number, account, after)
+    record_changes(uow, stamp, account.number, account, after)
     return after

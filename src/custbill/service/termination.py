@@ -8,7 +8,8 @@ issued, so that the final period is billed: until then it is reported waiting.  
 deactivation the rules refuse (an account still responsible for active accounts, one
 holding a deposit) is reported with its rule codes.  Accounts are tried again while some
 are deactivated, so a responsible account ending with the accounts it manages goes after
-them.  Running it again changes nothing.
+them.  Running it again changes nothing.  The history of a deactivation gives, as its
+reason, the one the facade was told or else ``ended on …``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _final_run(uow: UnitOfWork, account: BillingAccount, end: date) -> date | No
 def terminate_ended(uow: UnitOfWork, ctx: Context, as_of: date) -> TerminationReport:
     """See :meth:`custbill.CustomerBilling.terminate_ended`."""
     require_date(as_of, "as_of")
-    at = ctx.now()
+    stamp = ctx.stamp()
     end_of = ends_of(uow)
     ended: dict[str, date] = {}
     waiting: list[TerminationWait] = []
@@ -64,7 +65,10 @@ def terminate_ended(uow: UnitOfWork, ctx: Context, as_of: date) -> TerminationRe
         for number in left:
             try:
                 with uow.savepoint():
-                    set_status(uow, ctx, at, account_of(uow, number), AccountStatus.DEACTIVATED)
+                    account = account_of(uow, number)
+                    why = stamp.reason or f"ended on {ended[number].isoformat()}"
+                    ending = stamp._replace(reason=why)
+                    set_status(uow, ctx, ending, account, AccountStatus.DEACTIVATED)
                 terminated.append(number)
             except RuleViolationError as error:
                 refused[number] = TerminationRefusal(

@@ -116,6 +116,11 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         "ALTER TABLE accounts ADD COLUMN end_date TEXT",
         "ALTER TABLE customers ADD COLUMN end_date TEXT",
     ),
+    (
+        # who made each change, and why
+        "ALTER TABLE history ADD COLUMN actor TEXT",
+        "ALTER TABLE history ADD COLUMN reason TEXT",
+    ),
 )
 
 

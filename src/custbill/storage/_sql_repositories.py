@@ -405,17 +405,30 @@ class SQLHistory:
 
     def append(self, changes: Sequence[Change]) -> None:
         self.db.insert(
-            "INSERT INTO history (number, at, field, old, new) VALUES (?, ?, ?, ?, ?)",
-            [(c.number, c.at.isoformat(), c.field, c.old, c.new) for c in changes],
+            "INSERT INTO history (number, at, field, old, new, actor, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (c.number, c.at.isoformat(), c.field, c.old, c.new, c.actor, c.reason)
+                for c in changes
+            ],
         )
 
     def of(self, number: str) -> tuple[Change, ...]:
         rows = self.db.all(
-            "SELECT at, field, old, new FROM history WHERE number = ? ORDER BY seq", (number,)
+            "SELECT at, field, old, new, actor, reason FROM history WHERE number = ? ORDER BY seq",
+            (number,),
         )
         return tuple(
-            Change(at=datetime.fromisoformat(at), number=number, field=field, old=old, new=new)
-            for at, field, old, new in rows
+            Change(
+                at=datetime.fromisoformat(at),
+                number=number,
+                field=field,
+                old=old,
+                new=new,
+                actor=actor,
+                reason=reason,
+            )
+            for at, field, old, new, actor, reason in rows
         )
 
     def redact(self, number: str, fields: frozenset[str], mask: str) -> None:

@@ -42,6 +42,8 @@ class LogsContract:
                 ("C-1", "phones", None),
             )
         ]
+        changes[1] = attrs.evolve(changes[1], actor="ann", reason="ticket 7")
+        changes[3] = attrs.evolve(changes[3], actor="bob")
         with store.unit_of_work() as uow:
             uow.history.append(changes)
             uow.commit()
