@@ -59,7 +59,7 @@ def _minimal(**extra: object) -> dict[str, object]:
 
 def test_examples_load_and_run() -> None:
     """Both shipped examples parse and simulate."""
-    for name in ("widgets.toml", "managed.json"):
+    for name in ("widgets.toml", "managed.json", "collections.toml"):
         result = simulate(load_scenario(EXAMPLES / name))
         assert result.months
         assert any(month.invoices for month in result.months)
@@ -181,3 +181,68 @@ def test_dates_in_toml_are_native(tmp_path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.start == date(2026, 2, 1)
     assert simulate(scenario).months[0].month == "2026-02"
+
+
+def test_a_year_of_collections() -> None:
+    """The shipped collections example: a customer who stops paying is dunned step by
+    step to deactivation, a late payer is suspended and reinstated by each payment, a
+    seasonal account is billed for its final period and terminated, and a credit limit
+    refuses the second queued charge."""
+    result = simulate(load_scenario(EXAMPLES / "collections.toml"))
+    by_month = {m.month: m for m in result.months}
+    steps = [(m.month, d.text) for m in result.months for d in m.dunning if d.account == "GD-1"]
+    assert steps == [
+        ("2026-05", "Reminder email"),
+        ("2026-05", "Suspend"),
+        ("2026-06", "Pending collection"),
+        ("2026-07", "Deactivate"),
+    ]
+    assert by_month["2026-07"].statuses["GD-1"] is cb.AccountStatus.DEACTIVATED
+    assert not [i for m in result.months[7:] for i in m.invoices if i.billed_account == "GD-1"]
+    # a late payer: suspended at the end of a month, back to ACTIVE when the payment comes
+    assert by_month["2026-04"].statuses["LL-1"] is cb.AccountStatus.SUSPENDED
+    suspensions = sum(1 for m in result.months for d in m.dunning if d.account == "LL-1")
+    assert suspensions >= 10
+    # the seasonal account: its last day 2026-08-15, its final run 2026-09-01
+    seasonal = [i.run_date for m in result.months for i in m.invoices if i.billed_account == "SS-1"]
+    assert seasonal[-1] == date(2026, 9, 1)
+    assert by_month["2026-09"].terminated == ("SS-1",)
+    (refusal,) = by_month["2026-02"].refused
+    assert "SC-1" in refusal and "account.credit_limit_exceeded" in refusal
+    assert by_month["2026-03"].invoices[-1].total == Money("120.00", "USD")  # 20 + handsets
+    rendered = json.loads(render(result, "json"))
+    assert rendered[8]["terminated"] == ["SS-1"]
+    assert "terminated SS-1" in render(result, "table")
+
+
+def test_payment_habits_and_queued_charges_are_read_strictly() -> None:
+    data = _minimal(
+        queued_charges=[
+            {"account": "A", "amount": "5"},
+            {"account": "A", "amount": "5", "on": "x"},
+        ],
+        payments=[{"account": "A", "days_late": -1}, {"account": "A", "missing": "yes"}],
+    )
+    with pytest.raises(cb.InvalidDataError) as info:
+        parse_scenario(data)
+    text = "\n".join(info.value.errors)
+    for fragment in (
+        "a queued charge needs account and amount and on @ $.queued_charges[0]",
+        "@ $.queued_charges[1].on",
+        "@ $.payments[0].days_late",
+        "@ $.payments[1].missing",
+    ):
+        assert fragment in text
+
+
+def test_a_missing_payment_leaves_the_invoice_unpaid_and_a_late_one_pays_it() -> None:
+    data = _minimal()
+    data["customers"][0]["accounts"][0]["minimum_invoice_amount"] = None  # type: ignore[index]
+    late = simulate(parse_scenario({**data, "payments": [{"account": "A", "days_late": 45}]}))
+    assert [m.balances["A"] for m in late.months] == [
+        Money("10.00", "USD"),
+        Money("20.00", "USD"),
+        Money("20.00", "USD"),  # January's invoice, due 2026-01-31, paid on 2026-03-17
+    ]
+    never = simulate(parse_scenario({**data, "payments": [{"account": "A", "missing": True}]}))
+    assert never.months[-1].balances["A"] == Money("30.00", "USD")

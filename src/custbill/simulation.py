@@ -1,11 +1,13 @@
 """Run months of bill runs over a scenario described in a TOML or JSON file.
 
-A scenario holds settings, a catalog, customers with their accounts, and recurring charges.
-:func:`load_scenario` reads it strictly (every problem named with its path),
-:func:`simulate` builds it in a fresh in-memory :class:`~custbill.CustomerBilling` and runs
-every bill date of every cycle month by month: it plans each run, issues it, and — unless
-``pay_on_auto_pay`` is false — records the auto-pay payment of each issued invoice on its
-auto-pay date.  The file format is described in the documentation ("Simulating scenarios").
+A scenario holds settings, a catalog, customers with their accounts, recurring charges,
+one-off charges queued on a day, and how accounts pay (late, or never).
+:func:`load_scenario` reads it strictly (every problem named with its path; see
+:mod:`custbill.scenario`), :func:`simulate` builds it in a fresh in-memory
+:class:`~custbill.CustomerBilling` and runs every bill date of every cycle month by month:
+it plans each run, issues it, pays the invoices as the accounts do, and at each month's end
+runs dunning and terminates the accounts that ended.  The file format is described in the
+documentation ("Simulating scenarios").
 """
 
 from __future__ import annotations
@@ -13,65 +15,30 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tomllib
 from collections.abc import Callable, Mapping
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 import attrs
 from dateutil.relativedelta import relativedelta
 from moneyed import Money
 
-from custbill.billing.calendar import bill_dates
-from custbill.errors import InvalidDataError
-from custbill.model import (
-    AccountCategory,
-    AccountStatus,
-    BillCycle,
-    CustomFieldDefinition,
-    DunningPlan,
-    NewAccount,
-    NewCustomer,
-    PaymentTerm,
-    Settings,
+from custbill.billing.calendar import bill_dates, previous_bill_date
+from custbill.billing.invoicing import has_ended
+from custbill.errors import RuleViolationError
+from custbill.model import AccountStatus, BillCycle, BillingAccount, DunningNotice
+from custbill.model.plan_row import end_of
+from custbill.scenario import (
+    CATALOG_SECTIONS,
+    Charge,
+    PaymentHabit,
+    QueuedCharge,
+    Scenario,
+    load_scenario,
+    parse_scenario,
 )
-from custbill.serialization import from_dict
 from custbill.service import CustomerBilling
-
-_CATALOG: dict[str, tuple[type, Callable[[CustomerBilling, Any], None]]] = {
-    "bill_cycles": (BillCycle, CustomerBilling.add_bill_cycle),
-    "payment_terms": (PaymentTerm, CustomerBilling.add_payment_term),
-    "account_categories": (AccountCategory, CustomerBilling.add_account_category),
-    "dunning_plans": (DunningPlan, CustomerBilling.add_dunning_plan),
-    "custom_fields": (CustomFieldDefinition, CustomerBilling.add_custom_field),
-}
-_SECTIONS = {"simulation", "settings", "customers", "charges", *_CATALOG}
-_MONEY_FIELDS = ("minimum_invoice_amount", "credit_limit")
-
-
-@attrs.frozen(kw_only=True)
-class Charge:
-    """A recurring charge: *amount* in the account's invoice currency at every bill run of
-    the listed months (1-based months of the simulation; all when ``months`` is empty)."""
-
-    account: str
-    amount: Decimal
-    months: tuple[int, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class Scenario:
-    """A parsed scenario file."""
-
-    start: date
-    months: int
-    pay_on_auto_pay: bool
-    settings: Settings
-    catalog: tuple[Any, ...]
-    customers: tuple[tuple[NewCustomer, tuple[NewAccount, ...]], ...]
-    charges: tuple[Charge, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -92,13 +59,18 @@ class InvoiceLine:
 
 @attrs.frozen(kw_only=True)
 class MonthReport:
-    """A simulated month: its invoices and every account's balance and pending charges at
-    its end."""
+    """A simulated month: its invoices, every account's balance, pending charges and
+    status at its end, the dunning steps and terminations of its last day, and what the
+    rules refused (a queued charge past a credit limit, a dunning step, a termination)."""
 
     month: str
     invoices: tuple[InvoiceLine, ...]
     balances: Mapping[str, Money]
     pending: Mapping[str, Money]
+    statuses: Mapping[str, AccountStatus] = attrs.field(factory=dict)
+    dunning: tuple[DunningNotice, ...] = ()
+    terminated: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -135,169 +107,6 @@ class SimulationResult:
         return table("Simulation", header, [list(r.values()) for r in records])
 
 
-# -- reading ----------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """TOML values as JSON would give them: dates become ISO strings."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _money_shorthand(data: dict[str, Any]) -> dict[str, Any]:
-    """Accept ``"10.00 USD"`` for money fields, besides ``{amount, currency}``."""
-    for field in _MONEY_FIELDS:
-        value = data.get(field)
-        if isinstance(value, str) and len(value.split()) == 2:
-            amount, currency = value.split()
-            data[field] = {"amount": amount, "currency": currency}
-    return data
-
-
-def _build(cls: type, data: Any, path: str, errors: list[str]) -> Any:
-    try:
-        return from_dict(cls, data)
-    except InvalidDataError as exc:
-        errors.extend(e.replace("@ $", f"@ {path}", 1) for e in exc.errors)
-        return None
-
-
-def _table_list(data: Mapping[str, Any], key: str, path: str, errors: list[str]) -> list[Any]:
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        errors.append(f"expected an array @ {path}.{key}")
-        return []
-    return value
-
-
-def parse_scenario(data: Any) -> Scenario:
-    """Build a :class:`Scenario` from parsed TOML or JSON.
-
-    Raises:
-        InvalidDataError: naming the path of every problem.
-    """
-    try:
-        return _parse_scenario(data)
-    except RecursionError:  # deeper than the interpreter's recursion limit
-        raise InvalidDataError(["nested too deeply @ $"]) from None
-
-
-def _parse_scenario(data: Any) -> Scenario:
-    if not isinstance(data, Mapping):
-        raise InvalidDataError(["expected a table/object @ $"])
-    data = _plain(data)
-    errors = [f"unknown section {k!r} @ $" for k in data if k not in _SECTIONS]
-    sim = data.get("simulation", {})
-    start, months, pay = date(2026, 1, 1), 12, True
-    if not isinstance(sim, Mapping):
-        errors.append("expected a table @ $.simulation")
-        sim = {}
-    for key in sim:
-        if key not in {"start", "months", "pay_on_auto_pay"}:
-            errors.append(f"unknown field {key!r} @ $.simulation")
-    try:
-        start = date.fromisoformat(sim.get("start", start.isoformat()))
-    except (TypeError, ValueError):
-        errors.append("expected a date (YYYY-MM-DD) @ $.simulation.start")
-    months = sim.get("months", months)
-    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
-        errors.append("expected a number of months from 1 to 1200 @ $.simulation.months")
-        months = 1
-    pay = sim.get("pay_on_auto_pay", pay)
-    if not isinstance(pay, bool):
-        errors.append("expected true or false @ $.simulation.pay_on_auto_pay")
-        pay = True
-    settings = _build(Settings, data.get("settings", {}), "$.settings", errors)
-    catalog = []
-    for key, (cls, _) in _CATALOG.items():
-        for i, entry in enumerate(_table_list(data, key, "$", errors)):
-            catalog.append(_build(cls, entry, f"$.{key}[{i}]", errors))
-    customers = []
-    for i, raw in enumerate(_table_list(data, "customers", "$", errors)):
-        path = f"$.customers[{i}]"
-        if not isinstance(raw, Mapping):
-            errors.append(f"expected a table @ {path}")
-            continue
-        fields = {k: v for k, v in raw.items() if k != "accounts"}
-        customer = _build(NewCustomer, fields, path, errors)
-        accounts = tuple(
-            _build(
-                NewAccount,
-                _money_shorthand(dict(a)) if isinstance(a, Mapping) else a,
-                f"{path}.accounts[{j}]",
-                errors,
-            )
-            for j, a in enumerate(_table_list(raw, "accounts", path, errors))
-        )
-        if not accounts:
-            errors.append(f"a customer needs at least one account @ {path}.accounts")
-        customers.append((customer, accounts))
-    charges = []
-    for i, raw in enumerate(_table_list(data, "charges", "$", errors)):
-        charge = _charge(raw, f"$.charges[{i}]", errors)
-        if charge is not None:
-            charges.append(charge)
-    if errors:
-        raise InvalidDataError(errors)
-    return Scenario(
-        start=start,
-        months=months,
-        pay_on_auto_pay=pay,
-        settings=settings,
-        catalog=tuple(catalog),
-        customers=tuple(customers),
-        charges=tuple(charges),
-    )
-
-
-def _charge(raw: Any, path: str, errors: list[str]) -> Charge | None:
-    if not isinstance(raw, Mapping) or not {"account", "amount"} <= set(raw):
-        errors.append(f"a charge needs account and amount @ {path}")
-        return None
-    unknown = set(raw) - {"account", "amount", "months"}
-    if unknown:
-        errors.append(f"unknown field(s) {sorted(unknown)} @ {path}")
-    try:
-        amount = Decimal(str(raw["amount"]))
-        if not amount.is_finite() or isinstance(raw["amount"], bool | float):
-            raise InvalidOperation
-    except InvalidOperation:
-        errors.append(f"expected a decimal amount as a string or integer @ {path}.amount")
-        return None
-    months = raw.get("months", [])
-    if not isinstance(months, list) or not all(
-        isinstance(m, int) and not isinstance(m, bool) and m >= 1 for m in months
-    ):
-        errors.append(f"expected a list of month numbers from 1 @ {path}.months")
-        return None
-    if not isinstance(raw["account"], str):
-        errors.append(f"expected an account number @ {path}.account")
-        return None
-    return Charge(account=raw["account"], amount=amount, months=tuple(months))
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario from a ``.toml`` or ``.json`` file.
-
-    Raises:
-        InvalidDataError: for unreadable files, malformed TOML/JSON, or any bad field.
-    """
-    path = Path(path)
-    try:
-        text = path.read_bytes()
-        data = tomllib.loads(text.decode()) if path.suffix == ".toml" else json.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
-        raise InvalidDataError([f"cannot read {path}: {exc} @ $"]) from None
-    except RecursionError:  # deeper than the interpreter's recursion limit
-        raise InvalidDataError([f"cannot read {path}: nested too deeply @ $"]) from None
-    return parse_scenario(data)
-
-
 # -- running ------------------------------------------------------------------------------
 
 
@@ -309,7 +118,7 @@ def build(scenario: Scenario) -> tuple[CustomerBilling, tuple[str, ...]]:
         RuleViolationError: when the scenario breaks a rule (with every violation).
     """
     billing = CustomerBilling(settings=scenario.settings)
-    adders = dict(_CATALOG.values())
+    adders = dict(CATALOG_SECTIONS.values())
     for entry in scenario.catalog:
         adders[type(entry)](billing, entry)
     numbers = []
@@ -320,6 +129,15 @@ def build(scenario: Scenario) -> tuple[CustomerBilling, tuple[str, ...]]:
     return billing, tuple(numbers)
 
 
+class _Payment(NamedTuple):
+    """A payment a habit makes, waiting for its day."""
+
+    on: date
+    account: str
+    amount: Money
+    reference: str
+
+
 def simulate(
     scenario: Scenario,
     *,
@@ -328,6 +146,12 @@ def simulate(
 ) -> SimulationResult:
     """Run the scenario month by month.
 
+    Each month, day by day: the queued charges of the day are added (one a credit limit
+    refuses is reported), then the day's bill runs planned and issued, then the payments
+    due that day made; on the month's last day dunning runs and ended accounts are
+    terminated.  An issued invoice is paid as its account's payment habit says (late, or
+    never), else on its auto-pay date when ``pay_on_auto_pay`` (recorded as it is issued).
+
     Args:
         scenario: what to simulate.
         months: overrides the scenario's number of months.
@@ -335,29 +159,40 @@ def simulate(
 
     Raises:
         RuleViolationError: when the scenario breaks a rule.
-        NotFoundError: a charge names an account that does not exist.
+        NotFoundError: a charge or payment habit names an account that does not exist.
     """
     billing, numbers = build(scenario)
     total = months or scenario.months
     cycles = [e for e in scenario.catalog if isinstance(e, BillCycle)]
-    accounts = {c.account for c in scenario.charges}
-    for number in sorted(accounts):
-        billing.get_account(number)  # NotFoundError for a charge on an unknown account
+    named = {c.account for c in scenario.charges} | {q.account for q in scenario.queued_charges}
+    for number in sorted(named | {p.account for p in scenario.payments}):
+        billing.get_account(number)  # NotFoundError for an unknown account
+    waiting: list[_Payment] = []
     reports = []
     for m in range(total):
         first = scenario.start + relativedelta(months=m)
         last = first + relativedelta(months=1, days=-1)
+        month = _Month(billing, scenario, m + 1, first, waiting)
         runs = sorted((d, c.id) for c in cycles for d in bill_dates(c, first, last))
-        lines: list[InvoiceLine] = []
-        for run_date, cycle in runs:
-            lines.extend(_run(billing, scenario, cycle, run_date, m + 1, first))
+        day = first
+        while day <= last:  # (a run schedules payments a later day of the month may make)
+            month.queue_charges(day)
+            for cycle in (c for d, c in runs if d == day):
+                month.run(cycle, day)
+            month.pay(day)
+            day += timedelta(days=1)
+        month.close(last)
         summaries = [billing.account_summary(n) for n in numbers]
         reports.append(
             MonthReport(
                 month=first.strftime("%Y-%m"),
-                invoices=tuple(lines),
+                invoices=tuple(month.lines),
                 balances={s.account.number: s.balance for s in summaries},
                 pending={s.account.number: s.pending_charges for s in summaries},
+                statuses={s.account.number: s.account.status for s in summaries},
+                dunning=month.dunning,
+                terminated=month.terminated,
+                refused=tuple(month.refused),
             )
         )
         if progress is not None:
@@ -365,23 +200,86 @@ def simulate(
     return SimulationResult(months=tuple(reports))
 
 
-def _run(
-    billing: CustomerBilling,
-    scenario: Scenario,
-    cycle: str,
-    run_date: date,
-    month: int,
-    first: date,
-) -> list[InvoiceLine]:
+class _Month:
+    """One simulated month's work, and what it found."""
+
+    def __init__(
+        self,
+        billing: CustomerBilling,
+        scenario: Scenario,
+        index: int,
+        first: date,
+        waiting: list[_Payment],
+    ) -> None:
+        self.billing, self.scenario, self.index, self.first = billing, scenario, index, first
+        #: The payments habits will make, by day (shared by every month).
+        self.waiting = waiting
+        self.lines: list[InvoiceLine] = []
+        self.refused: list[str] = []
+        self.dunning: tuple[DunningNotice, ...] = ()
+        self.terminated: tuple[str, ...] = ()
+
+    def queue_charges(self, day: date) -> None:
+        for queued in self.scenario.queued_charges:
+            if queued.on != day:
+                continue
+            account = self.billing.get_account(queued.account)
+            amount = Money(queued.amount, account.invoice_currency)
+            try:
+                self.billing.add_charge(account.number, amount, queued.description, on=day)
+            except RuleViolationError as error:
+                codes = ", ".join(sorted(error.codes))
+                self.refused.append(f"{day} charge {_money(amount)} on {account.number}: {codes}")
+
+    def run(self, cycle: str, run_date: date) -> None:
+        self.lines.extend(_run(self, cycle, run_date))
+
+    def habit(self, account: str) -> PaymentHabit | None:
+        """The payment habit of *account* for this month's invoices, if any."""
+        return next(
+            (
+                h
+                for h in self.scenario.payments
+                if h.account == account and (not h.months or self.index in h.months)
+            ),
+            None,
+        )
+
+    def pay(self, day: date) -> None:
+        for payment in [p for p in self.waiting if p.on == day]:
+            self.waiting.remove(payment)
+            self.billing.record_payment(
+                payment.account, payment.amount, payment.on, reference=payment.reference
+            )
+
+    def close(self, last: date) -> None:
+        report = self.billing.run_dunning(last)
+        self.dunning = report.applied
+        self.refused += [
+            f"{last} dunning step {r.due.step + 1} of {r.due.state.account}: "
+            + ", ".join(v.code for v in r.violations)
+            for r in report.refused
+        ]
+        ended = self.billing.terminate_ended(last)
+        self.terminated = ended.terminated
+        self.refused += [
+            f"{last} termination of {r.account}: " + ", ".join(v.code for v in r.violations)
+            for r in ended.refused
+        ]
+
+
+def _run(month: _Month, cycle: str, run_date: date) -> list[InvoiceLine]:
+    billing, scenario = month.billing, month.scenario
     charges: dict[str, Money] = {}
     for charge in scenario.charges:
-        if charge.months and month not in charge.months:
+        if charge.months and month.index not in charge.months:
             continue
         account = billing.get_account(charge.account)
         if (
             account.bill_cycle != cycle
             or account.status is AccountStatus.DEACTIVATED
             or account.start_date > run_date
+            or _ended(billing, account, run_date)
         ):
             continue
         amount = Money(charge.amount, account.invoice_currency)
@@ -392,21 +290,24 @@ def _run(
     lines = []
     for planned in plan.invoices:
         invoice = None if planned.suppressed else next(issued)
-        if (
-            invoice is not None
-            and scenario.pay_on_auto_pay
-            and invoice.auto_pay_date
-            and invoice.total.amount > 0
-        ):
-            billing.record_payment(
-                invoice.billed_account,
-                invoice.total,
-                invoice.auto_pay_date,
-                reference=invoice.number,
-            )
+        if invoice is not None and invoice.total.amount > 0:
+            habit = month.habit(invoice.billed_account)
+            if habit is not None:
+                if not habit.missing:
+                    on = invoice.due_date + timedelta(days=habit.days_late)
+                    month.waiting.append(
+                        _Payment(on, invoice.billed_account, invoice.total, invoice.number)
+                    )
+            elif scenario.pay_on_auto_pay and invoice.auto_pay_date:
+                billing.record_payment(
+                    invoice.billed_account,
+                    invoice.total,
+                    invoice.auto_pay_date,
+                    reference=invoice.number,
+                )
         lines.append(
             InvoiceLine(
-                month=first.strftime("%Y-%m"),
+                month=month.first.strftime("%Y-%m"),
                 run_date=run_date,
                 bill_cycle=cycle,
                 invoice=invoice.number if invoice else None,
@@ -419,6 +320,13 @@ def _run(
             )
         )
     return lines
+
+
+def _ended(billing: CustomerBilling, account: BillingAccount, run_date: date) -> bool:
+    """Whether a run before the one on *run_date* billed the account's final period."""
+    end = end_of(account.end_date, billing.get_customer(account.customer).end_date)
+    cycle = next(c for c in billing.catalog(BillCycle) if c.id == account.bill_cycle)
+    return has_ended(end, previous_bill_date(cycle, run_date))
 
 
 # -- output -------------------------------------------------------------------------------
@@ -456,6 +364,13 @@ def render(result: SimulationResult, fmt: str) -> str:
                     ],
                     "balances": {n: _money(b) for n, b in month.balances.items()},
                     "pending": {n: _money(p) for n, p in month.pending.items() if p.amount},
+                    "statuses": {n: s.value for n, s in month.statuses.items()},
+                    "dunning": [
+                        {"account": d.account, "step": d.text, "days_overdue": d.days_overdue}
+                        for d in month.dunning
+                    ],
+                    "terminated": list(month.terminated),
+                    "refused": list(month.refused),
                 }
                 for month in result.months
             ],
@@ -485,15 +400,29 @@ def _table(result: SimulationResult) -> str:
                 f"  {line.run_date} {line.billed_account:<10} {_money(line.total):>14} "
                 f"due {line.due_date}{auto}  [{status}]  {' '.join(line.accounts)}"
             )
+        for notice in month.dunning:
+            status = f", now {notice.status.value}" if notice.status else ""
+            out.append(
+                f"  dunning {notice.account}: {notice.text} ({notice.days_overdue} days,"
+                f" {_money(notice.overdue)} overdue{status})"
+            )
+        out.extend(f"  terminated {number}" for number in month.terminated)
+        out.extend(f"  refused: {line}" for line in month.refused)
         out.append(
             "  balances: "
             + ", ".join(
                 f"{n} {_money(b)}"
                 + (f" (pending {_money(month.pending[n])})" if month.pending[n].amount else "")
+                + _status(month.statuses.get(n))
                 for n, b in month.balances.items()
             )
         )
     return "\n".join(out)
+
+
+def _status(status: AccountStatus | None) -> str:
+    """`` [SUSPENDED]`` for an account that is not ACTIVE."""
+    return "" if status in (None, AccountStatus.ACTIVE) else f" [{status.value}]"
 
 
 def progress_bar(stream: Any, width: int = 30) -> Callable[[int, int], None]:
@@ -513,6 +442,8 @@ __all__ = [
     "Charge",
     "InvoiceLine",
     "MonthReport",
+    "PaymentHabit",
+    "QueuedCharge",
     "Scenario",
     "SimulationResult",
     "build",

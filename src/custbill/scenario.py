@@ -1,0 +1,331 @@
+"""Scenario files: what :mod:`custbill.simulation` runs, read strictly from TOML or JSON
+(every problem named with its path).  The format is described in the documentation
+("Simulating scenarios"); the classes are documented with :mod:`custbill.simulation`."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from custbill.errors import InvalidDataError
+from custbill.model import (
+    AccountCategory,
+    BillCycle,
+    CustomFieldDefinition,
+    DunningPlan,
+    NewAccount,
+    NewCustomer,
+    PaymentTerm,
+    Settings,
+)
+from custbill.serialization import from_dict
+from custbill.service import CustomerBilling
+
+#: The catalog sections of a scenario: the type of their entries, and the facade's call
+#: that adds one.
+CATALOG_SECTIONS: dict[str, tuple[type, Callable[[CustomerBilling, Any], None]]] = {
+    "bill_cycles": (BillCycle, CustomerBilling.add_bill_cycle),
+    "payment_terms": (PaymentTerm, CustomerBilling.add_payment_term),
+    "account_categories": (AccountCategory, CustomerBilling.add_account_category),
+    "dunning_plans": (DunningPlan, CustomerBilling.add_dunning_plan),
+    "custom_fields": (CustomFieldDefinition, CustomerBilling.add_custom_field),
+}
+_SECTIONS = {
+    "simulation",
+    "settings",
+    "customers",
+    "charges",
+    "queued_charges",
+    "payments",
+    *CATALOG_SECTIONS,
+}
+_MONEY_FIELDS = ("minimum_invoice_amount", "credit_limit")
+
+
+@attrs.frozen(kw_only=True)
+class Charge:
+    """A recurring charge: *amount* in the account's invoice currency at every bill run of
+    the listed months (1-based months of the simulation; all when ``months`` is empty)."""
+
+    account: str
+    amount: Decimal
+    months: tuple[int, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class QueuedCharge:
+    """A one-off charge queued on *account* on *on* (:meth:`custbill.CustomerBilling.add_charge`):
+    the next run of its cycle bills it, and a credit limit may refuse it."""
+
+    account: str
+    amount: Decimal
+    on: date
+    description: str = "charge"
+
+
+@attrs.frozen(kw_only=True)
+class PaymentHabit:
+    """How *account* pays the invoices billed to it in the listed months (all when
+    ``months`` is empty): each ``days_late`` days after its due date, or — when
+    ``missing`` — never, auto-pay included."""
+
+    account: str
+    days_late: int = 0
+    missing: bool = False
+    months: tuple[int, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Scenario:
+    """A parsed scenario file."""
+
+    start: date
+    months: int
+    pay_on_auto_pay: bool
+    settings: Settings
+    catalog: tuple[Any, ...]
+    customers: tuple[tuple[NewCustomer, tuple[NewAccount, ...]], ...]
+    charges: tuple[Charge, ...]
+    queued_charges: tuple[QueuedCharge, ...] = ()
+    payments: tuple[PaymentHabit, ...] = ()
+
+
+def _plain(value: Any) -> Any:
+    """TOML values as JSON would give them: dates become ISO strings."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _money_shorthand(data: dict[str, Any]) -> dict[str, Any]:
+    """Accept ``"10.00 USD"`` for money fields, besides ``{amount, currency}``."""
+    for field in _MONEY_FIELDS:
+        value = data.get(field)
+        if isinstance(value, str) and len(value.split()) == 2:
+            amount, currency = value.split()
+            data[field] = {"amount": amount, "currency": currency}
+    return data
+
+
+def _build(cls: type, data: Any, path: str, errors: list[str]) -> Any:
+    try:
+        return from_dict(cls, data)
+    except InvalidDataError as exc:
+        errors.extend(e.replace("@ $", f"@ {path}", 1) for e in exc.errors)
+        return None
+
+
+def _table_list(data: Mapping[str, Any], key: str, path: str, errors: list[str]) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        errors.append(f"expected an array @ {path}.{key}")
+        return []
+    return value
+
+
+def parse_scenario(data: Any) -> Scenario:
+    """Build a :class:`Scenario` from parsed TOML or JSON.
+
+    Raises:
+        InvalidDataError: naming the path of every problem.
+    """
+    try:
+        return _parse_scenario(data)
+    except RecursionError:  # deeper than the interpreter's recursion limit
+        raise InvalidDataError(["nested too deeply @ $"]) from None
+
+
+def _parse_scenario(data: Any) -> Scenario:
+    if not isinstance(data, Mapping):
+        raise InvalidDataError(["expected a table/object @ $"])
+    data = _plain(data)
+    errors = [f"unknown section {k!r} @ $" for k in data if k not in _SECTIONS]
+    sim = data.get("simulation", {})
+    start, months, pay = date(2026, 1, 1), 12, True
+    if not isinstance(sim, Mapping):
+        errors.append("expected a table @ $.simulation")
+        sim = {}
+    for key in sim:
+        if key not in {"start", "months", "pay_on_auto_pay"}:
+            errors.append(f"unknown field {key!r} @ $.simulation")
+    try:
+        start = date.fromisoformat(sim.get("start", start.isoformat()))
+    except (TypeError, ValueError):
+        errors.append("expected a date (YYYY-MM-DD) @ $.simulation.start")
+    months = sim.get("months", months)
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
+        errors.append("expected a number of months from 1 to 1200 @ $.simulation.months")
+        months = 1
+    pay = sim.get("pay_on_auto_pay", pay)
+    if not isinstance(pay, bool):
+        errors.append("expected true or false @ $.simulation.pay_on_auto_pay")
+        pay = True
+    settings = _build(Settings, data.get("settings", {}), "$.settings", errors)
+    catalog = []
+    for key, (cls, _) in CATALOG_SECTIONS.items():
+        for i, entry in enumerate(_table_list(data, key, "$", errors)):
+            catalog.append(_build(cls, entry, f"$.{key}[{i}]", errors))
+    customers = []
+    for i, raw in enumerate(_table_list(data, "customers", "$", errors)):
+        path = f"$.customers[{i}]"
+        if not isinstance(raw, Mapping):
+            errors.append(f"expected a table @ {path}")
+            continue
+        fields = {k: v for k, v in raw.items() if k != "accounts"}
+        customer = _build(NewCustomer, fields, path, errors)
+        accounts = tuple(
+            _build(
+                NewAccount,
+                _money_shorthand(dict(a)) if isinstance(a, Mapping) else a,
+                f"{path}.accounts[{j}]",
+                errors,
+            )
+            for j, a in enumerate(_table_list(raw, "accounts", path, errors))
+        )
+        if not accounts:
+            errors.append(f"a customer needs at least one account @ {path}.accounts")
+        customers.append((customer, accounts))
+    charges = []
+    for i, raw in enumerate(_table_list(data, "charges", "$", errors)):
+        charge = _charge(raw, f"$.charges[{i}]", errors)
+        if charge is not None:
+            charges.append(charge)
+    queued = []
+    for i, raw in enumerate(_table_list(data, "queued_charges", "$", errors)):
+        one = _queued_charge(raw, f"$.queued_charges[{i}]", errors)
+        if one is not None:
+            queued.append(one)
+    payments = []
+    for i, raw in enumerate(_table_list(data, "payments", "$", errors)):
+        habit = _payment_habit(raw, f"$.payments[{i}]", errors)
+        if habit is not None:
+            payments.append(habit)
+    if errors:
+        raise InvalidDataError(errors)
+    return Scenario(
+        start=start,
+        months=months,
+        pay_on_auto_pay=pay,
+        settings=settings,
+        catalog=tuple(catalog),
+        customers=tuple(customers),
+        charges=tuple(charges),
+        queued_charges=tuple(queued),
+        payments=tuple(payments),
+    )
+
+
+def _fields(
+    raw: Any, path: str, errors: list[str], required: set[str], optional: set[str], what: str
+) -> Mapping[str, Any] | None:
+    """*raw* as a table with the *required* fields, or None (and an error naming what is
+    missing); a field neither required nor *optional* is an error too."""
+    if not isinstance(raw, Mapping) or not required <= set(raw):
+        errors.append(f"{what} needs {' and '.join(sorted(required))} @ {path}")
+        return None
+    unknown = set(raw) - required - optional
+    if unknown:
+        errors.append(f"unknown field(s) {sorted(unknown)} @ {path}")
+    if not isinstance(raw["account"], str):
+        errors.append(f"expected an account number @ {path}.account")
+        return None
+    return raw
+
+
+def _decimal(value: Any, path: str, errors: list[str]) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+        if not amount.is_finite() or isinstance(value, bool | float):
+            raise InvalidOperation
+    except InvalidOperation:
+        errors.append(f"expected a decimal amount as a string or integer @ {path}")
+        return None
+    return amount
+
+
+def _months(value: Any, path: str, errors: list[str]) -> tuple[int, ...] | None:
+    if not isinstance(value, list) or not all(
+        isinstance(m, int) and not isinstance(m, bool) and m >= 1 for m in value
+    ):
+        errors.append(f"expected a list of month numbers from 1 @ {path}")
+        return None
+    return tuple(value)
+
+
+def _charge(raw: Any, path: str, errors: list[str]) -> Charge | None:
+    fields = _fields(raw, path, errors, {"account", "amount"}, {"months"}, "a charge")
+    if fields is None:
+        return None
+    amount = _decimal(fields["amount"], f"{path}.amount", errors)
+    months = _months(fields.get("months", []), f"{path}.months", errors)
+    if amount is None or months is None:
+        return None
+    return Charge(account=fields["account"], amount=amount, months=months)
+
+
+def _queued_charge(raw: Any, path: str, errors: list[str]) -> QueuedCharge | None:
+    required = {"account", "amount", "on"}
+    fields = _fields(raw, path, errors, required, {"description"}, "a queued charge")
+    if fields is None:
+        return None
+    amount = _decimal(fields["amount"], f"{path}.amount", errors)
+    try:
+        on = date.fromisoformat(fields["on"])
+    except (TypeError, ValueError):
+        errors.append(f"expected a date (YYYY-MM-DD) @ {path}.on")
+        return None
+    description = fields.get("description", "charge")
+    if not isinstance(description, str):
+        errors.append(f"expected text @ {path}.description")
+        return None
+    if amount is None:
+        return None
+    return QueuedCharge(account=fields["account"], amount=amount, on=on, description=description)
+
+
+def _payment_habit(raw: Any, path: str, errors: list[str]) -> PaymentHabit | None:
+    optional = {"days_late", "missing", "months"}
+    fields = _fields(raw, path, errors, {"account"}, optional, "a payment habit")
+    if fields is None:
+        return None
+    days_late, missing = fields.get("days_late", 0), fields.get("missing", False)
+    if isinstance(days_late, bool) or not isinstance(days_late, int) or not days_late >= 0:
+        errors.append(f"expected a number of days from 0 @ {path}.days_late")
+        return None
+    if not isinstance(missing, bool):
+        errors.append(f"expected true or false @ {path}.missing")
+        return None
+    months = _months(fields.get("months", []), f"{path}.months", errors)
+    if months is None:
+        return None
+    return PaymentHabit(
+        account=fields["account"], days_late=days_late, missing=missing, months=months
+    )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario from a ``.toml`` or ``.json`` file.
+
+    Raises:
+        InvalidDataError: for unreadable files, malformed TOML/JSON, or any bad field.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+        data = tomllib.loads(text.decode()) if path.suffix == ".toml" else json.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
+        raise InvalidDataError([f"cannot read {path}: {exc} @ $"]) from None
+    except RecursionError:  # deeper than the interpreter's recursion limit
+        raise InvalidDataError([f"cannot read {path}: nested too deeply @ $"]) from None
+    return parse_scenario(data)
