@@ -28,8 +28,8 @@ from custbill.model import (
 from custbill.serialization import from_dict
 from custbill.service import CustomerBilling
 
-#: The catalog sections of a scenario: the type of their entries, and the facade's call
-#: that adds one.
+# The catalog sections of a scenario: the type of their entries, and the facade's call
+# that adds one.
 CATALOG_SECTIONS: dict[str, tuple[type, Callable[[CustomerBilling, Any], None]]] = {
     "bill_cycles": (BillCycle, CustomerBilling.add_bill_cycle),
     "payment_terms": (PaymentTerm, CustomerBilling.add_payment_term),
