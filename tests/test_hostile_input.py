@@ -188,3 +188,28 @@ def test_violation_params_are_json_data(value: object) -> None:
         from_dict(cb.Violation, document)
     plain = {**document, "params": {"k": [1, "a", None, True, 2.5, {"n": []}]}}
     assert to_dict(from_dict(cb.Violation, plain)) == plain
+
+
+@pytest.mark.parametrize(
+    ("period", "bill_day"),
+    [(cb.BillingPeriod.MONTHLY, 0), (cb.BillingPeriod.ANNUAL, 32), (cb.BillingPeriod.WEEKLY, 8)],
+)
+def test_a_cycle_made_past_the_catalog_rules_is_refused_by_the_calendar(
+    period: cb.BillingPeriod, bill_day: int
+) -> None:
+    """A bill day no calendar has (the catalog refuses such a cycle; the calendar functions
+    take any BillCycle) is ``catalog.invalid``, not a ValueError from deep inside."""
+    cycle = cb.BillCycle(
+        id="x", name="x", period=period, bill_day=bill_day, start_date=date(2000, 1, 1)
+    )
+    day = date(2026, 7, 1)
+    for call in (
+        lambda: calendar.next_bill_date(cycle, day),
+        lambda: calendar.bill_dates(cycle, day, day),
+        lambda: calendar.previous_bill_date(cycle, day),
+    ):
+        with pytest.raises(cb.RuleViolationError) as caught:
+            call()
+        assert [(v.code, v.path) for v in caught.value.violations] == [
+            ("catalog.invalid", "bill_day")
+        ]

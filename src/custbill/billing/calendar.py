@@ -16,6 +16,7 @@ from moneyed import Money
 
 from custbill.errors import CurrencyMismatchError, RuleViolationError
 from custbill.model import BillCycle, BillingPeriod, PaymentTerm, Violation
+from custbill.rules.catalog import check_bill_cycle
 
 #: Months per period of the monthly-type cycles.
 PERIOD_MONTHS = {
@@ -47,6 +48,15 @@ def _not_finite(path: str) -> RuleViolationError:
     return RuleViolationError(
         [Violation(code="money.not_finite", path=path, message=message, params={})]
     )
+
+
+def _require_cycle(cycle: BillCycle) -> None:
+    """A cycle made without the catalog's rules may have a bill day no calendar has: refuse
+    it as adding it to the catalog would (``catalog.invalid``)."""
+    _require(cycle, BillCycle, "cycle")
+    found = check_bill_cycle(cycle)
+    if found:
+        raise RuleViolationError(found)
 
 
 def _month_date(index: int, day: int) -> date:
@@ -96,7 +106,7 @@ def bill_dates(cycle: BillCycle, start: date, end: date) -> list[date]:
     Raises:
         TypeError: an argument of another type.
     """
-    _require(cycle, BillCycle, "cycle")
+    _require_cycle(cycle)
     _require(start, date, "start")
     _require(end, date, "end")
     found = []
@@ -114,7 +124,7 @@ def next_bill_date(cycle: BillCycle, on_or_after: date) -> date:
         RuleViolationError: ``billing.date_out_of_range`` when it would be past ``date.max``.
         TypeError: an argument of another type.
     """
-    _require(cycle, BillCycle, "cycle")
+    _require_cycle(cycle)
     _require(on_or_after, date, "on_or_after")
     for day in _iter_dates(cycle, on_or_after):
         return day
@@ -132,7 +142,7 @@ def previous_bill_date(cycle: BillCycle, before: date) -> date | None:
     Raises:
         TypeError: an argument of another type.
     """
-    _require(cycle, BillCycle, "cycle")
+    _require_cycle(cycle)
     _require(before, date, "before")
     if before == date.min:
         return None
