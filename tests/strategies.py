@@ -104,6 +104,7 @@ _account_fields: dict[str, st.SearchStrategy[Any]] = {
     "distribute_invoice": st.booleans(),
     "auto_pay": st.booleans(),
     "auto_pay_offset_days": st.integers(-(10**6), 10**6),
+    "payment_mode": st.sampled_from(cb.PaymentMode),
     "payment_methods": _tuples(payment_methods),
     "dunning_enabled": st.booleans(),
     "dunning_plan": optional_text,

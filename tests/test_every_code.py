@@ -91,9 +91,14 @@ EXTENSION_CODES = {
     "customer.end_date_passed",
     "activity.actor_required",
     "activity.reason_required",
+    "account.payment_mode_requires_auto_pay",
+    "account.auto_pay_on_free_account",
+    "charge.account_free",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
+
+_CARD = (cb.PaymentMethod(kind=cb.PaymentMethodKind.CARD, token="tok_visa", last4="4242"),)
 
 
 def _account(billing: cb.CustomerBilling, **changes: object) -> cb.BillingAccount:
@@ -252,6 +257,17 @@ SCENARIOS: dict[str, Scenario] = {
     "account.credit_limit_exceeded": lambda b: (
         a := _account(b, credit_limit=Money(10, "USD")),
         lambda: b.add_charge(a.number, Money(11, "USD"), "setup", on=date(2026, 6, 1)),
+    )[-1],
+    "account.payment_mode_requires_auto_pay": lambda b: (
+        lambda: _account(b, payment_mode=cb.PaymentMode.AUTOMATIC)
+    ),
+    "account.auto_pay_on_free_account": lambda b: (
+        a := _account(b, auto_pay=True, payment_methods=_CARD),
+        lambda: b.edit_account(a.number, payment_mode=cb.PaymentMode.FREE),
+    )[-1],
+    "charge.account_free": lambda b: (
+        a := _account(b, payment_mode=cb.PaymentMode.FREE),
+        lambda: b.add_charge(a.number, Money(5, "USD"), "setup", on=date(2026, 6, 1)),
     )[-1],
     "account.end_date_before_start": lambda b: (
         lambda: _account(b, start_date=date(2026, 3, 1), end_date=date(2026, 2, 1))

@@ -153,6 +153,13 @@ def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
             ),
             "auto_pay": auto_pay,
             "payment_methods": CARD if auto_pay else (),
+            "payment_mode": data.draw(
+                st.sampled_from(
+                    [cb.PaymentMode.INVOICE, cb.PaymentMode.AUTOMATIC]
+                    if auto_pay
+                    else [cb.PaymentMode.INVOICE, cb.PaymentMode.INVOICE, cb.PaymentMode.FREE]
+                )
+            ),
             "contacts": data.draw(
                 st.lists(
                     st.builds(
@@ -186,8 +193,10 @@ def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
         _try(billing.edit_account, number, invoice_rendering=rendering)
     for number in data.draw(st.lists(st.sampled_from(numbers), max_size=2)) if numbers else ():
         # relinking, moving to another cycle: the rows of both ends must follow
-        change = data.draw(st.sampled_from(["unlink", "relink", "cycle"]))
-        if change == "unlink":
+        change = data.draw(st.sampled_from(["unlink", "relink", "cycle", "free"]))
+        if change == "free":
+            _try(billing.edit_account, number, payment_mode=cb.PaymentMode.FREE, auto_pay=False)
+        elif change == "unlink":
             _try(billing.edit_account, number, responsible_account=None)
         elif change == "relink":
             _try(
@@ -211,10 +220,23 @@ def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
         """Charges for most billable accounts of the cycle, in their own currency; with
         *fault*, one charge the run cannot bill (or, by chance, one it can)."""
         current = [billing.get_account(n) for n in numbers]
+
+        def free(account: cb.BillingAccount) -> bool:
+            """Whether *account* or the account at the top of its chain is FREE."""
+            seen = set()
+            while account.payment_mode is not cb.PaymentMode.FREE:
+                above = account.responsible_account
+                if above is None or above in seen:
+                    return False
+                seen.add(above)
+                account = billing.get_account(above)
+            return True
+
         charges = {}
         for a in current:
             if (
-                a.bill_cycle == cycle_id
+                not free(a)
+                and a.bill_cycle == cycle_id
                 and a.start_date <= run
                 and a.status is not cb.AccountStatus.DEACTIVATED
                 and data.draw(st.integers(0, 3)) < 3  # most accounts are charged

@@ -32,6 +32,8 @@ from custbill.model.promote import assembler
 
 #: The reason a deactivated account gets no invoice.
 REASON_DEACTIVATED = "deactivated"
+#: The reason a FREE account (:class:`~custbill.PaymentMode`) gets no invoice.
+REASON_FREE = "free: never invoiced"
 #: The reason an account with nothing to bill gets no invoice.
 REASON_NO_CHARGES = "no charges"
 #: The note of an invoice whose email has nobody to go to.

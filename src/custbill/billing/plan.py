@@ -24,6 +24,7 @@ from moneyed import Money
 from custbill.billing.calendar import bill_dates, previous_bill_date
 from custbill.billing.invoicing import (
     REASON_DEACTIVATED,
+    REASON_FREE,
     REASON_NO_CHARGES,
     has_ended,
     invoice_profile,
@@ -40,6 +41,7 @@ from custbill.model import (
     BillingAccount,
     BillRunPlan,
     Channel,
+    PaymentMode,
     PaymentTerm,
     PlannedInvoice,
     Settings,
@@ -139,6 +141,7 @@ def group_charges(
             or charged.bill_cycle != cycle.id
             or charged.status is AccountStatus.DEACTIVATED
             or charged.start_date > run_date
+            or charged.payment_mode is PaymentMode.FREE
             or has_ended(end_of(charged), last_run)
         ):
             problems.append(
@@ -156,6 +159,7 @@ def group_charges(
             if (
                 found is None
                 or found.status is AccountStatus.DEACTIVATED  # (past the rules)
+                or found.payment_mode is PaymentMode.FREE
                 or has_ended(end_of(found), last_run)
             ):
                 problems.append(
@@ -284,6 +288,8 @@ def _why_skipped(
     # (a responsible account that starts later still bills its managed accounts)
     if billed.start_date > run_date and (managed or members is None):
         return reason_starts_later(billed.start_date)
+    if billed.payment_mode is PaymentMode.FREE:
+        return REASON_FREE
     if managed:
         return None if billed.number in groups.amounts else REASON_NO_CHARGES
     if billed.number not in charges and members is None and billed.number not in pending:

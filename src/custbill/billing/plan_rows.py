@@ -27,6 +27,7 @@ from moneyed import Money
 from custbill.billing.calendar import bill_dates, previous_bill_date
 from custbill.billing.invoicing import (
     REASON_DEACTIVATED,
+    REASON_FREE,
     REASON_NO_CHARGES,
     InvoiceProfile,
     InvoiceRecord,
@@ -56,6 +57,7 @@ from custbill.model.currencies import money_of
 from custbill.model.plan_row import (
     DEACTIVATED,
     END,
+    FREE,
     INVOICE_CURRENCY,
     NUMBER,
     RESPONSIBLE,
@@ -107,19 +109,19 @@ def plan_rows(
     skipped: list[tuple[str, str]] = []  # (account, reason)
     consumed = len(groups.amounts)
     for row in rows.rows:
-        number, off, start, responsible, currency, _minimum, key, email, managing, end = row
+        number, off, start, responsible, currency, _minimum, key, email, managing, end, free = row
         ended = end if end is not None and end <= last_run else None
         if responsible is not None:  # a managed account: its charge went to its top
             if off or ended or start > run_date or number not in member_amounts:
-                skipped.append((number, _why_skipped(off, ended, start, run_date)))
+                skipped.append((number, _why_skipped(off, ended, start, run_date, free)))
             continue
         money = charge_of(number)
         members = members_of(number) if managing else None
-        if off or ended or start > run_date:
+        if off or ended or start > run_date or free:  # (a FREE top never has members)
             if money is not None:
                 return Declined(f"a charge for {number}, which this run does not bill")
             if off or ended or members is None:  # (a later top still bills its members)
-                skipped.append((number, _why_skipped(off, ended, start, run_date)))
+                skipped.append((number, _why_skipped(off, ended, start, run_date, free)))
                 continue
         carried = carried_of(number) if pending else None
         if money is None:
@@ -183,7 +185,9 @@ def _ended(end: date | None, last_run: date) -> bool:
     return end is not None and end <= last_run
 
 
-def _why_skipped(deactivated: bool, ended: date | None, start: date, run_date: date) -> str:
+def _why_skipped(
+    deactivated: bool, ended: date | None, start: date, run_date: date, free: bool
+) -> str:
     """Why an account of a row gets no invoice of its own in the run on *run_date*
     (*ended*: its last day, when a run before this one billed its final period)."""
     if deactivated:
@@ -192,6 +196,8 @@ def _why_skipped(deactivated: bool, ended: date | None, start: date, run_date: d
         return reason_ended(ended)
     if start > run_date:
         return reason_starts_later(start)
+    if free:
+        return REASON_FREE
     return REASON_NO_CHARGES
 
 
@@ -224,11 +230,11 @@ def _group_managed(
     groups = _ManagedCharges({}, {})
     memo: dict[str, str] = {}
     for row in rows.managed:
-        number, off, start, responsible, _currency, _min, _key, _email, _managing, end = row
+        number, off, start, responsible, _currency, _min, _key, _email, _managing, end, free = row
         money = charges.get(number)
         if money is None:
             continue
-        if off or start > run_date or responsible is None or _ended(end, last_run):
+        if off or free or start > run_date or responsible is None or _ended(end, last_run):
             return Declined(f"a charge for {number}, which this run does not bill")
         top_row = rows.row_of(responsible)  # usually the top itself
         if top_row is not None and top_row[RESPONSIBLE] is not None:
@@ -238,6 +244,7 @@ def _group_managed(
         top_number = top_row[NUMBER]
         if (
             top_row[DEACTIVATED]
+            or top_row[FREE]
             or _ended(top_row[END], last_run)
             or money.currency.code != top_row[INVOICE_CURRENCY]
         ):
@@ -336,7 +343,7 @@ class _Invoices:
         entry, total = item
         if isinstance(entry, InvoiceRecord):
             return planned_invoice(entry, self.run_date)
-        number, _off, _start, _responsible, currency, minimum, key, email, _, _end = entry
+        number, _off, _start, _responsible, currency, minimum, key, email, _, _end, _free = entry
         profile = self.profiles[key]
         recipients = (email,) if email and profile.recipients is _PRIMARY_ONLY else ()
         notes = delivery_notes(profile, recipients)

@@ -46,6 +46,7 @@ from custbill.model.enums import (
     InvoiceRendering,
     InvoiceType,
     PaymentMethodKind,
+    PaymentMode,
     PhoneType,
 )
 from custbill.model.settings import Settings
@@ -107,6 +108,7 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "PaymentMethodKind",
+    "PaymentMode",
     "PaymentTerm",
     "Phone",
     "PhoneType",

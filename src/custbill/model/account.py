@@ -10,7 +10,7 @@ from moneyed import Money
 
 from custbill.model._typecheck import check_fields
 from custbill.model.customer import CustomValue
-from custbill.model.enums import AccountStatus, InvoiceRendering, InvoiceType
+from custbill.model.enums import AccountStatus, InvoiceRendering, InvoiceType, PaymentMode
 from custbill.model.values import Contact, PaymentMethod
 
 
@@ -39,6 +39,8 @@ class _AccountData:
     distribute_invoice: bool = False
     auto_pay: bool = False
     auto_pay_offset_days: int = 0
+    #: How the account pays; a FREE account is never invoiced.
+    payment_mode: PaymentMode = PaymentMode.INVOICE
     payment_methods: tuple[PaymentMethod, ...] = ()
     dunning_enabled: bool = False
     dunning_plan: str | None = None

@@ -16,6 +16,21 @@ class CustomerKind(enum.StrEnum):
     PERSON = "PERSON"
 
 
+class PaymentMode(enum.StrEnum):
+    """How an account pays: the hosting platform's payment method Free / Invoice / Credit
+    Card, and the telecom module's automatic payments.
+
+    FREE accounts are never invoiced (a bill run skips them, saying so, and takes no charge
+    for them); INVOICE accounts are invoiced and pay as they choose (auto-pay may still
+    collect); AUTOMATIC accounts are invoiced and collected from the card or bank account on
+    file, so they need auto-pay and, through it, a payment method.
+    """
+
+    FREE = "FREE"
+    INVOICE = "INVOICE"
+    AUTOMATIC = "AUTOMATIC"
+
+
 class AccountStatus(enum.StrEnum):
     """Lifecycle state of a billing account."""
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Final, NamedTuple
 
 from custbill.model.account import BillingAccount
-from custbill.model.enums import AccountStatus, InvoiceType
+from custbill.model.enums import AccountStatus, InvoiceType, PaymentMode
 
 #: The account's number.
 NUMBER: Final = 0
@@ -44,10 +44,12 @@ EMAIL: Final = 7
 MANAGING: Final = 8
 #: The account's last day (:func:`end_of`), or None.
 END: Final = 9
+#: Whether the account is FREE (:class:`~custbill.PaymentMode`): never invoiced.
+FREE: Final = 10
 
 #: One account's plan row (fields at the positions named above).
 PlanRow = tuple[
-    str, bool, date, str | None, str, Decimal | None, int, str | None, bool, date | None
+    str, bool, date, str | None, str, Decimal | None, int, str | None, bool, date | None, bool
 ]
 
 #: What invoices billed to an account share with those of every account with an equal key.
@@ -98,6 +100,7 @@ def plan_row(
         email,
         managing,
         end_of(account.end_date, customer_end),
+        account.payment_mode is PaymentMode.FREE,
     )
 
 

@@ -14,6 +14,7 @@ from custbill.model import (
     InvoiceType,
     NewAccount,
     NewCustomer,
+    PaymentMode,
     Violation,
 )
 from custbill.model.currencies import currency_known
@@ -351,6 +352,7 @@ def check_payment(account: NewAccount | BillingAccount) -> tuple[Violation, ...]
                 "auto-pay needs a payment method on file",
             )
         )
+    found += _payment_mode_violations(account)
     if account.dunning_enabled and account.dunning_plan is None:
         found.append(
             violation(
@@ -360,6 +362,27 @@ def check_payment(account: NewAccount | BillingAccount) -> tuple[Violation, ...]
             )
         )
     return tuple(found)
+
+
+def _payment_mode_violations(account: NewAccount | BillingAccount) -> list[Violation]:
+    """An AUTOMATIC account collects by auto-pay; a FREE one has nothing to collect."""
+    if account.payment_mode is PaymentMode.AUTOMATIC and not account.auto_pay:
+        return [
+            violation(
+                "account.payment_mode_requires_auto_pay",
+                "payment_mode",
+                "an AUTOMATIC account is collected by auto-pay: authorise it",
+            )
+        ]
+    if account.payment_mode is PaymentMode.FREE and account.auto_pay:
+        return [
+            violation(
+                "account.auto_pay_on_free_account",
+                "auto_pay",
+                "a FREE account is never invoiced: there is nothing for auto-pay to collect",
+            )
+        ]
+    return []
 
 
 def check_rendering(account: NewAccount | BillingAccount, lookup: Lookup) -> tuple[Violation, ...]:

@@ -126,6 +126,13 @@ CODES: Mapping[str, str] = MappingProxyType(
         "exposure of the account's paying account (balance, carried amounts and pending "
         "charges of it and of every account it pays for) above a credit limit on the way "
         "up; ``available`` says what is left.",
+        # payment modes (custbill.rules.account, custbill.service.charges)
+        "account.payment_mode_requires_auto_pay": "An AUTOMATIC account has no auto-pay "
+        "authorised.",
+        "account.auto_pay_on_free_account": "A FREE account, never invoiced, has auto-pay "
+        "authorised.",
+        "charge.account_free": "A charge is queued for a FREE account, or one invoiced on a "
+        "FREE account: no invoice would ever bill it.",
         # the activity log (custbill.service.activity)
         "activity.actor_required": "The actor a facade is made for is blank.",
         "activity.reason_required": "The reason a facade is made for is blank.",

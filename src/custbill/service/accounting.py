@@ -90,7 +90,7 @@ def pending_total(uow: UnitOfWork, account: BillingAccount) -> Money:
     return Money(total, account.invoice_currency)
 
 
-def _chain(uow: UnitOfWork, account: BillingAccount) -> list[BillingAccount]:
+def billing_chain(uow: UnitOfWork, account: BillingAccount) -> list[BillingAccount]:
     """*account* and the accounts above it in the billing hierarchy, the payer last."""
     chain = [account]
     seen = {account.number}
@@ -117,7 +117,7 @@ def exposure(uow: UnitOfWork, payer: BillingAccount) -> Decimal:
 def available_credit(uow: UnitOfWork, account: BillingAccount) -> Money | None:
     """What can still be charged to *account* before a credit limit on its chain is
     reached (never below zero), or None when no account of the chain has a limit."""
-    chain = _chain(uow, account)
+    chain = billing_chain(uow, account)
     limits = [a.credit_limit.amount for a in chain if a.credit_limit is not None]
     if not limits:
         return None
@@ -128,7 +128,7 @@ def available_credit(uow: UnitOfWork, account: BillingAccount) -> Money | None:
 def credit_violations(uow: UnitOfWork, account: BillingAccount, amount: Money) -> list[Violation]:
     """``account.credit_limit_exceeded`` when *amount* more would take the exposure above
     the tightest credit limit on the account's chain (see the module's docstring)."""
-    chain = _chain(uow, account)
+    chain = billing_chain(uow, account)
     limited = [a for a in chain if a.credit_limit is not None]
     if not limited:
         return []

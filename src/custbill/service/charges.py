@@ -16,12 +16,12 @@ from datetime import date
 
 from moneyed import Money
 
-from custbill.model import AccountStatus, Charge, Violation
+from custbill.model import AccountStatus, Charge, PaymentMode, Violation
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
 from custbill.service._unit import Context, account_of, raise_if, record_event, require
-from custbill.service.accounting import check_entry_amount, credit_violations
+from custbill.service.accounting import billing_chain, check_entry_amount, credit_violations
 from custbill.storage.protocols import UnitOfWork
 
 
@@ -51,6 +51,17 @@ def add_charge(
                 "account",
                 f"{account.number} is deactivated: no run bills it",
                 account=account.number,
+            )
+        )
+    payer = billing_chain(uow, account)[-1]  # (the account itself when nobody pays for it)
+    free = [a.number for a in (account, payer) if a.payment_mode is PaymentMode.FREE]
+    if free:
+        found.append(
+            violation(
+                "charge.account_free",
+                "account",
+                f"{free[0]} is FREE: no invoice bills {account.number}",
+                account=free[0],
             )
         )
     raise_if(found or credit_violations(uow, account, amount))

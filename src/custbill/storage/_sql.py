@@ -121,6 +121,10 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         "ALTER TABLE history ADD COLUMN actor TEXT",
         "ALTER TABLE history ADD COLUMN reason TEXT",
     ),
+    (
+        # FREE accounts, for plan rows (every account stored before is INVOICE: no fill)
+        "ALTER TABLE accounts ADD COLUMN free INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 

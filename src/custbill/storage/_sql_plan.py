@@ -78,7 +78,7 @@ _PLAN_ROWS = (
     "SELECT a.number, a.deactivated, a.start_date, a.responsible, a.invoice_currency,"
     " a.minimum, a.profile, c.primary_email,"
     " EXISTS (SELECT 1 FROM accounts m WHERE m.responsible = a.number),"
-    " a.end_date, c.end_date"
+    " a.end_date, c.end_date, a.free"
     " FROM accounts a JOIN customers c ON c.number = a.customer"
     " WHERE a.bill_cycle = ? ORDER BY a.number"
 )
@@ -121,6 +121,7 @@ def plan_rows(db: Writes, bill_cycle: str) -> PlanRows:
         managing,
         account_end,
         customer_end,
+        free,
     ) in db.stream(_PLAN_ROWS, (bill_cycle,)):
         profile = profiles.get(key)
         if profile is None:
@@ -139,6 +140,7 @@ def plan_rows(db: Writes, bill_cycle: str) -> PlanRows:
                 None if account_end is None else as_date(account_end),
                 None if customer_end is None else as_date(customer_end),
             ),
+            bool(free),
         )
         rows[number] = row
         if above is not None:

@@ -23,6 +23,7 @@ from custbill.model import (
     CustomFieldTarget,
     DunningPlan,
     Note,
+    PaymentMode,
     PaymentTerm,
     Settings,
 )
@@ -225,8 +226,8 @@ class SQLAccounts:
         self.db.insert(
             "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
             " bill_cycle, number_key, external_key, version, deactivated, start_date,"
-            " invoice_currency, minimum, profile, end_date, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " invoice_currency, minimum, profile, end_date, free, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     account.number,
@@ -240,6 +241,7 @@ class SQLAccounts:
                     account.version,
                     *plan_columns(account),
                     iso_date(account.end_date),
+                    int(account.payment_mode is PaymentMode.FREE),
                     to_json(account),
                 )
             ],
@@ -250,7 +252,7 @@ class SQLAccounts:
             "UPDATE accounts SET customer = ?, external_number = ?, responsible = ?,"
             " parent = ?, bill_cycle = ?, external_key = ?, version = ?, deactivated = ?,"
             " start_date = ?, invoice_currency = ?, minimum = ?, profile = ?, end_date = ?,"
-            " data = ? WHERE number = ? AND version = ?",
+            " free = ?, data = ? WHERE number = ? AND version = ?",
             (
                 account.customer,
                 account.external_number,
@@ -261,6 +263,7 @@ class SQLAccounts:
                 account.version,
                 *plan_columns(account),
                 iso_date(account.end_date),
+                int(account.payment_mode is PaymentMode.FREE),
                 to_json(account),
                 account.number,
                 account.version - 1,
