@@ -47,7 +47,8 @@ nitpick_ignore_regex = [
     # on CustomerBilling and StoreContract)
     (
         "py:class",
-        r"custbill\.(service\.over_time\.AccountsOverTime|testing\._contract_logs\.LogsContract)",
+        r"custbill\.(service\.over_time\.AccountsOverTime|service\.platforms\.PlatformCalls"
+        r"|testing\._contract_logs\.LogsContract)",
     ),
 ]
 

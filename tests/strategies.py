@@ -111,6 +111,13 @@ _account_fields: dict[str, st.SearchStrategy[Any]] = {
     "contacts": _tuples(contacts),
     "credit_limit": st.none() | money,
     "end_date": st.none() | dates,
+    "contract_type": optional_text,
+    "invoice_template": optional_text,
+    "web_template": optional_text,
+    "salesperson": optional_text,
+    "rate_plan": optional_text,
+    "invoice_note": optional_text,
+    "invoice_emails": _tuples(text),
     "custom_fields": custom_fields,
 }
 new_accounts = st.builds(cb.NewAccount, number=optional_text, **_account_fields)
@@ -150,6 +157,11 @@ payment_terms = st.builds(
     end_of_month=st.booleans(),
 )
 account_categories = st.builds(cb.AccountCategory, id=text, name=text)
+contract_types = st.builds(cb.ContractType, id=text, name=text)
+invoice_templates = st.builds(cb.InvoiceTemplate, id=text, name=text)
+web_templates = st.builds(cb.WebTemplate, id=text, name=text)
+salespeople = st.builds(cb.Salesperson, id=text, name=text, email=optional_text)
+rate_plans = st.builds(cb.RatePlan, id=text, name=text)
 dunning_steps = st.builds(
     cb.DunningStep,
     days_past_due=st.integers(-100, 1000),
@@ -227,6 +239,7 @@ planned_invoices = st.builds(
     channels=st.frozensets(st.sampled_from(cb.Channel)),
     recipients=_tuples(text),
     notes=_tuples(text),
+    invoice_note=optional_text,
 )
 skipped_accounts = st.builds(cb.SkippedAccount, account=text, reason=text)
 partitions = st.integers(1, 64).flatmap(
@@ -252,6 +265,7 @@ invoices = st.builds(
     invoice_date=dates,
     due_date=dates,
     auto_pay_date=_dates_or_none,
+    invoice_note=optional_text,
 )
 payments = st.builds(
     cb.Payment, number=text, account=text, amount=money, received_on=dates, reference=optional_text
@@ -381,6 +395,11 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.BillCycle: bill_cycles,
     cb.PaymentTerm: payment_terms,
     cb.AccountCategory: account_categories,
+    cb.ContractType: contract_types,
+    cb.InvoiceTemplate: invoice_templates,
+    cb.WebTemplate: web_templates,
+    cb.Salesperson: salespeople,
+    cb.RatePlan: rate_plans,
     cb.DunningStep: dunning_steps,
     cb.DunningPlan: dunning_plans,
     cb.CustomFieldDefinition: custom_field_definitions,

@@ -107,6 +107,12 @@ ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "definition": MODEL_STRATEGIES[cb.CustomFieldDefinition],
     "plan": MODEL_STRATEGIES[cb.DunningPlan],
     "term": MODEL_STRATEGIES[cb.PaymentTerm],
+    "entry": st.one_of(
+        *(
+            MODEL_STRATEGIES[kind]
+            for kind in (cb.ContractType, cb.Salesperson, cb.RatePlan, cb.BillCycle)
+        )
+    ),
     "kind": st.sampled_from([*cb.AdjustmentKind, cb.BillCycle, cb.PaymentTerm]),
     "target": st.sampled_from(cb.CustomFieldTarget),
     "bill_cycle": st.sampled_from(["m1", "m15", "nope"]) | hostile_text,

@@ -94,6 +94,7 @@ EXTENSION_CODES = {
     "account.payment_mode_requires_auto_pay",
     "account.auto_pay_on_free_account",
     "charge.account_free",
+    "account.invoice_email_invalid",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -269,6 +270,9 @@ SCENARIOS: dict[str, Scenario] = {
         a := _account(b, payment_mode=cb.PaymentMode.FREE),
         lambda: b.add_charge(a.number, Money(5, "USD"), "setup", on=date(2026, 6, 1)),
     )[-1],
+    "account.invoice_email_invalid": lambda b: (
+        lambda: _account(b, invoice_emails=("billing@acme.example", "not an email"))
+    ),
     "account.end_date_before_start": lambda b: (
         lambda: _account(b, start_date=date(2026, 3, 1), end_date=date(2026, 2, 1))
     ),

@@ -25,6 +25,13 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
+from custbill.model.references import (
+    ContractType,
+    InvoiceTemplate,
+    RatePlan,
+    Salesperson,
+    WebTemplate,
+)
 from custbill.serialization import from_dict
 from custbill.service import CustomerBilling
 
@@ -36,6 +43,11 @@ CATALOG_SECTIONS: dict[str, tuple[type, Callable[[CustomerBilling, Any], None]]]
     "account_categories": (AccountCategory, CustomerBilling.add_account_category),
     "dunning_plans": (DunningPlan, CustomerBilling.add_dunning_plan),
     "custom_fields": (CustomFieldDefinition, CustomerBilling.add_custom_field),
+    "contract_types": (ContractType, CustomerBilling.add_catalog_entry),
+    "invoice_templates": (InvoiceTemplate, CustomerBilling.add_catalog_entry),
+    "web_templates": (WebTemplate, CustomerBilling.add_catalog_entry),
+    "salespeople": (Salesperson, CustomerBilling.add_catalog_entry),
+    "rate_plans": (RatePlan, CustomerBilling.add_catalog_entry),
 }
 _SECTIONS = {
     "simulation",

@@ -171,6 +171,10 @@ def test_rows_planner_agrees_with_objects_planner(data: st.DataObject) -> None:
                     max_size=2,
                 ).map(tuple)
             ),
+            "invoice_note": data.draw(st.sampled_from([None, None, "PO 7", "PO 8"])),
+            "invoice_emails": data.draw(
+                st.sampled_from([(), (), ("books@x.example",), ("ap@acme.example",)])
+            ),
             # last days on either side of the runs' previous bill dates (06-01, 06-15)
             "end_date": data.draw(st.none() | st.sampled_from(ENDS)),
             "responsible_account": data.draw(st.none() | st.sampled_from(candidates))

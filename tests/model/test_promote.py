@@ -64,6 +64,7 @@ def test_planned_invoices_read_from_a_plan_match_the_constructor(
         invoice.channels,
         invoice.recipients,
         invoice.notes,
+        invoice.invoice_note,
     )
     built = planned_invoice(record, invoice.invoice_date)
     assert type(built) is cb.PlannedInvoice

@@ -90,13 +90,15 @@ def channels_and_notes(
         none = billed.invoice_type is InvoiceType.NONE
         return channels, ("invoice type NONE: nothing is sent",) if none else ()
     categories = settings.distribute_invoice_contact_categories
-    if not (billed.distribute_invoice or settings.distribute_invoice_all_accounts) and not any(
-        c.category in categories for c in billed.contacts
+    if (
+        not (billed.distribute_invoice or settings.distribute_invoice_all_accounts)
+        and not billed.invoice_emails
+        and not any(c.category in categories for c in billed.contacts)
     ):
         return channels - {Channel.EMAIL}, (
             f"invoice type {billed.invoice_type.value} asks for email, but Distribute "
             "Invoice is enabled neither for this account, nor for all accounts, nor "
-            "for a category of its contacts",
+            "for a category of its contacts, and it lists no invoice addresses",
         )
     return channels, ()
 
@@ -105,7 +107,8 @@ def recipients_of(
     billed: BillingAccount, primary_email: str | None, settings: Settings
 ) -> tuple[str, ...]:
     """Who receives the invoice email: the customer's primary email when Distribute Invoice
-    is enabled for the account or all accounts, then contacts of an enabled category."""
+    is enabled for the account or all accounts, then contacts of an enabled category, then
+    the account's own invoice addresses (each address once)."""
     recipients: list[str] = []
     if primary_email and (billed.distribute_invoice or settings.distribute_invoice_all_accounts):
         recipients.append(primary_email)
@@ -113,6 +116,7 @@ def recipients_of(
     for contact in billed.contacts:
         if contact.category in categories and contact.email and contact.email not in recipients:
             recipients.append(contact.email)
+    recipients.extend(e for e in billed.invoice_emails if e not in recipients)
     return tuple(recipients)
 
 
@@ -121,9 +125,11 @@ class Recipients(enum.Enum):
 
     #: No email goes out.
     NONE = "none"
-    #: The customer's primary email only (the billed account has no contacts).
+    #: The customer's primary email only (the billed account has no contacts and no
+    #: invoice addresses).
     PRIMARY_ONLY = "primary only"
-    #: Worked out per billed account, from its contacts (:func:`recipients_of`).
+    #: Worked out per billed account, from its contacts and invoice addresses
+    #: (:func:`recipients_of`).
     PER_ACCOUNT = "per account"
 
 
@@ -138,6 +144,8 @@ class InvoiceProfile(NamedTuple):
     recipients: Recipients
     #: The notes of an invoice whose email has nobody to go to.
     unreached_notes: tuple[str, ...]
+    #: The billed account's invoice note (printed on each invoice), or None.
+    invoice_note: str | None
 
 
 def invoice_profile(
@@ -155,12 +163,12 @@ def invoice_profile(
     channels, notes = channels_and_notes(billed, settings)
     if Channel.EMAIL not in channels:
         how = Recipients.NONE
-    elif not billed.contacts:
+    elif not billed.contacts and not billed.invoice_emails:
         how = Recipients.PRIMARY_ONLY
     else:
         how = Recipients.PER_ACCOUNT
     unreached = notes if how is Recipients.NONE else (*notes, NO_RECIPIENT)
-    return InvoiceProfile(due, auto, channels, notes, how, unreached)
+    return InvoiceProfile(due, auto, channels, notes, how, unreached, billed.invoice_note)
 
 
 def recipients_for(
@@ -192,6 +200,7 @@ class InvoiceRecord(NamedTuple):
     channels: frozenset[Channel]
     recipients: tuple[str, ...]
     notes: tuple[str, ...]
+    invoice_note: str | None
 
 
 #: ``PlannedInvoice(...)`` over values the planners computed, given positionally in field
@@ -203,7 +212,9 @@ assemble_invoice: Callable[..., PlannedInvoice] = assembler(PlannedInvoice)
 
 def planned_invoice(record: InvoiceRecord, invoice_date: date) -> PlannedInvoice:
     """The :class:`~custbill.PlannedInvoice` of *record*, issued on *invoice_date*."""
-    billed, accounts, total, currency, due, auto, suppressed, channels, recipients, notes = record
+    billed, accounts, total, currency, due, auto, suppressed, channels, recipients, notes, text = (
+        record
+    )
     return assemble_invoice(
         billed,
         accounts,
@@ -215,6 +226,7 @@ def planned_invoice(record: InvoiceRecord, invoice_date: date) -> PlannedInvoice
         channels,
         recipients,
         notes,
+        text,
     )
 
 
@@ -279,7 +291,17 @@ def invoices_billed_to(
             notes = (*notes, suppression_note(minimum))
         records.append(
             InvoiceRecord(
-                number, listed, total, currency, due, auto, suppressed, channels, recipients, notes
+                number,
+                listed,
+                total,
+                currency,
+                due,
+                auto,
+                suppressed,
+                channels,
+                recipients,
+                notes,
+                profile.invoice_note,
             )
         )
     return records

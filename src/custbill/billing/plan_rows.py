@@ -361,6 +361,7 @@ class _Invoices:
             profile.channels,
             recipients,
             notes,
+            profile.invoice_note,
         )
 
 

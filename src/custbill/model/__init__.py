@@ -49,6 +49,13 @@ from custbill.model.enums import (
     PaymentMode,
     PhoneType,
 )
+from custbill.model.references import (
+    ContractType,
+    InvoiceTemplate,
+    RatePlan,
+    Salesperson,
+    WebTemplate,
+)
 from custbill.model.settings import Settings
 from custbill.model.termination import (
     TerminationRefusal,
@@ -81,6 +88,7 @@ __all__ = [
     "Channel",
     "Charge",
     "Contact",
+    "ContractType",
     "CustomFieldDefinition",
     "CustomFieldTarget",
     "CustomFieldType",
@@ -99,6 +107,7 @@ __all__ = [
     "DunningStep",
     "Invoice",
     "InvoiceRendering",
+    "InvoiceTemplate",
     "InvoiceType",
     "NewAccount",
     "NewCustomer",
@@ -115,10 +124,13 @@ __all__ = [
     "PlannedInvoice",
     "PoolAllocation",
     "PoolResult",
+    "RatePlan",
+    "Salesperson",
     "Settings",
     "SkippedAccount",
     "TerminationRefusal",
     "TerminationReport",
     "TerminationWait",
     "Violation",
+    "WebTemplate",
 ]

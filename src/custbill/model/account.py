@@ -48,6 +48,17 @@ class _AccountData:
     credit_limit: Money | None = None
     #: The account's last day: a run bills it for the last time in the period holding it.
     end_date: date | None = None
+    #: Ids of catalog entries (:mod:`custbill.model.references`); None for none.
+    contract_type: str | None = None
+    invoice_template: str | None = None
+    web_template: str | None = None
+    salesperson: str | None = None
+    rate_plan: str | None = None
+    #: A text printed on every invoice billed to the account.
+    invoice_note: str | None = None
+    #: More addresses that receive the account's invoices by email, besides the customer's
+    #: primary email and the contacts.
+    invoice_emails: tuple[str, ...] = ()
     custom_fields: Mapping[str, CustomValue] = attrs.field(factory=dict, hash=False)
 
     def __attrs_post_init__(self) -> None:

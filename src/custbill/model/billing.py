@@ -23,7 +23,8 @@ class PlannedInvoice:
     term gives ``due_date``, its auto-pay ``auto_pay_date`` (None without auto-pay), its
     minimum invoice amount ``suppressed``, and its invoice type and distribution settings
     ``channels`` and ``recipients``.  ``notes`` say why email is not sent, why the invoice
-    is suppressed, and what was carried forward into it.
+    is suppressed, and what was carried forward into it; ``invoice_note`` is the billed
+    account's text for its invoices.
     """
 
     billed_account: str
@@ -36,6 +37,7 @@ class PlannedInvoice:
     channels: frozenset[Channel]
     recipients: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    invoice_note: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -226,6 +228,8 @@ class Invoice:
     invoice_date: date
     due_date: date
     auto_pay_date: date | None
+    #: The billed account's text for its invoices, as planned.
+    invoice_note: str | None = None
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)

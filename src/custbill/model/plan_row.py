@@ -53,13 +53,16 @@ PlanRow = tuple[
 ]
 
 #: What invoices billed to an account share with those of every account with an equal key.
-ProfileKey = tuple[str, bool, int, InvoiceType, bool, frozenset[str | None] | None]
+ProfileKey = tuple[
+    str, bool, int, InvoiceType, bool, frozenset[str | None] | None, bool, str | None
+]
 
 
 def profile_key(account: BillingAccount) -> ProfileKey:
     """What an invoice billed to *account* shares with every invoice billed to an account
-    with an equal key: payment term, auto-pay, invoice type, distribution, and whether it has
-    contacts and of which categories (its recipients are found per account)."""
+    with an equal key: payment term, auto-pay, invoice type, distribution, whether it has
+    contacts and of which categories, whether it has invoice addresses (the recipients of
+    both are found per account), and its invoice note."""
     contacts = account.contacts
     return (
         account.payment_term,
@@ -68,6 +71,8 @@ def profile_key(account: BillingAccount) -> ProfileKey:
         account.invoice_type,
         account.distribute_invoice,
         frozenset(c.category for c in contacts) if contacts else None,
+        bool(account.invoice_emails),
+        account.invoice_note,
     )
 
 

@@ -31,6 +31,7 @@ from custbill.rules.ending import check_end_date
 from custbill.rules.lookup import Lookup
 from custbill.rules.money import money_violations
 from custbill.rules.record_text import check_account_text
+from custbill.rules.references import check_catalog_references, check_invoice_emails
 
 #: Allowed status moves; DEACTIVATED is final.
 TRANSITIONS: dict[AccountStatus, frozenset[AccountStatus]] = {
@@ -68,6 +69,7 @@ def check_account(
         *check_account_uniqueness(account, lookup, own=before),
         *check_currencies(account),
         *check_references(account, lookup),
+        *check_catalog_references(account, lookup),
         *check_bill_cycle_fit(account, lookup),
         *check_invoice_delivery(account, customer, lookup),
     ]
@@ -80,6 +82,8 @@ def check_account(
     found += check_language(account)
     if account.contacts:
         found += check_contacts(account)
+    if account.invoice_emails:
+        found += check_invoice_emails(account)
     found += text.cards
     found += check_custom_fields(
         account.custom_fields,

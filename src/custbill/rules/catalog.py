@@ -14,13 +14,31 @@ from custbill.model import (
     Violation,
 )
 from custbill.model.currencies import currency_known
-from custbill.rules._support import blank, violation
+from custbill.model.references import (
+    ContractType,
+    InvoiceTemplate,
+    RatePlan,
+    Salesperson,
+    WebTemplate,
+)
+from custbill.rules._support import blank, email_valid, violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_KEY_LENGTH, MAX_TEXT_LENGTH, record_text_violations
 from custbill.rules.lookup import Lookup
 from custbill.rules.money import amount_violations
 
-CatalogEntry = BillCycle | PaymentTerm | AccountCategory | DunningPlan | CustomFieldDefinition
+CatalogEntry = (
+    BillCycle
+    | PaymentTerm
+    | AccountCategory
+    | DunningPlan
+    | CustomFieldDefinition
+    | ContractType
+    | InvoiceTemplate
+    | WebTemplate
+    | Salesperson
+    | RatePlan
+)
 
 
 def check_catalog_entry(entry: CatalogEntry, lookup: Lookup) -> tuple[Violation, ...]:
@@ -42,6 +60,18 @@ def check_catalog_entry(entry: CatalogEntry, lookup: Lookup) -> tuple[Violation,
         case DunningPlan():
             found.extend(check_dunning_plan(entry))
             taken = lookup.dunning_plan(entry.id) is not None
+        case Salesperson():
+            if entry.email is not None and not email_valid(entry.email):
+                found.append(violation("catalog.invalid", "email", "not a valid email address"))
+            taken = lookup.reference(Salesperson, entry.id) is not None
+        case ContractType():
+            taken = lookup.reference(ContractType, entry.id) is not None
+        case InvoiceTemplate():
+            taken = lookup.reference(InvoiceTemplate, entry.id) is not None
+        case WebTemplate():
+            taken = lookup.reference(WebTemplate, entry.id) is not None
+        case RatePlan():
+            taken = lookup.reference(RatePlan, entry.id) is not None
         case CustomFieldDefinition():
             found.extend(check_custom_field_definition(entry))
             taken = any(

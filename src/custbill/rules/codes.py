@@ -133,6 +133,9 @@ CODES: Mapping[str, str] = MappingProxyType(
         "authorised.",
         "charge.account_free": "A charge is queued for a FREE account, or one invoiced on a "
         "FREE account: no invoice would ever bill it.",
+        # what an account names for its invoices (custbill.rules.references)
+        "account.invoice_email_invalid": "An extra invoice address is not a well-formed "
+        "email, or is listed twice.",
         # the activity log (custbill.service.activity)
         "activity.actor_required": "The actor a facade is made for is blank.",
         "activity.reason_required": "The reason a facade is made for is blank.",

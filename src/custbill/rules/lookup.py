@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from custbill.model import (
     AccountCategory,
@@ -17,6 +17,16 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.enums import Hierarchy
+from custbill.model.references import (
+    ContractType,
+    InvoiceTemplate,
+    RatePlan,
+    Salesperson,
+    WebTemplate,
+)
+
+#: A kind of catalog entry an account refers to.
+Ref = TypeVar("Ref", ContractType, InvoiceTemplate, WebTemplate, Salesperson, RatePlan)
 
 
 class Lookup(Protocol):
@@ -85,6 +95,10 @@ class Lookup(Protocol):
 
     def dunning_plan(self, id: str) -> DunningPlan | None:
         """The dunning plan with this id, if any."""
+        ...
+
+    def reference(self, kind: type[Ref], id: str) -> Ref | None:
+        """The catalog entry of *kind* (:mod:`custbill.model.references`) with this id."""
         ...
 
     def custom_field_definitions(

@@ -19,6 +19,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from custbill.model import BillingAccount, Customer, NewAccount, NewCustomer, Violation
+from custbill.model.references import REFERENCE_FIELDS
 from custbill.rules.cards import card_violations, may_hold_card_number
 from custbill.rules.limits import (
     MAX_EMAIL_LENGTH,
@@ -67,6 +68,7 @@ _ACCOUNT_SEARCHED = (
     "category",
     "payment_term",
     "dunning_plan",
+    *REFERENCE_FIELDS,
 )
 _ACCOUNT_LINKS = ("responsible_account", "parent_account", "preferred_language")
 _CONTACT_SEARCHED = ("name", "email", "category")
@@ -118,6 +120,9 @@ def account_fields(account: NewAccount | BillingAccount) -> Iterator[TextField]:
         yield TextField(field, getattr(account, field), MAX_KEY_LENGTH, searched=True)
     for field in _ACCOUNT_LINKS:
         yield TextField(field, getattr(account, field), MAX_KEY_LENGTH, searched=False)
+    yield TextField("invoice_note", account.invoice_note, MAX_TEXT_LENGTH, searched=True)
+    for i, email in enumerate(account.invoice_emails):
+        yield TextField(f"invoice_emails[{i}]", email, MAX_EMAIL_LENGTH, searched=True)
     for i, contact in enumerate(account.contacts):
         for field in _CONTACT_SEARCHED:
             limit = MAX_EMAIL_LENGTH if field == "email" else MAX_TEXT_LENGTH
@@ -150,10 +155,16 @@ def check_customer_text(customer: NewCustomer | Customer) -> TextFindings:
 def check_account_text(account: NewAccount | BillingAccount) -> TextFindings:
     """What is wrong with *account*'s text (usually nothing, told at once)."""
     methods, contacts, custom = account.payment_methods, account.contacts, account.custom_fields
-    if len(methods) > MAX_ITEMS or len(contacts) > MAX_ITEMS or len(custom) > MAX_ITEMS:
-        counts = [("payment_methods", methods), ("contacts", contacts), ("custom_fields", custom)]
+    emails = account.invoice_emails
+    if max(len(methods), len(contacts), len(custom), len(emails)) > MAX_ITEMS:
+        counts = [
+            ("payment_methods", methods),
+            ("contacts", contacts),
+            ("custom_fields", custom),
+            ("invoice_emails", emails),
+        ]
         return TextFindings(tuple(count_violations(counts)), ())
-    searched = list(_account_searched(account))
+    searched = [*_account_searched(account), account.invoice_note, *emails]
     other = list(_account_links(account))
     for contact in contacts:
         searched.extend(_contact_searched(contact))

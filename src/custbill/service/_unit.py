@@ -41,6 +41,7 @@ from custbill.model.promote import assembler, promoter
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
+from custbill.rules.lookup import Ref
 from custbill.storage.protocols import Hierarchy, UnitOfWork
 
 Found = TypeVar("Found", Customer, BillingAccount)
@@ -217,6 +218,9 @@ class UnitLookup:
 
     def dunning_plan(self, id: str) -> DunningPlan | None:
         return self.uow.catalog.get(DunningPlan, id)
+
+    def reference(self, kind: type[Ref], id: str) -> Ref | None:
+        return self.uow.catalog.get(kind, id)
 
 
 # -- checks of arguments --------------------------------------------------------------------

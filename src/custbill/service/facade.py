@@ -49,8 +49,9 @@ from custbill.service import activity as activity_cases
 from custbill.service import customers, ledger, queries, tenant
 from custbill.service._unit import BatchUnit, Context
 from custbill.service.over_time import AccountsOverTime
+from custbill.service.platforms import PlatformCalls
 from custbill.storage.memory import MemoryStore
-from custbill.storage.protocols import Store, UnitOfWork
+from custbill.storage.protocols import Store, T, UnitOfWork
 from custbill.summary import AccountSummary, CustomerSummary
 
 #: How many times a call runs when it keeps running into concurrent units of work.  Enough
@@ -66,12 +67,11 @@ _PAUSES = random.Random()
 #: No charges from the caller: a run then bills the queued ones only.
 NO_CHARGES: Mapping[str, Money] = MappingProxyType({})
 
-T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class CustomerBilling(AccountsOverTime):
+class CustomerBilling(AccountsOverTime, PlatformCalls):
     """Customers and billing accounts, validated on every change.
 
     Args:
@@ -252,7 +252,7 @@ class CustomerBilling(AccountsOverTime):
         """Every catalog entry of *kind* (e.g. ``BillCycle``), in id order.
 
         Raises:
-            TypeError: *kind* is not one of the four catalog classes.
+            TypeError: *kind* is not a catalog class.
         """
         return self._read(queries.catalog, kind)
 

@@ -261,6 +261,7 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
             invoice_date=planned.invoice_date,
             due_date=planned.due_date,
             auto_pay_date=planned.auto_pay_date,
+            invoice_note=planned.invoice_note,
         )
         for planned, number in zip(
             to_record, uow.next_numbers("invoice", len(to_record)), strict=True

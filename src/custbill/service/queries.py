@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Iterable
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 import attrs
 
 from custbill.billing.calendar import next_bill_date
 from custbill.errors import RuleViolationError
 from custbill.model import (
-    AccountCategory,
     AccountStatus,
     BillCycle,
     BillingAccount,
     Customer,
     CustomFieldDefinition,
     CustomFieldTarget,
-    DunningPlan,
     PaymentTerm,
     Settings,
     Violation,
@@ -30,11 +28,9 @@ from custbill.rules.limits import search_limits
 from custbill.service._unit import Context, account_of, customer_of, raise_if, require
 from custbill.service.accounting import available_credit, balances, pending_total
 from custbill.service.deposits import held
-from custbill.storage.protocols import CatalogItem, UnitOfWork
+from custbill.storage.protocols import CatalogItem, T, UnitOfWork
 from custbill.storage.search import query_words
 from custbill.summary import AccountLine, AccountSummary, CustomerSummary
-
-T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
 
 
 def settings(uow: UnitOfWork, ctx: Context) -> Settings:

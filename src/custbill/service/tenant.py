@@ -7,19 +7,12 @@ from typing import Any
 import attrs
 
 from custbill.model import (
-    AccountCategory,
-    BillCycle,
-    CustomFieldDefinition,
-    DunningPlan,
-    PaymentTerm,
     Settings,
 )
 from custbill.rules import check_catalog_entry, check_settings
+from custbill.rules.catalog import CatalogEntry
 from custbill.service._unit import Context, raise_if, require
 from custbill.storage.protocols import UnitOfWork
-
-#: A catalog entry the facade adds.
-CatalogEntry = BillCycle | PaymentTerm | AccountCategory | DunningPlan | CustomFieldDefinition
 
 
 def put_settings(uow: UnitOfWork, ctx: Context, settings: Settings) -> Settings:
@@ -36,7 +29,9 @@ def update_settings(uow: UnitOfWork, ctx: Context, changes: dict[str, Any]) -> S
     return put_settings(uow, ctx, attrs.evolve(uow.settings.get() or Settings(), **changes))
 
 
-def add_catalog_entry(uow: UnitOfWork, ctx: Context, entry: CatalogEntry, kind: type) -> None:
+def add_catalog_entry(
+    uow: UnitOfWork, ctx: Context, entry: CatalogEntry, kind: type | tuple[type, ...]
+) -> None:
     """Add a catalog entry of *kind* (``catalog.invalid``, ``catalog.id_taken``)."""
     require(entry, kind, "entry")
     raise_if(check_catalog_entry(entry, ctx.lookup(uow)))

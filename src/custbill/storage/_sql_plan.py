@@ -42,9 +42,14 @@ class PlanColumns(NamedTuple):
 def profile_text(account: BillingAccount) -> str:
     """The account's :func:`~custbill.model.plan_row.profile_key` as text: equal for two
     accounts exactly when their keys are."""
-    term, auto_pay, offset, invoice_type, distribute, categories = profile_key(account)
+    term, auto_pay, offset, invoice_type, distribute, categories, emails, note = profile_key(
+        account
+    )
     listed = None if categories is None else sorted(categories, key=lambda c: (c is not None, c))
-    return json.dumps([term, auto_pay, offset, invoice_type.value, distribute, listed])
+    key = [term, auto_pay, offset, invoice_type.value, distribute, listed]
+    if emails or note is not None:  # (so that the text of an account without either, as
+        key += [emails, note]  # every account stored before they existed, is unchanged)
+    return json.dumps(key)
 
 
 def plan_columns(account: BillingAccount) -> PlanColumns:

@@ -19,11 +19,13 @@ def invoice_json(invoice: Invoice) -> str:
     total = invoice.total
     auto_pay = "null" if invoice.auto_pay_date is None else f'"{invoice.auto_pay_date}"'
     accounts = ",".join(map(_string, invoice.accounts))
+    note = invoice.invoice_note  # (left out at its default, as the library leaves it out)
+    noted = "" if note is None else f',"invoice_note":{_string(note)}'
     return (
         f'{{"number":{_string(invoice.number)},"bill_cycle":{_string(invoice.bill_cycle)},'
         f'"billed_account":{_string(invoice.billed_account)},"accounts":[{accounts}],'
         f'"total":{{"amount":{_string(str(total.amount))},'
         f'"currency":{_string(total.currency.code)}}},'
         f'"invoice_date":"{invoice.invoice_date}","due_date":"{invoice.due_date}",'
-        f'"auto_pay_date":{auto_pay}}}'
+        f'"auto_pay_date":{auto_pay}{noted}}}'
     )

@@ -32,13 +32,18 @@ from custbill.model import (
     BillCycle,
     BillingAccount,
     Change,
+    ContractType,
     Customer,
     CustomFieldDefinition,
     CustomFieldTarget,
     DunningPlan,
+    InvoiceTemplate,
     Note,
     PaymentTerm,
+    RatePlan,
+    Salesperson,
     Settings,
+    WebTemplate,
 )
 from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
 from custbill.model.dunning import DunningNotice
@@ -46,8 +51,29 @@ from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores n
 from custbill.model.plan_row import PlanRows
 
 #: A catalog entry kind that is stored by id.
-CatalogItem = BillCycle | PaymentTerm | AccountCategory | DunningPlan
-T = TypeVar("T", BillCycle, PaymentTerm, AccountCategory, DunningPlan)
+CatalogItem = (
+    BillCycle
+    | PaymentTerm
+    | AccountCategory
+    | DunningPlan
+    | ContractType
+    | InvoiceTemplate
+    | WebTemplate
+    | Salesperson
+    | RatePlan
+)
+T = TypeVar(
+    "T",
+    BillCycle,
+    PaymentTerm,
+    AccountCategory,
+    DunningPlan,
+    ContractType,
+    InvoiceTemplate,
+    WebTemplate,
+    Salesperson,
+    RatePlan,
+)
 
 
 class CustomerRepository(Protocol):

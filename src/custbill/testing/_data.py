@@ -13,6 +13,7 @@ from custbill.model import (
     BillingAccount,
     BillingPeriod,
     Change,
+    ContractType,
     Customer,
     CustomerKind,
     CustomFieldDefinition,
@@ -20,11 +21,15 @@ from custbill.model import (
     CustomFieldType,
     DunningPlan,
     DunningStep,
+    InvoiceTemplate,
     InvoiceType,
     NewAccount,
     NewCustomer,
     PaymentTerm,
+    RatePlan,
+    Salesperson,
     Settings,
+    WebTemplate,
 )
 from custbill.service import CustomerBilling
 from custbill.storage.protocols import Store
@@ -109,7 +114,17 @@ def dump(store: Store) -> dict[str, Any]:
             "of_customer": {c.number: uow.accounts.of_customer(c.number) for c in customers},
             "catalog": [
                 uow.catalog.all(kind)
-                for kind in (BillCycle, PaymentTerm, AccountCategory, DunningPlan)
+                for kind in (
+                    BillCycle,
+                    PaymentTerm,
+                    AccountCategory,
+                    DunningPlan,
+                    ContractType,
+                    InvoiceTemplate,
+                    WebTemplate,
+                    Salesperson,
+                    RatePlan,
+                )
             ],
             "custom_fields": [uow.catalog.custom_fields(t) for t in CustomFieldTarget],
             "settings": uow.settings.get(),
