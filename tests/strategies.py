@@ -74,6 +74,7 @@ _customer_fields: dict[str, st.SearchStrategy[Any]] = {
     "service_address": st.none() | addresses,
     "shipping_address": st.none() | addresses,
     "end_date": st.none() | dates,
+    "customer_type": optional_text,
     "custom_fields": custom_fields,
 }
 new_customers = st.builds(cb.NewCustomer, number=optional_text, **_customer_fields)
@@ -118,6 +119,7 @@ _account_fields: dict[str, st.SearchStrategy[Any]] = {
     "rate_plan": optional_text,
     "invoice_note": optional_text,
     "invoice_emails": _tuples(text),
+    "features": _tuples(text),
     "custom_fields": custom_fields,
 }
 new_accounts = st.builds(cb.NewAccount, number=optional_text, **_account_fields)
@@ -162,6 +164,16 @@ invoice_templates = st.builds(cb.InvoiceTemplate, id=text, name=text)
 web_templates = st.builds(cb.WebTemplate, id=text, name=text)
 salespeople = st.builds(cb.Salesperson, id=text, name=text, email=optional_text)
 rate_plans = st.builds(cb.RatePlan, id=text, name=text)
+features = st.builds(cb.Feature, id=text, name=text)
+customer_types = st.builds(
+    cb.CustomerType,
+    id=text,
+    name=text,
+    features=st.none() | _tuples(text),
+    rate_plans=st.none() | _tuples(text),
+    payment_modes=st.none() | st.lists(st.sampled_from(cb.PaymentMode), max_size=3).map(tuple),
+    links_across_customers=st.booleans(),
+)
 dunning_steps = st.builds(
     cb.DunningStep,
     days_past_due=st.integers(-100, 1000),
@@ -193,6 +205,7 @@ settings = st.builds(
     distribute_invoice_all_accounts=st.booleans(),
     distribute_invoice_contact_categories=st.frozensets(text, max_size=3),
     unique_customer_names=st.booleans(),
+    allow_links_across_customers=st.booleans(),
 )
 violations = st.builds(
     cb.Violation,
@@ -400,6 +413,8 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.WebTemplate: web_templates,
     cb.Salesperson: salespeople,
     cb.RatePlan: rate_plans,
+    cb.Feature: features,
+    cb.CustomerType: customer_types,
     cb.DunningStep: dunning_steps,
     cb.DunningPlan: dunning_plans,
     cb.CustomFieldDefinition: custom_field_definitions,

@@ -95,6 +95,9 @@ EXTENSION_CODES = {
     "account.auto_pay_on_free_account",
     "charge.account_free",
     "account.invoice_email_invalid",
+    "customer.reference_unknown",
+    "account.not_in_customer_type",
+    "hierarchy.cross_customer_link_not_allowed",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -269,6 +272,20 @@ SCENARIOS: dict[str, Scenario] = {
     "charge.account_free": lambda b: (
         a := _account(b, payment_mode=cb.PaymentMode.FREE),
         lambda: b.add_charge(a.number, Money(5, "USD"), "setup", on=date(2026, 6, 1)),
+    )[-1],
+    "customer.reference_unknown": lambda b: (
+        lambda: b.create_customer(new_customer(customer_type="nope"), new_account())
+    ),
+    "account.not_in_customer_type": lambda b: (
+        b.add_catalog_entry(cb.RatePlan(id="basic", name="Basic")),
+        b.add_catalog_entry(cb.RatePlan(id="pro", name="Pro")),
+        b.add_catalog_entry(cb.CustomerType(id="res", name="Residential", rate_plans=("basic",))),
+        lambda: b.create_customer(new_customer(customer_type="res"), new_account(rate_plan="pro")),
+    )[-1],
+    "hierarchy.cross_customer_link_not_allowed": lambda b: (
+        a := _account(b),
+        b.update_settings(allow_links_across_customers=False),
+        lambda: _account(b, responsible_account=a.number),
     )[-1],
     "account.invoice_email_invalid": lambda b: (
         lambda: _account(b, invoice_emails=("billing@acme.example", "not an email"))

@@ -27,6 +27,8 @@ from custbill.model import (
 )
 from custbill.model.references import (
     ContractType,
+    CustomerType,
+    Feature,
     InvoiceTemplate,
     RatePlan,
     Salesperson,
@@ -48,6 +50,8 @@ CATALOG_SECTIONS: dict[str, tuple[type, Callable[[CustomerBilling, Any], None]]]
     "web_templates": (WebTemplate, CustomerBilling.add_catalog_entry),
     "salespeople": (Salesperson, CustomerBilling.add_catalog_entry),
     "rate_plans": (RatePlan, CustomerBilling.add_catalog_entry),
+    "features": (Feature, CustomerBilling.add_catalog_entry),
+    "customer_types": (CustomerType, CustomerBilling.add_catalog_entry),
 }
 _SECTIONS = {
     "simulation",

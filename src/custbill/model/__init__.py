@@ -51,6 +51,8 @@ from custbill.model.enums import (
 )
 from custbill.model.references import (
     ContractType,
+    CustomerType,
+    Feature,
     InvoiceTemplate,
     RatePlan,
     Salesperson,
@@ -95,6 +97,7 @@ __all__ = [
     "CustomValue",
     "Customer",
     "CustomerKind",
+    "CustomerType",
     "Deposit",
     "DepositAction",
     "DunningAction",
@@ -105,6 +108,7 @@ __all__ = [
     "DunningReport",
     "DunningState",
     "DunningStep",
+    "Feature",
     "Invoice",
     "InvoiceRendering",
     "InvoiceTemplate",

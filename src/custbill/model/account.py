@@ -59,6 +59,8 @@ class _AccountData:
     #: More addresses that receive the account's invoices by email, besides the customer's
     #: primary email and the contacts.
     invoice_emails: tuple[str, ...] = ()
+    #: Ids of the :class:`~custbill.Feature` entries the account has.
+    features: tuple[str, ...] = ()
     custom_fields: Mapping[str, CustomValue] = attrs.field(factory=dict, hash=False)
 
     def __attrs_post_init__(self) -> None:

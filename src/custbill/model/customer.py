@@ -43,6 +43,8 @@ class _CustomerData:
     shipping_address: Address | None = None
     #: When the customer's contract ends: each of its accounts ends then at the latest.
     end_date: date | None = None
+    #: The id of the customer's :class:`~custbill.CustomerType`, or None for none.
+    customer_type: str | None = None
     custom_fields: Mapping[str, CustomValue] = attrs.field(factory=dict, hash=False)
     #: The customer's name as shown: the company name, or "First Last" for a person.
     name: str = attrs.field(

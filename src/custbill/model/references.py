@@ -1,6 +1,7 @@
-"""Catalog entries accounts refer to by id: contract types, invoice and web templates,
-salespeople and rate plans (the hosting platform's and the reseller portal's reference
-data).  An account naming an id the catalog lacks is refused (``account.reference_unknown``).
+"""Catalog entries accounts and customers refer to by id: contract types, invoice and web
+templates, salespeople, rate plans and features (the hosting platform's and the reseller
+portal's reference data), and customer types.  An account naming an id the catalog lacks is
+refused (``account.reference_unknown``), as is a customer (``customer.reference_unknown``).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import attrs
 
 from custbill.model._typecheck import check_fields
+from custbill.model.enums import PaymentMode
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +63,39 @@ class RatePlan:
 
     id: str
     name: str
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class Feature:
+    """A chargeable feature an account may have (an extension, a number, a mailbox)."""
+
+    id: str
+    name: str
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
+class CustomerType:
+    """A kind of customer and what its accounts may use: the reseller portal's Normal and
+    Residential, the telecom module's Corporate, or any type a host defines.
+
+    ``features``, ``rate_plans`` and ``payment_modes`` list what the accounts of a
+    customer of the type may have; None allows any.  ``links_across_customers`` says
+    whether accounts of other customers may be linked under this customer's accounts
+    (the telecom module shows linked accounts on corporate accounts only).
+    """
+
+    id: str
+    name: str
+    features: tuple[str, ...] | None = None
+    rate_plans: tuple[str, ...] | None = None
+    payment_modes: tuple[PaymentMode, ...] | None = None
+    links_across_customers: bool = True
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)

@@ -26,6 +26,9 @@ class Settings:
     distribute_invoice_all_accounts: bool = False
     distribute_invoice_contact_categories: frozenset[str] = frozenset()
     unique_customer_names: bool = False
+    #: Whether an account may be linked (as responsible or parent account) above an
+    #: account of another customer; a customer's type may still forbid it.
+    allow_links_across_customers: bool = True
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)

@@ -31,7 +31,11 @@ from custbill.rules.ending import check_end_date
 from custbill.rules.lookup import Lookup
 from custbill.rules.money import money_violations
 from custbill.rules.record_text import check_account_text
-from custbill.rules.references import check_catalog_references, check_invoice_emails
+from custbill.rules.references import (
+    check_catalog_references,
+    check_customer_type_fit,
+    check_invoice_emails,
+)
 
 #: Allowed status moves; DEACTIVATED is final.
 TRANSITIONS: dict[AccountStatus, frozenset[AccountStatus]] = {
@@ -84,6 +88,7 @@ def check_account(
         found += check_contacts(account)
     if account.invoice_emails:
         found += check_invoice_emails(account)
+    found += check_customer_type_fit(account, customer, lookup)
     found += text.cards
     found += check_custom_fields(
         account.custom_fields,

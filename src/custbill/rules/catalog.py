@@ -16,6 +16,8 @@ from custbill.model import (
 from custbill.model.currencies import currency_known
 from custbill.model.references import (
     ContractType,
+    CustomerType,
+    Feature,
     InvoiceTemplate,
     RatePlan,
     Salesperson,
@@ -38,6 +40,8 @@ CatalogEntry = (
     | WebTemplate
     | Salesperson
     | RatePlan
+    | Feature
+    | CustomerType
 )
 
 
@@ -72,6 +76,11 @@ def check_catalog_entry(entry: CatalogEntry, lookup: Lookup) -> tuple[Violation,
             taken = lookup.reference(WebTemplate, entry.id) is not None
         case RatePlan():
             taken = lookup.reference(RatePlan, entry.id) is not None
+        case Feature():
+            taken = lookup.reference(Feature, entry.id) is not None
+        case CustomerType():
+            found.extend(check_customer_type(entry, lookup))
+            taken = lookup.reference(CustomerType, entry.id) is not None
         case CustomFieldDefinition():
             found.extend(check_custom_field_definition(entry))
             taken = any(
@@ -106,6 +115,20 @@ def _check_text(entry: CatalogEntry) -> tuple[Violation, ...]:
             ]
         ),
     )
+
+
+def check_customer_type(entry: CustomerType, lookup: Lookup) -> tuple[Violation, ...]:
+    """The features and rate plans a customer type allows are entries of the catalog."""
+    unknown = [
+        (f"features[{i}]", f"no feature {ref!r}")
+        for i, ref in enumerate(entry.features or ())
+        if lookup.reference(Feature, ref) is None
+    ] + [
+        (f"rate_plans[{i}]", f"no rate plan {ref!r}")
+        for i, ref in enumerate(entry.rate_plans or ())
+        if lookup.reference(RatePlan, ref) is None
+    ]
+    return tuple(violation("catalog.invalid", path, message) for path, message in unknown)
 
 
 def check_bill_cycle(cycle: BillCycle) -> tuple[Violation, ...]:

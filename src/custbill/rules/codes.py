@@ -133,7 +133,16 @@ CODES: Mapping[str, str] = MappingProxyType(
         "authorised.",
         "charge.account_free": "A charge is queued for a FREE account, or one invoiced on a "
         "FREE account: no invoice would ever bill it.",
-        # what an account names for its invoices (custbill.rules.references)
+        # what an account or customer names (custbill.rules.references)
+        "customer.reference_unknown": "The customer's type is not in the catalog.",
+        "hierarchy.cross_customer_link_not_allowed": "A responsible or parent link to an "
+        "account of another customer while ``allow_links_across_customers`` is off, or "
+        "when that customer's type takes no linked accounts (the telecom module's linked "
+        "accounts belong to corporate customers).",
+        "account.not_in_customer_type": "The account has a feature, rate plan or payment "
+        "mode its customer's type does not allow (``option``, ``value``, "
+        "``customer_type``); also reported when an edit gives a customer a type its "
+        "accounts do not fit.",
         "account.invoice_email_invalid": "An extra invoice address is not a well-formed "
         "email, or is listed twice.",
         # the activity log (custbill.service.activity)

@@ -23,6 +23,7 @@ from custbill.rules._support import (
 from custbill.rules.ending import check_end_date
 from custbill.rules.lookup import Lookup
 from custbill.rules.record_text import check_customer_text
+from custbill.rules.references import check_customer_type_known
 
 
 def check_customer(
@@ -59,6 +60,7 @@ def check_customer(
     )
     if customer.end_date is not None or (before is not None and before.end_date is not None):
         found += check_end_date(customer, before, lookup)
+    found += check_customer_type_known(customer, lookup)
     return tuple(found)
 
 

@@ -13,6 +13,7 @@ import attrs
 
 from custbill.model import AccountStatus, BillingAccount, NewAccount, Settings, Violation
 from custbill.model.enums import Hierarchy
+from custbill.model.references import CustomerType
 from custbill.rules._support import violation
 from custbill.rules.lookup import Lookup
 
@@ -165,6 +166,8 @@ def _check_link(
             ),
         )
     found = list(_fit(link, account, target, link_changed, lookup.settings))
+    if link_changed:
+        found.extend(_across_customers(link, account, target, lookup))
     # linking a stored account under an account below it closes a loop; a new account has
     # nothing below it
     if (
@@ -213,6 +216,33 @@ def _fit(
             f"this account in {account.invoice_currency}",
             **{role: target.number},
         )
+
+
+def _across_customers(
+    link: _Link, account: NewAccount | BillingAccount, target: BillingAccount, lookup: Lookup
+) -> tuple[Violation, ...]:
+    """A link to an account of another customer needs the setting on, and a customer type
+    of the linked account's customer (if it has one) that takes links across customers."""
+    customer = getattr(account, "customer", None)  # (a NewAccount has no customer yet)
+    if customer is None or customer == target.customer:
+        return ()
+    if not lookup.settings.allow_links_across_customers:
+        why = "allow_links_across_customers is off"
+    else:
+        owner = lookup.customer(target.customer)
+        type_id = None if owner is None else owner.customer_type
+        kind = None if type_id is None else lookup.reference(CustomerType, type_id)
+        if kind is None or kind.links_across_customers:
+            return ()
+        why = f"{target.customer} is a {kind.name} customer, which takes no linked accounts"
+    return (
+        violation(
+            "hierarchy.cross_customer_link_not_allowed",
+            link.field,
+            f"{link.role} account {target.number} belongs to another customer: {why}",
+            customer=target.customer,
+        ),
+    )
 
 
 def check_dependents(

@@ -19,6 +19,8 @@ from custbill.model import (
 from custbill.model.enums import Hierarchy
 from custbill.model.references import (
     ContractType,
+    CustomerType,
+    Feature,
     InvoiceTemplate,
     RatePlan,
     Salesperson,
@@ -26,7 +28,16 @@ from custbill.model.references import (
 )
 
 #: A kind of catalog entry an account refers to.
-Ref = TypeVar("Ref", ContractType, InvoiceTemplate, WebTemplate, Salesperson, RatePlan)
+Ref = TypeVar(
+    "Ref",
+    ContractType,
+    InvoiceTemplate,
+    WebTemplate,
+    Salesperson,
+    RatePlan,
+    Feature,
+    CustomerType,
+)
 
 
 class Lookup(Protocol):

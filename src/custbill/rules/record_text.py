@@ -60,7 +60,14 @@ NOTHING = TextFindings((), ())
 
 _ADDRESSES = ("billing_address", "service_address", "shipping_address")
 _ADDRESS_LINES = ("line1", "line2", "city", "region", "postal_code", "country")
-_CUSTOMER_SEARCHED = ("number", "external_number", "first_name", "last_name", "company_name")
+_CUSTOMER_SEARCHED = (
+    "number",
+    "external_number",
+    "customer_type",
+    "first_name",
+    "last_name",
+    "company_name",
+)
 _ACCOUNT_SEARCHED = (
     "number",
     "external_number",
@@ -83,7 +90,11 @@ _method = attrgetter(*_METHOD)
 
 
 def _limit(field: str) -> int:
-    return MAX_KEY_LENGTH if field in ("number", "external_number") else MAX_TEXT_LENGTH
+    return (
+        MAX_KEY_LENGTH
+        if field in ("number", "external_number", "customer_type")
+        else MAX_TEXT_LENGTH
+    )
 
 
 def _custom(custom_fields: Mapping[str, object]) -> Iterator[TextField]:
@@ -123,6 +134,8 @@ def account_fields(account: NewAccount | BillingAccount) -> Iterator[TextField]:
     yield TextField("invoice_note", account.invoice_note, MAX_TEXT_LENGTH, searched=True)
     for i, email in enumerate(account.invoice_emails):
         yield TextField(f"invoice_emails[{i}]", email, MAX_EMAIL_LENGTH, searched=True)
+    for i, feature in enumerate(account.features):
+        yield TextField(f"features[{i}]", feature, MAX_KEY_LENGTH, searched=True)
     for i, contact in enumerate(account.contacts):
         for field in _CONTACT_SEARCHED:
             limit = MAX_EMAIL_LENGTH if field == "email" else MAX_TEXT_LENGTH
@@ -155,16 +168,17 @@ def check_customer_text(customer: NewCustomer | Customer) -> TextFindings:
 def check_account_text(account: NewAccount | BillingAccount) -> TextFindings:
     """What is wrong with *account*'s text (usually nothing, told at once)."""
     methods, contacts, custom = account.payment_methods, account.contacts, account.custom_fields
-    emails = account.invoice_emails
-    if max(len(methods), len(contacts), len(custom), len(emails)) > MAX_ITEMS:
+    emails, features = account.invoice_emails, account.features
+    if max(len(methods), len(contacts), len(custom), len(emails), len(features)) > MAX_ITEMS:
         counts = [
             ("payment_methods", methods),
             ("contacts", contacts),
             ("custom_fields", custom),
             ("invoice_emails", emails),
+            ("features", features),
         ]
         return TextFindings(tuple(count_violations(counts)), ())
-    searched = [*_account_searched(account), account.invoice_note, *emails]
+    searched = [*_account_searched(account), account.invoice_note, *emails, *features]
     other = list(_account_links(account))
     for contact in contacts:
         searched.extend(_contact_searched(contact))

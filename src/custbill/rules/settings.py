@@ -48,6 +48,12 @@ def check_settings(
                 note("require_same_bill_cycle_for_account_hierarchy", a.number)
         if a.invoice_type not in new.overall_invoice_distribution:
             note("overall_invoice_distribution", a.number)
+        if not new.allow_links_across_customers:
+            for above in (a.responsible_account, a.parent_account):
+                linked = by_number.get(above) if above is not None else None
+                if linked is not None and linked.customer != a.customer:
+                    note("allow_links_across_customers", a.number)
+                    break
     if new.unique_customer_names:
         names = Counter(identity_key(c.name) for c in customers)
         for c in customers:

@@ -25,6 +25,7 @@ from custbill.model import (
 from custbill.rules import check_account, check_customer, check_hierarchy, violation
 from custbill.rules.account import check_invoice_currency_locked, check_invoice_delivery
 from custbill.rules.customer import check_not_erased
+from custbill.rules.references import check_customer_type_fit
 from custbill.service._unit import (
     Context,
     Stamp,
@@ -187,8 +188,12 @@ def edit_customer(
     after = attrs.evolve(before, **changes, version=before.version + 1)
     found = list(check_customer(after, lookup, before=before))
     if not before.erased:
+        retyped = after.customer_type != before.customer_type
         for account_number in uow.accounts.of_customer(number):
-            found.extend(check_invoice_delivery(account_of(uow, account_number), after, lookup))
+            account = account_of(uow, account_number)
+            found.extend(check_invoice_delivery(account, after, lookup))
+            if retyped:
+                found.extend(check_customer_type_fit(account, after, lookup))
     raise_if(found)
     return _commit_edit(uow, stamp, uow.customers.update, before, after)
 

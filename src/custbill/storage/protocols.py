@@ -34,9 +34,11 @@ from custbill.model import (
     Change,
     ContractType,
     Customer,
+    CustomerType,
     CustomFieldDefinition,
     CustomFieldTarget,
     DunningPlan,
+    Feature,
     InvoiceTemplate,
     Note,
     PaymentTerm,
@@ -61,6 +63,8 @@ CatalogItem = (
     | WebTemplate
     | Salesperson
     | RatePlan
+    | Feature
+    | CustomerType
 )
 T = TypeVar(
     "T",
@@ -73,6 +77,8 @@ T = TypeVar(
     WebTemplate,
     Salesperson,
     RatePlan,
+    Feature,
+    CustomerType,
 )
 
 
