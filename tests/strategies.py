@@ -41,6 +41,9 @@ addresses = st.builds(
     country=text,
 )
 phones = st.builds(cb.Phone, type=st.sampled_from(cb.PhoneType), number=text)
+service_locations = st.builds(
+    cb.ServiceLocation, name=text, address=addresses, primary=st.booleans()
+)
 contacts = st.builds(
     cb.Contact, name=text, email=optional_text, category=optional_text, phone=optional_text
 )
@@ -120,6 +123,7 @@ _account_fields: dict[str, st.SearchStrategy[Any]] = {
     "invoice_note": optional_text,
     "invoice_emails": _tuples(text),
     "features": _tuples(text),
+    "locations": _tuples(service_locations),
     "custom_fields": custom_fields,
 }
 new_accounts = st.builds(cb.NewAccount, number=optional_text, **_account_fields)
@@ -395,11 +399,22 @@ termination_reports = st.builds(
     waiting=_tuples(termination_waits),
     refused=_tuples(termination_refusals),
 )
+transactions = st.builds(
+    cb.Transaction,
+    on=dates,
+    kind=st.sampled_from(cb.TransactionKind),
+    number=text,
+    amount=money,
+    change=money,
+    balance=money,
+    description=text,
+)
 
 MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Address: addresses,
     cb.Phone: phones,
     cb.Contact: contacts,
+    cb.ServiceLocation: service_locations,
     cb.PaymentMethod: payment_methods,
     cb.NewCustomer: new_customers,
     cb.Customer: customers,
@@ -442,6 +457,7 @@ MODEL_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     cb.Invoice: invoices,
     cb.Payment: payments,
     cb.Adjustment: adjustments,
+    cb.Transaction: transactions,
     cb.PoolAllocation: pool_allocations,
     cb.PoolResult: pool_results,
 }

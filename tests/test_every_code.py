@@ -98,6 +98,7 @@ EXTENSION_CODES = {
     "customer.reference_unknown",
     "account.not_in_customer_type",
     "hierarchy.cross_customer_link_not_allowed",
+    "account.location_invalid",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -287,6 +288,19 @@ SCENARIOS: dict[str, Scenario] = {
         b.update_settings(allow_links_across_customers=False),
         lambda: _account(b, responsible_account=a.number),
     )[-1],
+    "account.location_invalid": lambda b: (
+        lambda: _account(
+            b,
+            locations=(
+                cb.ServiceLocation(
+                    name="",
+                    address=cb.Address(
+                        line1="1 Main", city="Austin", postal_code="1", country="US"
+                    ),
+                ),
+            ),
+        )
+    ),
     "account.invoice_email_invalid": lambda b: (
         lambda: _account(b, invoice_emails=("billing@acme.example", "not an email"))
     ),

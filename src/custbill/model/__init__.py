@@ -48,6 +48,7 @@ from custbill.model.enums import (
     PaymentMethodKind,
     PaymentMode,
     PhoneType,
+    TransactionKind,
 )
 from custbill.model.references import (
     ContractType,
@@ -64,6 +65,7 @@ from custbill.model.termination import (
     TerminationReport,
     TerminationWait,
 )
+from custbill.model.transactions import Transaction
 from custbill.model.values import (
     Address,
     Change,
@@ -71,6 +73,7 @@ from custbill.model.values import (
     Note,
     PaymentMethod,
     Phone,
+    ServiceLocation,
     Violation,
 )
 
@@ -130,11 +133,14 @@ __all__ = [
     "PoolResult",
     "RatePlan",
     "Salesperson",
+    "ServiceLocation",
     "Settings",
     "SkippedAccount",
     "TerminationRefusal",
     "TerminationReport",
     "TerminationWait",
+    "Transaction",
+    "TransactionKind",
     "Violation",
     "WebTemplate",
 ]

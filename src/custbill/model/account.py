@@ -11,7 +11,7 @@ from moneyed import Money
 from custbill.model._typecheck import check_fields
 from custbill.model.customer import CustomValue
 from custbill.model.enums import AccountStatus, InvoiceRendering, InvoiceType, PaymentMode
-from custbill.model.values import Contact, PaymentMethod
+from custbill.model.values import Contact, PaymentMethod, ServiceLocation
 
 
 def _same_as_currency(account: _AccountData) -> str:
@@ -61,6 +61,8 @@ class _AccountData:
     invoice_emails: tuple[str, ...] = ()
     #: Ids of the :class:`~custbill.Feature` entries the account has.
     features: tuple[str, ...] = ()
+    #: Where the account's services are delivered.
+    locations: tuple[ServiceLocation, ...] = ()
     custom_fields: Mapping[str, CustomValue] = attrs.field(factory=dict, hash=False)
 
     def __attrs_post_init__(self) -> None:

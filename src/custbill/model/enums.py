@@ -139,3 +139,16 @@ class DunningAction(enum.StrEnum):
         text."""
         key = "_".join(action.replace("-", " ").replace("_", " ").split()).upper()
         return cls.__members__.get(key, cls.NOTIFY)
+
+
+class TransactionKind(enum.StrEnum):
+    """What a transaction records, in the order the records of one day are listed: what
+    the account owes first, then what settles it, then deposit movements."""
+
+    INVOICE = "INVOICE"
+    DEBIT = "DEBIT"
+    CREDIT = "CREDIT"
+    PAYMENT = "PAYMENT"
+    DEPOSIT_APPLIED = "DEPOSIT_APPLIED"
+    DEPOSIT_HELD = "DEPOSIT_HELD"
+    DEPOSIT_REFUNDED = "DEPOSIT_REFUNDED"

@@ -28,6 +28,19 @@ class Address:
 
 
 @attrs.frozen(kw_only=True)
+class ServiceLocation:
+    """A place an account's services are delivered (the telecom module's Locations), by a
+    name unique within the account; at most one is ``primary``."""
+
+    name: str
+    address: Address
+    primary: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
+
+
+@attrs.frozen(kw_only=True)
 class Phone:
     """A phone number and its type."""
 

@@ -28,6 +28,7 @@ from custbill.rules._support import (
 )
 from custbill.rules.cards import holds_card_number
 from custbill.rules.ending import check_end_date
+from custbill.rules.locations import check_locations
 from custbill.rules.lookup import Lookup
 from custbill.rules.money import money_violations
 from custbill.rules.record_text import check_account_text
@@ -88,6 +89,8 @@ def check_account(
         found += check_contacts(account)
     if account.invoice_emails:
         found += check_invoice_emails(account)
+    if account.locations:
+        found += check_locations(account)
     found += check_customer_type_fit(account, customer, lookup)
     found += text.cards
     found += check_custom_fields(

@@ -135,6 +135,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         "FREE account: no invoice would ever bill it.",
         # what an account or customer names (custbill.rules.references)
         "customer.reference_unknown": "The customer's type is not in the catalog.",
+        "account.location_invalid": "A service location has no name, a name another "
+        "location of the account has, an incomplete address, or is a second primary one.",
         "hierarchy.cross_customer_link_not_allowed": "A responsible or parent link to an "
         "account of another customer while ``allow_links_across_customers`` is off, or "
         "when that customer's type takes no linked accounts (the telecom module's linked "

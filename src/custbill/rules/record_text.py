@@ -136,6 +136,11 @@ def account_fields(account: NewAccount | BillingAccount) -> Iterator[TextField]:
         yield TextField(f"invoice_emails[{i}]", email, MAX_EMAIL_LENGTH, searched=True)
     for i, feature in enumerate(account.features):
         yield TextField(f"features[{i}]", feature, MAX_KEY_LENGTH, searched=True)
+    for i, location in enumerate(account.locations):
+        yield TextField(f"locations[{i}].name", location.name, MAX_TEXT_LENGTH, searched=True)
+        for line in _ADDRESS_LINES:
+            text = getattr(location.address, line)
+            yield TextField(f"locations[{i}].address.{line}", text, MAX_TEXT_LENGTH, True)
     for i, contact in enumerate(account.contacts):
         for field in _CONTACT_SEARCHED:
             limit = MAX_EMAIL_LENGTH if field == "email" else MAX_TEXT_LENGTH
@@ -168,17 +173,22 @@ def check_customer_text(customer: NewCustomer | Customer) -> TextFindings:
 def check_account_text(account: NewAccount | BillingAccount) -> TextFindings:
     """What is wrong with *account*'s text (usually nothing, told at once)."""
     methods, contacts, custom = account.payment_methods, account.contacts, account.custom_fields
-    emails, features = account.invoice_emails, account.features
-    if max(len(methods), len(contacts), len(custom), len(emails), len(features)) > MAX_ITEMS:
+    emails, features, locations = account.invoice_emails, account.features, account.locations
+    sizes = map(len, (methods, contacts, custom, emails, features, locations))
+    if max(sizes) > MAX_ITEMS:
         counts = [
             ("payment_methods", methods),
             ("contacts", contacts),
             ("custom_fields", custom),
             ("invoice_emails", emails),
             ("features", features),
+            ("locations", locations),
         ]
         return TextFindings(tuple(count_violations(counts)), ())
     searched = [*_account_searched(account), account.invoice_note, *emails, *features]
+    for location in locations:
+        searched.append(location.name)
+        searched.extend(_address_lines(location.address))
     other = list(_account_links(account))
     for contact in contacts:
         searched.extend(_contact_searched(contact))
