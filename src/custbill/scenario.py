@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -34,7 +34,8 @@ from custbill.model.references import (
     Salesperson,
     WebTemplate,
 )
-from custbill.serialization import from_dict
+from custbill.profiles import PROFILES, Profile
+from custbill.serialization import from_dict, to_dict
 from custbill.service import CustomerBilling
 
 # The catalog sections of a scenario: the type of their entries, and the facade's call
@@ -162,19 +163,30 @@ def parse_scenario(data: Any) -> Scenario:
         raise InvalidDataError(["nested too deeply @ $"]) from None
 
 
-def _parse_scenario(data: Any) -> Scenario:
-    if not isinstance(data, Mapping):
-        raise InvalidDataError(["expected a table/object @ $"])
-    data = _plain(data)
-    errors = [f"unknown section {k!r} @ $" for k in data if k not in _SECTIONS]
-    sim = data.get("simulation", {})
+class _Simulation(NamedTuple):
+    """The ``[simulation]`` section, read."""
+
+    start: date
+    months: int
+    pay_on_auto_pay: bool
+    profile: Profile | None
+
+
+def _simulation_section(sim: Any, errors: list[str]) -> _Simulation:
+    """The ``[simulation]`` section's values (the defaults where it is wrong, each problem
+    added to *errors*)."""
     start, months, pay = date(2026, 1, 1), 12, True
     if not isinstance(sim, Mapping):
         errors.append("expected a table @ $.simulation")
         sim = {}
     for key in sim:
-        if key not in {"start", "months", "pay_on_auto_pay"}:
+        if key not in {"start", "months", "pay_on_auto_pay", "profile"}:
             errors.append(f"unknown field {key!r} @ $.simulation")
+    name = sim.get("profile")
+    profile = PROFILES.get(name) if isinstance(name, str) else None
+    if "profile" in sim and profile is None:
+        names = ", ".join(sorted(PROFILES))
+        errors.append(f"expected a profile ({names}) @ $.simulation.profile")
     try:
         start = date.fromisoformat(sim.get("start", start.isoformat()))
     except (TypeError, ValueError):
@@ -187,8 +199,22 @@ def _parse_scenario(data: Any) -> Scenario:
     if not isinstance(pay, bool):
         errors.append("expected true or false @ $.simulation.pay_on_auto_pay")
         pay = True
-    settings = _build(Settings, data.get("settings", {}), "$.settings", errors)
-    catalog = []
+    return _Simulation(start, months, pay, profile)
+
+
+def _parse_scenario(data: Any) -> Scenario:
+    if not isinstance(data, Mapping):
+        raise InvalidDataError(["expected a table/object @ $"])
+    data = _plain(data)
+    errors = [f"unknown section {k!r} @ $" for k in data if k not in _SECTIONS]
+    start, months, pay, profile = _simulation_section(data.get("simulation", {}), errors)
+    own_settings = data.get("settings", {})
+    if profile is not None and isinstance(own_settings, Mapping):  # the file's win
+        own_settings = {**to_dict(profile.settings), **own_settings}
+    settings = _build(Settings, own_settings, "$.settings", errors)
+    catalog: list[Any] = []
+    if profile is not None:
+        catalog += [*profile.catalog, *profile.custom_fields]
     for key, (cls, _) in CATALOG_SECTIONS.items():
         for i, entry in enumerate(_table_list(data, key, "$", errors)):
             catalog.append(_build(cls, entry, f"$.{key}[{i}]", errors))
