@@ -78,6 +78,7 @@ _customer_fields: dict[str, st.SearchStrategy[Any]] = {
     "shipping_address": st.none() | addresses,
     "end_date": st.none() | dates,
     "customer_type": optional_text,
+    "owner": optional_text,
     "custom_fields": custom_fields,
 }
 new_customers = st.builds(cb.NewCustomer, number=optional_text, **_customer_fields)

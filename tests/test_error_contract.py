@@ -97,6 +97,7 @@ def _records(cls: type, plain: Callable[..., Any]) -> st.SearchStrategy[Any]:
 ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "number": numbers,
     "customer_number": numbers,
+    "reseller_number": numbers,
     "account_number": numbers,
     "root_account": numbers,
     "customer": _records(cb.NewCustomer, new_customer),

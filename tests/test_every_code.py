@@ -99,6 +99,7 @@ EXTENSION_CODES = {
     "account.not_in_customer_type",
     "hierarchy.cross_customer_link_not_allowed",
     "account.location_invalid",
+    "scope.shared_read_only",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -287,6 +288,10 @@ SCENARIOS: dict[str, Scenario] = {
         a := _account(b),
         b.update_settings(allow_links_across_customers=False),
         lambda: _account(b, responsible_account=a.number),
+    )[-1],
+    "scope.shared_read_only": lambda b: (
+        c := b.create_customer(new_customer(), new_account())[0],
+        lambda: b.scoped(c.number).update_settings(unique_customer_names=True),
     )[-1],
     "account.location_invalid": lambda b: (
         lambda: _account(

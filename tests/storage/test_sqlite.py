@@ -301,6 +301,8 @@ def test_keys_written_before_identity_keys_are_refreshed(tmp_path: Path) -> None
         db.execute("ALTER TABLE history DROP COLUMN actor")  # (the seventh's)
         db.execute("ALTER TABLE history DROP COLUMN reason")
         db.execute("ALTER TABLE accounts DROP COLUMN free")  # (the eighth's)
+        db.execute("DROP INDEX customers_owner")  # (the ninth's)
+        db.execute("ALTER TABLE customers DROP COLUMN owner")
         db.execute("PRAGMA user_version = 2")
     store = SQLiteStore(path)
     assert store.schema_version == len(MIGRATIONS)

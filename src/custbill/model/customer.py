@@ -45,6 +45,9 @@ class _CustomerData:
     end_date: date | None = None
     #: The id of the customer's :class:`~custbill.CustomerType`, or None for none.
     customer_type: str | None = None
+    #: The reseller customer this one sits under (to any depth), or None for a top-level
+    #: customer; fixed once the customer exists.
+    owner: str | None = None
     custom_fields: Mapping[str, CustomValue] = attrs.field(factory=dict, hash=False)
     #: The customer's name as shown: the company name, or "First Last" for a person.
     name: str = attrs.field(

@@ -134,7 +134,10 @@ CODES: Mapping[str, str] = MappingProxyType(
         "charge.account_free": "A charge is queued for a FREE account, or one invoiced on a "
         "FREE account: no invoice would ever bill it.",
         # what an account or customer names (custbill.rules.references)
-        "customer.reference_unknown": "The customer's type is not in the catalog.",
+        "customer.reference_unknown": "The customer's type is not in the catalog, or its "
+        "owner is no customer the facade sees.",
+        "scope.shared_read_only": "A scoped facade changes the settings or the catalog, "
+        "which are the host's, shared by every scope.",
         "account.location_invalid": "A service location has no name, a name another "
         "location of the account has, an incomplete address, or is a second primary one.",
         "hierarchy.cross_customer_link_not_allowed": "A responsible or parent link to an "

@@ -23,7 +23,7 @@ from custbill.rules._support import (
 from custbill.rules.ending import check_end_date
 from custbill.rules.lookup import Lookup
 from custbill.rules.record_text import check_customer_text
-from custbill.rules.references import check_customer_type_known
+from custbill.rules.references import check_customer_type_known, check_owner
 
 
 def check_customer(
@@ -61,6 +61,8 @@ def check_customer(
     if customer.end_date is not None or (before is not None and before.end_date is not None):
         found += check_end_date(customer, before, lookup)
     found += check_customer_type_known(customer, lookup)
+    if before is None:  # (the owner is fixed once the customer exists)
+        found += check_owner(customer, lookup)
     return tuple(found)
 
 

@@ -48,6 +48,16 @@ def check_catalog_references(
     return tuple(found)
 
 
+def check_owner(customer: NewCustomer | Customer, lookup: Lookup) -> tuple[Violation, ...]:
+    """The customer's owner, when it has one, is a customer the lookup sees
+    (``customer.reference_unknown``, as for a number that does not exist)."""
+    owner = customer.owner
+    if owner is None or lookup.customer(owner) is not None:
+        return ()
+    message = f"no customer {owner!r}"
+    return (violation("customer.reference_unknown", "owner", message, kind="customer", id=owner),)
+
+
 def check_customer_type_known(
     customer: NewCustomer | Customer, lookup: Lookup
 ) -> tuple[Violation, ...]:

@@ -42,7 +42,7 @@ from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
 from custbill.rules.lookup import Ref
-from custbill.storage.protocols import Hierarchy, UnitOfWork
+from custbill.storage.protocols import Hierarchy, RowSecurity, UnitOfWork
 
 Found = TypeVar("Found", Customer, BillingAccount)
 
@@ -81,6 +81,9 @@ class Context:
     #: Who the calls are made by, and why: recorded with every change they make.
     actor: str | None = None
     reason: str | None = None
+    #: The customer whose subtree the calls see (:meth:`custbill.CustomerBilling.scoped`),
+    #: or None for the whole store.
+    scope: str | None = None
 
     def stamp(self) -> Stamp:
         """:meth:`now`, with the actor and the reason."""
@@ -141,6 +144,16 @@ class BatchUnit:
 
     def commit(self) -> None:
         """Nothing: the batch commits when it ends."""
+
+    def enter_scope(self, root: str) -> None:
+        """The batch's unit of work, scoped (where its database can be)."""
+        if isinstance(self.uow, RowSecurity):
+            self.uow.enter_scope(root)
+
+    def leave_scope(self) -> None:
+        """The batch's unit of work, unscoped."""
+        if isinstance(self.uow, RowSecurity):
+            self.uow.leave_scope()
 
     def __enter__(self) -> BatchUnit:
         point = self.uow.savepoint()

@@ -53,7 +53,7 @@ ERASED = "[erased]"
 
 #: The fields edit_customer and edit_account may change.
 CUSTOMER_EDITABLE = frozenset(
-    a.name for a in attrs.fields(NewCustomer) if a.init and a.name != "number"
+    a.name for a in attrs.fields(NewCustomer) if a.init and a.name not in ("number", "owner")
 )
 ACCOUNT_EDITABLE = frozenset(
     a.name for a in attrs.fields(BillingAccount) if a.init and a.name != "version"
@@ -84,6 +84,8 @@ def create_customer(
     :meth:`custbill.CustomerBilling.create_customer`."""
     require(customer, NewCustomer, "customer")
     require(account, NewAccount, "account")
+    if ctx.scope is not None and customer.owner is None:  # placed under the scope's root
+        customer = attrs.evolve(customer, owner=ctx.scope)
     stamp = ctx.stamp()  # one instant for the rules' "today" and for history
     lookup = ctx.lookup(uow, stamp.at)
     found = list(check_customer(customer, lookup))

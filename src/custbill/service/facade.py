@@ -161,12 +161,15 @@ class CustomerBilling(AccountsOverTime, PlatformCalls):
     ) -> R:
         batch: BatchUnit | None = getattr(self._batch, "unit", None)
         if batch is not None:
-            with batch as uow:
-                return use_case(uow, self._context, *args, **kwargs)
+            with batch as joined, self._view(joined) as view:
+                return use_case(view, self._context, *args, **kwargs)
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self._store.unit_of_work(read_only=read_only) as uow:
-                    return use_case(uow, self._context, *args, **kwargs)
+                with (
+                    self._store.unit_of_work(read_only=read_only) as uow,
+                    self._view(uow) as view,
+                ):
+                    return use_case(view, self._context, *args, **kwargs)
             except TransactionConflictError:
                 if attempt == ATTEMPTS:
                     raise

@@ -5,22 +5,64 @@ entries accounts refer to, an account's transactions — mixed into
 
 from __future__ import annotations
 
+import contextlib
+import copy
 from collections.abc import Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from contextlib import AbstractContextManager
+from typing import Concatenate, ParamSpec, Self, TypeVar
+
+import attrs
 
 from custbill.model.transactions import Transaction
-from custbill.service import tenant
+from custbill.service import queries, tenant
 from custbill.service import transactions as transaction_cases
-from custbill.service._unit import Context
+from custbill.service._unit import Context, require
 from custbill.service.queries import CATALOG_KINDS
 from custbill.storage.protocols import CatalogItem, UnitOfWork
+from custbill.storage.scoped import ScopedUnitOfWork
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 class PlatformCalls:
-    """Catalog entries of any kind, an account's transactions (see :doc:`/platforms`)."""
+    """Catalog entries of any kind, an account's transactions, scoped facades (see
+    :doc:`/platforms`)."""
+
+    #: The customer whose subtree this facade sees, or None for the whole store.
+    _scope: str | None = None
+    _context: Context
+
+    def _view(self, uow: UnitOfWork) -> AbstractContextManager[UnitOfWork]:
+        """*uow* as this facade sees it, for the ``with`` block of one call: the whole
+        store, or its scope's part."""
+        if self._scope is None:
+            return contextlib.nullcontext(uow)
+        return ScopedUnitOfWork(uow, self._scope)
+
+    def scoped(self, reseller_number: str) -> Self:
+        """This facade, seeing only customer *reseller_number* and the customers under it
+        (their ``owner`` chains reach it, to any depth), with their accounts and records.
+
+        Through it every read, search, listing, edit, bill run and issue stays inside the
+        scope; a number outside it is not found, exactly as a number that does not exist;
+        hierarchy links and their candidates never leave it; every customer created
+        through it sits under *reseller_number* unless it names an owner inside the scope.
+        It shares the store, the clock, the actor and an open batch, reads the shared
+        settings and catalog, and does not change them (``scope.shared_read_only``).
+        Numbers stay unique store-wide.  On PostgreSQL the boundary is also held by
+        row-level security (:doc:`/storage`).
+
+        Raises:
+            NotFoundError: no customer *reseller_number* in this facade's view.
+            TypeError: *reseller_number* is not text.
+        """
+        require(reseller_number, str, "reseller_number")
+        root = self._read(queries.get_customer, reseller_number)
+        view = copy.copy(self)
+        view._scope = root.number
+        view._context = attrs.evolve(self._context, scope=root.number)
+        return view
 
     def _run(
         self,

@@ -125,6 +125,11 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         # FREE accounts, for plan rows (every account stored before is INVOICE: no fill)
         "ALTER TABLE accounts ADD COLUMN free INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        # the reseller a customer sits under (every customer stored before has none)
+        "ALTER TABLE customers ADD COLUMN owner {text}",
+        "CREATE INDEX customers_owner ON customers (owner) WHERE owner IS NOT NULL",
+    ),
 )
 
 
@@ -184,8 +189,12 @@ class SQLUnitOfWork:
         *,
         numbers: Callable[[str], int] | None = None,
         many_numbers: Callable[[str, int], list[int]] | None = None,
+        row_security: Callable[[str | None], None] | None = None,
     ) -> None:
         self.db = Writes(db)
+        #: What scopes the database's row-level security to a customer (None for no
+        #: scope), where the database has it (:class:`~custbill.storage.protocols.RowSecurity`).
+        self.row_security = row_security
         self.numbers = numbers
         self.many_numbers = many_numbers
         self.transaction = transaction
@@ -206,6 +215,20 @@ class SQLUnitOfWork:
         self.transaction.begin()
         self._forget()
         return self
+
+    def enter_scope(self, root: str) -> None:
+        """Have the database show this unit the scope of customer *root* only (nothing to
+        do where it has no row-level security).  Writes waiting from before go out first,
+        under the scope they were made in."""
+        if self.row_security is not None:
+            self.db.flush()
+            self.row_security(root)
+
+    def leave_scope(self) -> None:
+        """Have the database show this unit everything again."""
+        if self.row_security is not None:
+            self.db.flush()
+            self.row_security(None)
 
     def _forget(self) -> None:
         """Drop what this transaction counted, learnt and left waiting (other writers may

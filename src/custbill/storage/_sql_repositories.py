@@ -141,7 +141,8 @@ class SQLCustomers:
         self.added.add(customer.number)
         self.db.insert(
             "INSERT INTO customers (number, external_number, name_key, number_key, external_key,"
-            " version, primary_email, end_date, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " version, primary_email, end_date, owner, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     customer.number,
@@ -152,6 +153,7 @@ class SQLCustomers:
                     customer.version,
                     customer_email(customer),
                     iso_date(customer.end_date),
+                    customer.owner,
                     to_json(customer),
                 )
             ],

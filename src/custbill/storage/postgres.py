@@ -39,6 +39,13 @@ from typing import Any
 from custbill.errors import StorageError, TransactionConflictError
 from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork, migrate
 from custbill.storage._sql_writes import MAX_WAIT_SECONDS, Dialect, is_seconds, unstorable
+from custbill.storage.pg_security import (
+    POLICIES,
+    ROLE_NAME,
+    install_statements,
+    role_statements,
+    scope_statements,
+)
 
 _DIALECT = {"text": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY", "without_rowid": ""}
 _LOCKS = Dialect(
@@ -96,7 +103,8 @@ class _Transaction:
 
     def __init__(self, store: PostgresStore, begin_sql: Sequence[str] = ("BEGIN",)) -> None:
         self.store = store
-        self.begin_sql = begin_sql
+        self.begin_sql: Sequence[str | tuple[str, tuple[Any, ...]]] = begin_sql
+        self.plain_begin = begin_sql
         self.errors = store.errors
         self.connection: Any = None
         self.active = False
@@ -113,11 +121,25 @@ class _Transaction:
     def ensure(self) -> None:
         if not self.active and self.begin_sql:
             try:
-                for sql in self.begin_sql:
-                    self.connection.execute(sql)
+                for step in self.begin_sql:
+                    sql, params = (step, ()) if isinstance(step, str) else step
+                    self.connection.execute(sql, params)
             except self.store.errors as exc:
                 raise self.fail(exc, "cannot start a transaction") from exc
             self.active = True
+
+    def scope(self, root: str | None) -> None:
+        """Scope this unit's row-level security to customer *root* (None: no scope), now
+        when its transaction runs and for any it starts later (a reading unit then runs
+        in a transaction: the scope is the transaction's own)."""
+        steps = scope_statements(root, self.store.scoped_role)
+        self.begin_sql = self.plain_begin if root is None else ("BEGIN", *steps)
+        if self.active:
+            try:
+                for sql, params in steps:
+                    self.connection.execute(sql, params)
+            except self.store.errors as exc:
+                raise self.fail(exc, "cannot scope the transaction") from exc
 
     def begin(self) -> None:
         try:
@@ -281,7 +303,12 @@ class PostgresStore:
     """
 
     def __init__(
-        self, dsn: str, *, pool_size: int = POOL_SIZE, timeout: float = CONNECT_TIMEOUT
+        self,
+        dsn: str,
+        *,
+        pool_size: int = POOL_SIZE,
+        timeout: float = CONNECT_TIMEOUT,
+        scoped_role: str | None = None,
     ) -> None:
         try:
             import psycopg
@@ -298,6 +325,12 @@ class PostgresStore:
             raise TypeError(f"pool_size: expected 1 to {MAX_POOL_SIZE}, got {pool_size}")
         if not is_seconds(timeout):
             raise TypeError(f"timeout: expected seconds from 0 to {MAX_WAIT_SECONDS:,}")
+        if scoped_role is not None and (
+            not isinstance(scoped_role, str) or not ROLE_NAME.fullmatch(scoped_role)
+        ):
+            raise TypeError("scoped_role: expected a role name of [a-z0-9_], 1 to 63 long")
+        #: The role a scoped facade's units of work run as (see pg_security), or None.
+        self.scoped_role = scoped_role
         try:
             wait = max(2, math.ceil(timeout))  # (libpq waits whole seconds, 2 at least)
             psycopg.connect(dsn, connect_timeout=wait).close()
@@ -325,6 +358,33 @@ class PostgresStore:
             raise StorageError(f"cannot connect: {exc}") from exc
         self._migrate()
         self._create_sequences(SEQUENCE_KINDS)
+        self._secure()
+
+    def _secure(self) -> None:
+        """Put the row-level security in place where it is not, and the scoped role
+        (:mod:`custbill.storage.pg_security`), in one transaction under the migration
+        lock."""
+        with self.pool.connection(timeout=self.timeout) as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM pg_policies WHERE policyname = 'custbill_scope'"
+                " AND schemaname = current_schema()"
+            ).fetchone()
+            installed = row is not None and row[0] == len(POLICIES)
+        if installed and self.scoped_role is None:
+            return
+        lock = f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+        transaction = _Transaction(self, ("BEGIN", lock))
+        transaction.begin()
+        try:
+            db = _Database(self, transaction)
+            steps = [] if installed else install_statements()
+            if self.scoped_role is not None:
+                steps += role_statements(self.scoped_role)
+            for sql in steps:
+                db._execute(sql.replace("%", "%%"), ())
+            transaction.commit()
+        finally:
+            transaction.end()
 
     def _create_sequences(self, kinds: Sequence[str]) -> None:
         """Create the sequences of *kinds* that do not exist yet, each in a transaction of
@@ -394,6 +454,7 @@ class PostgresStore:
             _LOCKS,
             numbers=db.next_number,
             many_numbers=db.next_numbers,
+            row_security=transaction.scope,
         )
 
     def close(self) -> None:

@@ -445,6 +445,25 @@ class UnitOfWork(Protocol):
 
 
 @runtime_checkable
+class RowSecurity(Protocol):
+    """A unit of work whose database holds a scope's boundary itself (PostgreSQL's
+    row-level security, :mod:`custbill.storage.postgres`).
+
+    Optional: a scoped facade (:meth:`custbill.CustomerBilling.scoped`) enters the scope
+    of its calls' units of work that offer it, and leaves it when the call ends; the
+    facade's own filtering holds the boundary on every store either way.
+    """
+
+    def enter_scope(self, root: str) -> None:
+        """From now on, the database shows this unit the scope of customer *root* only."""
+        ...
+
+    def leave_scope(self) -> None:
+        """From now on, the database shows this unit everything again."""
+        ...
+
+
+@runtime_checkable
 class PlanRowSource(Protocol):
     """An account repository that keeps a plan row beside each account
     (:mod:`custbill.model.plan_row`), renewed on every write that changes it.
