@@ -113,6 +113,9 @@ def test_the_reseller_example_keeps_residential_customers_in_their_set() -> None
     with pytest.raises(cb.RuleViolationError) as caught:
         billing.edit_account("R-HOME", features=("extension", "ivr"))
     assert caught.value.codes == {"account.not_in_customer_type"}
+    portal = billing.scoped("R-TOP")
+    assert [c.name for c in portal.search_customers("bright")] == ["Bright Dental"]
+    assert [c.owner for c in portal.search_customers("priya")] == ["R-TOP"]
 
 
 def test_the_gtv_example_runs_both_hierarchies() -> None:

@@ -4,6 +4,8 @@ extra addresses its invoices go to."""
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from custbill.model import BillingAccount, Customer, NewAccount, NewCustomer, Violation
 from custbill.model.references import REFERENCE_FIELDS, CustomerType, Feature
 from custbill.rules._support import email_valid, violation
@@ -19,14 +21,19 @@ _KIND_NAMES = {
 }
 
 
+_references = attrgetter(*REFERENCE_FIELDS)
+
+
 def check_catalog_references(
     account: NewAccount | BillingAccount, lookup: Lookup
 ) -> tuple[Violation, ...]:
     """Each reference the account names is an entry of the catalog
     (``account.reference_unknown``, as for its bill cycle)."""
+    refs = _references(account)
+    if not account.features and refs.count(None) == len(refs):
+        return ()  # (the usual account names none)
     found = []
-    for field, kind in REFERENCE_FIELDS.items():
-        ref = getattr(account, field)
+    for (field, kind), ref in zip(REFERENCE_FIELDS.items(), refs, strict=True):
         if ref is not None and lookup.reference(kind, ref) is None:
             name = _KIND_NAMES[field]
             found.append(
