@@ -1,5 +1,6 @@
 """The facade's calls for the concepts of other platforms' customer modules — the catalog
-entries accounts refer to, an account's transactions — mixed into
+entries accounts refer to, an account's transactions, facades scoped to a reseller's
+customers — mixed into
 :class:`~custbill.CustomerBilling`, whose units of work they run in (see
 :doc:`/platforms`)."""
 
@@ -93,9 +94,10 @@ class PlatformCalls:
         """Add a catalog entry of any kind: a bill cycle, payment term, account category or
         dunning plan, or one of the entries accounts refer to — a
         :class:`~custbill.ContractType`, :class:`~custbill.InvoiceTemplate`,
-        :class:`~custbill.WebTemplate`, :class:`~custbill.Salesperson` or
-        :class:`~custbill.RatePlan` (``catalog.invalid``, ``catalog.id_taken``; ids are
-        unique within their kind).
+        :class:`~custbill.WebTemplate`, :class:`~custbill.Salesperson`,
+        :class:`~custbill.RatePlan`, :class:`~custbill.Feature` or
+        :class:`~custbill.CustomerType` (``catalog.invalid``, ``catalog.id_taken``; ids
+        are unique within their kind).
 
         Raises:
             TypeError: *entry* is not a catalog entry.
