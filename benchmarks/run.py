@@ -377,14 +377,15 @@ def invoice_objects(plan: cb.BillRunPlan) -> Callable[[], list[cb.PlannedInvoice
             i.channels,
             i.recipients,
             i.notes,
+            i.invoice_note,
         )
         for i in plan.invoices
     ]
 
     def build() -> list[cb.PlannedInvoice]:
         return [
-            assemble(billed, accounts, Money(amount, currency), day, due, auto, low, ch, to, notes)
-            for billed, accounts, amount, currency, day, due, auto, low, ch, to, notes in values
+            assemble(bill, acc, Money(amount, cur), day, due, auto, low, ch, to, notes, text)
+            for bill, acc, amount, cur, day, due, auto, low, ch, to, notes, text in values
         ]
 
     return build
