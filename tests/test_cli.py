@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from custbill.cli import main
 from custbill.rules.codes import CODES
+
+WIDGETS = str(Path(__file__).parent.parent / "examples" / "widgets.toml")
 
 
 def test_demo_prints_the_summary_and_a_year_of_dates(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,3 +52,28 @@ def test_python_dash_m() -> None:
     )
     for command in ("demo", "codes", "simulate"):
         assert command in done.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["codes"], ["demo"], ["simulate", WIDGETS, "--format", "csv"]],
+)
+def test_a_closed_pipe_ends_the_command_quietly(command: list[str]) -> None:
+    """As ``custbill codes | head -1`` does: the reader goes away before the command writes;
+    the command stops with 141 (128 + SIGPIPE) and no traceback."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "custbill", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # (before the child can have written anything)
+    errors = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141
+    assert "Traceback" not in errors and errors == ""
+
+
+@pytest.mark.parametrize("months", ["0", "1201"])
+def test_months_are_bounded_as_in_the_file(months: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", WIDGETS, "--months", months]) == 2
+    assert "--months must be from 1 to 1200" in capsys.readouterr().err

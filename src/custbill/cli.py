@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -41,8 +42,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit status of a command whose reader went away (a closed pipe, as ``| head``
+#: closes it): 128 + SIGPIPE, what a shell reports for a process the signal ended.
+EXIT_CLOSED_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.  A reader that closes the pipe
+    early ends the command quietly (:data:`EXIT_CLOSED_PIPE`, no traceback)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # what is left in the buffer goes nowhere, so flushing at exit raises nothing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -65,11 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     from custbill.errors import CustbillError
+    from custbill.scenario import MAX_MONTHS
     from custbill.simulation import load_scenario, progress_bar, render, simulate
 
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    if args.months is not None and args.months < 1:
-        print("custbill simulate: --months must be at least 1", file=sys.stderr)
+    if args.months is not None and not 1 <= args.months <= MAX_MONTHS:
+        print(f"custbill simulate: --months must be from 1 to {MAX_MONTHS}", file=sys.stderr)
         return 2
     try:
         scenario = load_scenario(args.scenario)

@@ -18,18 +18,20 @@ MAX_LISTED_VIOLATIONS = 20
 class RuleViolationError(CustbillError, ValueError):
     """An operation broke one or more rules; nothing was changed.
 
-    ``violations`` holds every broken rule of the operation, not just the first; the
-    message lists the first ``MAX_LISTED_VIOLATIONS`` (20) and says how many more there were.
+    ``violations`` holds every broken rule of the operation, not just the first.  The
+    message's first line says how many there are; then one line each for the first
+    ``MAX_LISTED_VIOLATIONS`` (20), and a last line says how many more there were.
     """
 
     def __init__(self, violations: Iterable[Violation]) -> None:
         self.violations: tuple[Violation, ...] = tuple(violations)
+        count = len(self.violations)
         listed = self.violations[:MAX_LISTED_VIOLATIONS]
-        lines = "; ".join(str(v) for v in listed)
-        more = len(self.violations) - len(listed)
-        if more:
-            lines += f"; and {more:,} more"
-        super().__init__(f"{len(self.violations)} rule violation(s): {lines}")
+        lines = [f"{count:,} rule violation{'' if count == 1 else 's'}:"]
+        lines += [f"  {v}" for v in listed]
+        if count > len(listed):
+            lines.append(f"  and {count - len(listed):,} more")
+        super().__init__("\n".join(lines))
 
     @property
     def codes(self) -> frozenset[str]:

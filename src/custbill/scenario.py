@@ -64,6 +64,9 @@ _SECTIONS = {
     *CATALOG_SECTIONS,
 }
 _MONEY_FIELDS = ("minimum_invoice_amount", "credit_limit")
+#: The most months a scenario simulates: a century of monthly runs, far past any plan a
+#: person reads, and short enough to finish in minutes.
+MAX_MONTHS = 1200
 
 
 @attrs.frozen(kw_only=True)
@@ -192,8 +195,8 @@ def _simulation_section(sim: Any, errors: list[str]) -> _Simulation:
     except (TypeError, ValueError):
         errors.append("expected a date (YYYY-MM-DD) @ $.simulation.start")
     months = sim.get("months", months)
-    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200:
-        errors.append("expected a number of months from 1 to 1200 @ $.simulation.months")
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
+        errors.append(f"expected a number of months from 1 to {MAX_MONTHS} @ $.simulation.months")
         months = 1
     pay = sim.get("pay_on_auto_pay", pay)
     if not isinstance(pay, bool):

@@ -115,6 +115,11 @@ def test_a_message_lists_a_bounded_number_of_violations() -> None:
     assert message.count("x.y @") == MAX_LISTED_VIOLATIONS
     assert message.endswith(f"and {75 - MAX_LISTED_VIOLATIONS} more")
     assert len(cb.RuleViolationError(many).violations) == 75
+    lines = message.splitlines()  # the count first, then one violation a line
+    assert lines[0] == "75 rule violations:"
+    assert lines[1:3] == ["  x.y @ f0: bad", "  x.y @ f1: bad"]
+    assert len(lines) == MAX_LISTED_VIOLATIONS + 2
+    assert str(cb.RuleViolationError(many[:1])).splitlines()[0] == "1 rule violation:"
 
 
 def test_search_limits_on_every_store(billing: cb.CustomerBilling) -> None:
