@@ -9,7 +9,7 @@ nox.options.error_on_missing_interpreters = True
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pytest + hypothesis) and the doctests in the source."""
-    session.install("-e", ".[tests]")
+    session.install("-e", ".[tests,postgres]")
     session.run("pytest", *session.posargs)
 
 
@@ -49,7 +49,7 @@ def fuzz(session: nox.Session) -> None:
     """The fuzz harness over the loaders, long (not a default session; the tests run it
     briefly): ``nox -s fuzz -- 100000`` runs that many examples a target (20,000 by
     default) and prints how many each ran."""
-    session.install("-e", ".[tests]")
+    session.install("-e", ".[tests,postgres]")
     examples = session.posargs[0] if session.posargs else "20000"
     session.run(
         "pytest",

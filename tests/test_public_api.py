@@ -75,3 +75,17 @@ def test_money_is_py_moneyed() -> None:
     import moneyed
 
     assert cb.Money is moneyed.Money
+
+
+def test_the_package_says_what_it_is() -> None:
+    """SPDX license with its file in the distribution, authors, classifiers, one tests
+    extra."""
+    meta = importlib.metadata.metadata("custbill")
+    assert meta["License-Expression"] == "MIT"
+    assert meta.get_all("License-File") == ["LICENSE"]
+    assert meta["Author"] == "The custbill authors"
+    assert "Development Status :: 3 - Alpha" in meta.get_all("Classifier")
+    extras = set(meta.get_all("Provides-Extra"))
+    assert {"postgres", "tests"} <= extras and "testing" not in extras
+    files = importlib.metadata.files("custbill") or []
+    assert any(f.name == "LICENSE" for f in files)  # (in licenses/ of a wheel)

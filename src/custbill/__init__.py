@@ -6,7 +6,7 @@
 False
 """
 
-from importlib.metadata import PackageNotFoundError, version
+import logging
 
 from moneyed import Money
 
@@ -87,11 +87,10 @@ from custbill.model import (
 )
 from custbill.service import CustomerBilling
 from custbill.summary import AccountLine, AccountSummary, CustomerSummary
+from custbill.version import __version__
 
-try:
-    __version__ = version("custbill")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+# a library's logger prints nothing unless the host configures logging
+logging.getLogger("custbill").addHandler(logging.NullHandler())
 
 __all__ = [
     "AccountCategory",

@@ -64,7 +64,7 @@ _SECTIONS = {
     *CATALOG_SECTIONS,
 }
 _MONEY_FIELDS = ("minimum_invoice_amount", "credit_limit")
-#: The most months a scenario simulates: a century of monthly runs, far past any plan a
+#: The most months a scenario simulates, a century of monthly runs, far past any plan a
 #: person reads, and short enough to finish in minutes.
 MAX_MONTHS = 1200
 

@@ -26,6 +26,7 @@ from custbill.rules import check_account, check_customer, check_hierarchy, viola
 from custbill.rules.account import check_invoice_currency_locked, check_invoice_delivery
 from custbill.rules.customer import check_not_erased
 from custbill.rules.references import check_customer_type_fit
+from custbill.service import logs
 from custbill.service._unit import (
     Context,
     Stamp,
@@ -109,6 +110,7 @@ def create_customer(
     uow.accounts.add(stored_account)
     record_created(uow, stamp, number, account_number)
     uow.commit()
+    logs.changed("created customer", number)
     return stored_customer, stored_account
 
 
@@ -261,6 +263,7 @@ def erase_customer(uow: UnitOfWork, ctx: Context, number: str) -> Customer:
             changes.append(change(stamp, account_number, "erased", "false", "true"))
     uow.history.append(changes)
     uow.commit()
+    logs.changed("erased customer", number)
     return after
 
 

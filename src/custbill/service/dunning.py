@@ -38,6 +38,7 @@ from custbill.model.dunning import (
     DunningState,
 )
 from custbill.model.enums import AdjustmentKind, DepositAction, DunningAction
+from custbill.service import logs
 from custbill.service._unit import (
     Context,
     Stamp,
@@ -181,8 +182,10 @@ def run_dunning(uow: UnitOfWork, ctx: Context, as_of: date) -> DunningReport:
                 refused.append(DunningRefusal(due=due, violations=error.violations))
                 break  # (a later step of the account waits for this one)
     uow.commit()
-    return DunningReport(
-        as_of=as_of, applied=tuple(applied), refused=tuple(refused), reinstated=reinstated
+    return logs.dunned(
+        DunningReport(
+            as_of=as_of, applied=tuple(applied), refused=tuple(refused), reinstated=reinstated
+        )
     )
 
 

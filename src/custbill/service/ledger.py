@@ -51,6 +51,7 @@ from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
 from custbill.rules.money import amount_violations, charges_violations
+from custbill.service import logs
 from custbill.service._unit import (
     Context,
     account_of,
@@ -114,8 +115,8 @@ def plan_bill_run(
     plan, billed = planned
     taken = tuple(c.number for c in stored if c.account in billed)
     if partition is None and not taken:
-        return plan
-    return attrs.evolve(plan, partition=partition, charges=taken)
+        return logs.planned(plan)
+    return logs.planned(attrs.evolve(plan, partition=partition, charges=taken))
 
 
 class _Planned(NamedTuple):
@@ -277,7 +278,7 @@ def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[In
     numbers = tuple(i.number for i in recorded)
     ledger.record_part(cycle, run_date, IssuedPart(part.index, part.count, digest, numbers))
     uow.commit()
-    return tuple(recorded)
+    return logs.issued(cycle, run_date, tuple(recorded))
 
 
 def _bill_charges(uow: UnitOfWork, plan: BillRunPlan, recorded: list[Invoice]) -> None:

@@ -20,6 +20,7 @@ from custbill.billing.calendar import next_bill_date
 from custbill.errors import RuleViolationError
 from custbill.model import AccountStatus, BillCycle, BillingAccount
 from custbill.model.termination import TerminationRefusal, TerminationReport, TerminationWait
+from custbill.service import logs
 from custbill.service._unit import Context, account_of, require_date
 from custbill.service.ledger import ends_of
 from custbill.service.status import set_status
@@ -78,12 +79,14 @@ def terminate_ended(uow: UnitOfWork, ctx: Context, as_of: date) -> TerminationRe
             break
         left = list(refused)
     uow.commit()
-    return TerminationReport(
-        as_of=as_of,
-        terminated=tuple(sorted(terminated)),
-        customers=_customers_ended(uow, terminated),
-        waiting=tuple(waiting),
-        refused=tuple(refused.values()),
+    return logs.terminated(
+        TerminationReport(
+            as_of=as_of,
+            terminated=tuple(sorted(terminated)),
+            customers=_customers_ended(uow, terminated),
+            waiting=tuple(waiting),
+            refused=tuple(refused.values()),
+        )
     )
 
 

@@ -7,6 +7,7 @@ A unit of work is one database transaction, written through
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -25,6 +26,8 @@ from custbill.storage._sql_repositories import (
     refresh_text_keys,
 )
 from custbill.storage._sql_writes import Database, Dialect, Execute, Savepoint, Writes
+
+_log = logging.getLogger("custbill")
 
 #: The schema, as numbered migrations: statements, and steps in Python that fill new
 #: columns from the records.  ``{text}`` is the dialect's text type (with a byte-wise
@@ -167,6 +170,8 @@ def migrate(
                         statement(execute)
                 record(number)
         transaction.commit()
+        if current < len(MIGRATIONS):
+            _log.info("migrated %s from schema %d to %d", what, current, len(MIGRATIONS))
     except (StorageError, transaction.errors) as exc:
         raise StorageError(f"cannot migrate {what}: {exc}") from exc
     finally:

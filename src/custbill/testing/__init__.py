@@ -13,7 +13,7 @@ record, units of work that commit all or nothing, optimistic versions, every ind
 search behaviour the facade relies on, history, settings, the ledger — and a hypothesis
 state machine that drives :class:`~custbill.CustomerBilling` over the store beside a
 plain-Python model and checks they never diverge.  Needs pytest and hypothesis
-(``pip install custbill[testing]``).
+(``pip install custbill[tests]``).
 """
 
 from custbill.testing._contract import StoreContract
