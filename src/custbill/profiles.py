@@ -136,19 +136,21 @@ def _monthly(bill_day: int = 1) -> BillCycle:
     )
 
 
-_EVERY_TYPE = frozenset(InvoiceType)
+#: Several accounts a customer, both hierarchies, every invoice type (GTV's and the
+#: telecom module's settings).
+_FULL_SETTINGS = Settings(
+    allow_multi_customer_accounts=True,
+    enable_responsible_account_management=True,
+    enable_account_hierarchy_management=True,
+    overall_invoice_distribution=frozenset(InvoiceType),
+)
 
 #: GTV's customers and billing accounts, with several accounts per customer, both
 #: hierarchies, every invoice type and a dunning plan.
 GTV = Profile(
     name="GTV",
     source="GTV Customers and Billing Accounts guide",
-    settings=Settings(
-        allow_multi_customer_accounts=True,
-        enable_responsible_account_management=True,
-        enable_account_hierarchy_management=True,
-        overall_invoice_distribution=_EVERY_TYPE,
-    ),
+    settings=_FULL_SETTINGS,
     catalog=(
         _monthly(1),
         PaymentTerm(id="net30", name="Net 30", net_days=30),
@@ -170,12 +172,7 @@ GTV = Profile(
 TELECOM = Profile(
     name="Telecom",
     source="telecom customer module",
-    settings=Settings(
-        allow_multi_customer_accounts=True,
-        enable_responsible_account_management=True,
-        enable_account_hierarchy_management=True,
-        overall_invoice_distribution=_EVERY_TYPE,
-    ),
+    settings=_FULL_SETTINGS,
     catalog=(
         _monthly(1),
         PaymentTerm(id="net15", name="Net 15", net_days=15),

@@ -4,9 +4,7 @@ charges, security deposits, dunning, termination and notes — mixed into
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Concatenate, ParamSpec, TypeVar
 
 from moneyed import Money
 
@@ -27,32 +25,12 @@ from custbill.service import deposits as deposit_cases
 from custbill.service import dunning as dunning_cases
 from custbill.service import notes as note_cases
 from custbill.service import termination as termination_cases
-from custbill.service._unit import Context
-from custbill.storage.protocols import UnitOfWork
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from custbill.service._calls import FacadeCalls
 
 
-class AccountsOverTime:
+class AccountsOverTime(FacadeCalls):
     """Charges, deposits, dunning, termination and notes (see
     :doc:`/accounts_over_time`)."""
-
-    def _run(
-        self,
-        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        raise NotImplementedError  # (CustomerBilling's)
-
-    def _read(
-        self,
-        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        raise NotImplementedError  # (CustomerBilling's)
 
     # -- charges ---------------------------------------------------------------------------
 

@@ -8,25 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Concatenate, ParamSpec, Self, TypeVar
+from typing import Self
 
 import attrs
 
 from custbill.model.transactions import Transaction
 from custbill.service import queries, tenant
 from custbill.service import transactions as transaction_cases
+from custbill.service._calls import FacadeCalls
 from custbill.service._unit import Context, require
 from custbill.service.queries import CATALOG_KINDS
 from custbill.storage.protocols import CatalogItem, UnitOfWork
 from custbill.storage.scoped import ScopedUnitOfWork
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
-
-class PlatformCalls:
+class PlatformCalls(FacadeCalls):
     """Catalog entries of any kind, an account's transactions, scoped facades (see
     :doc:`/platforms`)."""
 
@@ -64,22 +61,6 @@ class PlatformCalls:
         view._scope = root.number
         view._context = attrs.evolve(self._context, scope=root.number)
         return view
-
-    def _run(
-        self,
-        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        raise NotImplementedError  # (CustomerBilling's)
-
-    def _read(
-        self,
-        use_case: Callable[Concatenate[UnitOfWork, Context, P], R],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        raise NotImplementedError  # (CustomerBilling's)
 
     def transactions(self, account_number: str) -> tuple[Transaction, ...]:
         """The account's invoices, payments, adjustments and deposit movements in date

@@ -3,6 +3,7 @@ everything a store holds."""
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,28 +14,21 @@ from custbill.model import (
     BillingAccount,
     BillingPeriod,
     Change,
-    ContractType,
     Customer,
     CustomerKind,
-    CustomerType,
     CustomFieldDefinition,
     CustomFieldTarget,
     CustomFieldType,
     DunningPlan,
     DunningStep,
-    Feature,
-    InvoiceTemplate,
     InvoiceType,
     NewAccount,
     NewCustomer,
     PaymentTerm,
-    RatePlan,
-    Salesperson,
     Settings,
-    WebTemplate,
 )
 from custbill.service import CustomerBilling
-from custbill.storage.protocols import Store
+from custbill.storage.protocols import CatalogItem, Store
 
 #: Settings with every capability on, used by the facade-level contract tests.
 ALL_ON = Settings(
@@ -114,22 +108,7 @@ def dump(store: Store) -> dict[str, Any]:
                 for a in accounts
             },
             "of_customer": {c.number: uow.accounts.of_customer(c.number) for c in customers},
-            "catalog": [
-                uow.catalog.all(kind)
-                for kind in (
-                    BillCycle,
-                    PaymentTerm,
-                    AccountCategory,
-                    DunningPlan,
-                    ContractType,
-                    InvoiceTemplate,
-                    WebTemplate,
-                    Salesperson,
-                    RatePlan,
-                    Feature,
-                    CustomerType,
-                )
-            ],
+            "catalog": [uow.catalog.all(kind) for kind in typing.get_args(CatalogItem)],
             "custom_fields": [uow.catalog.custom_fields(t) for t in CustomFieldTarget],
             "settings": uow.settings.get(),
             "history": {n: uow.history.of(n) for n in numbers},
