@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,10 +36,35 @@ def test_demo_prints_the_summary_and_a_year_of_dates(capsys: pytest.CaptureFixtu
 
 
 def test_codes_lists_every_code(capsys: pytest.CaptureFixture[str]) -> None:
-    """`custbill codes` prints one line per violation code."""
+    """`custbill codes` prints a header, then one line per violation code."""
     assert main(["codes"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == list(CODES)
+    assert lines[0].split() == ["code", "meaning"]
+    assert [line.split()[0] for line in lines[1:]] == list(CODES)
+
+
+def test_codes_as_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same codes for a program: a JSON object, or CSV with a header and no blank line
+    at the end."""
+    assert main(["codes", "--format", "json"]) == 0
+    assert list(json.loads(capsys.readouterr().out)) == list(CODES)
+    assert main(["codes", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["code", "meaning"] and [r[0] for r in rows[1:]] == list(CODES)
+    assert out.endswith("\n") and not out.endswith("\n\n")
+
+
+def test_simulate_tables_have_a_header_and_csv_no_blank_last_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["simulate", WIDGETS, "--months", "2", "--no-progress"]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split()[:4] == ["run", "date", "billed", "total"]
+    assert main(["simulate", WIDGETS, "--months", "2", "--format", "csv", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("\n") and not out.endswith("\n\n")
+    assert out.splitlines()[0].startswith("month,run_date")
 
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
         help="run the Widgets International scenario in memory and print its customer "
         "summary and a year of invoice dates",
     )
-    commands.add_parser("codes", help="list every violation code and what it means")
+    codes = commands.add_parser("codes", help="list every violation code and what it means")
+    codes.add_argument("--format", choices=("table", "json", "csv"), default="table")
     sim = commands.add_parser(
         "simulate",
         help="run months of bill runs over a scenario file (TOML or JSON) and print "
@@ -69,11 +70,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(run())
         return 0
     if args.command == "codes":
-        from custbill.rules.codes import CODES
-
-        width = max(map(len, CODES))
-        for code, meaning in CODES.items():
-            print(f"{code:<{width}}  {meaning.replace('``', '')}")
+        _write(_codes(args.format))
         return 0
     if args.command == "simulate":
         return _simulate(args)
@@ -98,5 +95,34 @@ def _simulate(args: argparse.Namespace) -> int:
     except CustbillError as error:
         print(f"custbill simulate: {error}", file=sys.stderr)
         return 1
-    print(render(result, args.format))
+    _write(render(result, args.format))
     return 0
+
+
+def _write(text: str) -> None:
+    """*text* on stdout, ending with one line break (none added to one it has)."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _codes(fmt: str) -> str:
+    """Every violation code and its meaning, as ``table`` (with a header), ``json`` (an
+    object) or ``csv``."""
+    import csv
+    import io
+    import json
+
+    from custbill.rules.codes import CODES
+
+    meanings = {code: meaning.replace("``", "") for code, meaning in CODES.items()}
+    if fmt == "json":
+        return json.dumps(meanings, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["code", "meaning"])
+        writer.writerows(meanings.items())
+        return out.getvalue()
+    width = max(map(len, CODES))
+    lines = [f"{'code':<{width}}  meaning"]
+    lines += [f"{code:<{width}}  {meaning}" for code, meaning in meanings.items()]
+    return "\n".join(lines)

@@ -387,8 +387,12 @@ def render(result: SimulationResult, fmt: str) -> str:
     return _table(result)
 
 
+#: The table's header: what each column of an invoice line holds.
+TABLE_HEADER = f"  {'run date':<10} {'billed':<10} {'total':>14} due date   [invoice]  accounts"
+
+
 def _table(result: SimulationResult) -> str:
-    out: list[str] = []
+    out: list[str] = [TABLE_HEADER]
     for month in result.months:
         out.append(f"== {month.month} ==")
         if not month.invoices:
