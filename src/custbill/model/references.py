@@ -6,9 +6,12 @@ refused (``account.reference_unknown``), as is a customer (``customer.reference_
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import attrs
 
 from custbill.model._typecheck import check_fields
+from custbill.model.catalog import AccountCategory, BillCycle, DunningPlan, PaymentTerm
 from custbill.model.enums import PaymentMode
 
 
@@ -109,3 +112,34 @@ REFERENCE_FIELDS: dict[str, type] = {
     "salesperson": Salesperson,
     "rate_plan": RatePlan,
 }
+
+#: Any entry of the catalog stored by id (the custom field definitions, stored by target and
+#: name, are apart).
+CatalogItem = (
+    BillCycle
+    | PaymentTerm
+    | AccountCategory
+    | DunningPlan
+    | ContractType
+    | InvoiceTemplate
+    | WebTemplate
+    | Salesperson
+    | RatePlan
+    | Feature
+    | CustomerType
+)
+#: A kind of catalog entry, for the calls typed by the kind they are given.
+CatalogKind = TypeVar(
+    "CatalogKind",
+    BillCycle,
+    PaymentTerm,
+    AccountCategory,
+    DunningPlan,
+    ContractType,
+    InvoiceTemplate,
+    WebTemplate,
+    Salesperson,
+    RatePlan,
+    Feature,
+    CustomerType,
+)

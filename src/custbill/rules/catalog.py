@@ -15,6 +15,7 @@ from custbill.model import (
 )
 from custbill.model.currencies import currency_known
 from custbill.model.references import (
+    CatalogItem,
     ContractType,
     CustomerType,
     Feature,
@@ -29,20 +30,8 @@ from custbill.rules.limits import MAX_KEY_LENGTH, MAX_TEXT_LENGTH, record_text_v
 from custbill.rules.lookup import Lookup
 from custbill.rules.money import amount_violations
 
-CatalogEntry = (
-    BillCycle
-    | PaymentTerm
-    | AccountCategory
-    | DunningPlan
-    | CustomFieldDefinition
-    | ContractType
-    | InvoiceTemplate
-    | WebTemplate
-    | Salesperson
-    | RatePlan
-    | Feature
-    | CustomerType
-)
+#: What the catalog takes: an entry stored by id, or a custom field definition.
+CatalogEntry = CatalogItem | CustomFieldDefinition
 
 
 def check_catalog_entry(entry: CatalogEntry, lookup: Lookup) -> tuple[Violation, ...]:

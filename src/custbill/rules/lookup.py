@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from custbill.model import (
     AccountCategory,
@@ -17,27 +17,7 @@ from custbill.model import (
     Settings,
 )
 from custbill.model.enums import Hierarchy
-from custbill.model.references import (
-    ContractType,
-    CustomerType,
-    Feature,
-    InvoiceTemplate,
-    RatePlan,
-    Salesperson,
-    WebTemplate,
-)
-
-#: A kind of catalog entry an account refers to.
-Ref = TypeVar(
-    "Ref",
-    ContractType,
-    InvoiceTemplate,
-    WebTemplate,
-    Salesperson,
-    RatePlan,
-    Feature,
-    CustomerType,
-)
+from custbill.model.references import CatalogKind
 
 
 class Lookup(Protocol):
@@ -108,8 +88,9 @@ class Lookup(Protocol):
         """The dunning plan with this id, if any."""
         ...
 
-    def reference(self, kind: type[Ref], id: str) -> Ref | None:
-        """The catalog entry of *kind* (:mod:`custbill.model.references`) with this id."""
+    def reference(self, kind: type[CatalogKind], id: str) -> CatalogKind | None:
+        """The catalog entry of *kind* with this id, if any (any kind of
+        :data:`~custbill.model.references.CatalogItem`)."""
         ...
 
     def custom_field_definitions(

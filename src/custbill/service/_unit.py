@@ -38,10 +38,10 @@ from custbill.model import (
 )
 from custbill.model.masking import mask_date_of_birth, mask_tax_number
 from custbill.model.promote import assembler, promoter
+from custbill.model.references import CatalogKind
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
-from custbill.rules.lookup import Ref
 from custbill.storage.protocols import Hierarchy, RowSecurity, UnitOfWork
 
 Found = TypeVar("Found", Customer, BillingAccount)
@@ -232,7 +232,7 @@ class UnitLookup:
     def dunning_plan(self, id: str) -> DunningPlan | None:
         return self.uow.catalog.get(DunningPlan, id)
 
-    def reference(self, kind: type[Ref], id: str) -> Ref | None:
+    def reference(self, kind: type[CatalogKind], id: str) -> CatalogKind | None:
         return self.uow.catalog.get(kind, id)
 
 

@@ -51,7 +51,7 @@ from custbill.service._unit import BatchUnit, Context
 from custbill.service.over_time import AccountsOverTime
 from custbill.service.platforms import PlatformCalls
 from custbill.storage.memory import MemoryStore
-from custbill.storage.protocols import Store, T, UnitOfWork
+from custbill.storage.protocols import CatalogKind, Store, UnitOfWork
 from custbill.summary import AccountSummary, CustomerSummary
 
 #: How many times a call runs when it keeps running into concurrent units of work.  Enough
@@ -251,7 +251,7 @@ class CustomerBilling(AccountsOverTime, PlatformCalls):
         :meth:`validate_customers` lists the records that lack it."""
         self._run(tenant.add_catalog_entry, definition, CustomFieldDefinition)
 
-    def catalog(self, kind: type[T]) -> tuple[T, ...]:
+    def catalog(self, kind: type[CatalogKind]) -> tuple[CatalogKind, ...]:
         """Every catalog entry of *kind* (e.g. ``BillCycle``), in id order.
 
         Raises:

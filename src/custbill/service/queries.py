@@ -28,7 +28,7 @@ from custbill.rules.limits import search_limits
 from custbill.service._unit import Context, account_of, customer_of, raise_if, require
 from custbill.service.accounting import available_credit, balances, pending_total
 from custbill.service.deposits import held
-from custbill.storage.protocols import CatalogItem, T, UnitOfWork
+from custbill.storage.protocols import CatalogItem, CatalogKind, UnitOfWork
 from custbill.storage.search import query_words
 from custbill.summary import AccountLine, AccountSummary, CustomerSummary
 
@@ -42,7 +42,7 @@ def settings(uow: UnitOfWork, ctx: Context) -> Settings:
 CATALOG_KINDS: tuple[type, ...] = typing.get_args(CatalogItem)
 
 
-def catalog(uow: UnitOfWork, ctx: Context, kind: type[T]) -> tuple[T, ...]:
+def catalog(uow: UnitOfWork, ctx: Context, kind: type[CatalogKind]) -> tuple[CatalogKind, ...]:
     """Every catalog entry of *kind*, in id order."""
     if not any(kind is k for k in CATALOG_KINDS):
         names = ", ".join(k.__name__ for k in CATALOG_KINDS)

@@ -33,7 +33,7 @@ from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
 from custbill.storage._sql_plan import customer_email, iso_date, plan_columns, plan_rows
 from custbill.storage._sql_writes import Database, Dialect, Execute, Writes
-from custbill.storage.protocols import CatalogItem, Hierarchy, T
+from custbill.storage.protocols import CatalogItem, CatalogKind, Hierarchy
 from custbill.storage.search import name_tokens, normalise
 
 #: The last code point.
@@ -344,8 +344,8 @@ class SQLCatalog:
         self.fields: dict[CustomFieldTarget, tuple[CustomFieldDefinition, ...]] = {}
         self.wrote = False  # entries added here may still roll back: keep them out of the cache
 
-    def get(self, kind: type[T], id: str) -> T | None:
-        found: T | None = self.cache.get((kind, id))
+    def get(self, kind: type[CatalogKind], id: str) -> CatalogKind | None:
+        found: CatalogKind | None = self.cache.get((kind, id))
         if found is not None:
             return found
         row = self.db.one("SELECT data FROM catalog WHERE kind = ? AND id = ?", (kind.__name__, id))
@@ -356,7 +356,7 @@ class SQLCatalog:
             self.cache[(kind, id)] = entry
         return entry
 
-    def all(self, kind: type[T]) -> tuple[T, ...]:
+    def all(self, kind: type[CatalogKind]) -> tuple[CatalogKind, ...]:
         rows = self.db.all("SELECT data FROM catalog WHERE kind = ? ORDER BY id", (kind.__name__,))
         return tuple(from_json(kind, r[0]) for r in rows)
 

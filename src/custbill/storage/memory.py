@@ -52,7 +52,7 @@ from custbill.storage.memory_logs import (
 )
 from custbill.storage.memory_search import CustomerSearch, NameIndex, intersect
 from custbill.storage.multi_index import multi_add, multi_get, multi_remove
-from custbill.storage.protocols import CatalogItem, Hierarchy, T
+from custbill.storage.protocols import CatalogItem, CatalogKind, Hierarchy
 from custbill.storage.search import name_tokens, normalise
 from custbill.storage.sortedlist import SortedList
 
@@ -539,11 +539,11 @@ class _Catalog:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
 
-    def get(self, kind: type[T], id: str) -> T | None:
+    def get(self, kind: type[CatalogKind], id: str) -> CatalogKind | None:
         entries = self.store.catalog.get(kind)
         return None if entries is None else entries.get(id)
 
-    def all(self, kind: type[T]) -> tuple[T, ...]:
+    def all(self, kind: type[CatalogKind]) -> tuple[CatalogKind, ...]:
         entries = self.store.catalog.get(kind, {})
         return tuple(entries[k] for k in sorted(entries))
 

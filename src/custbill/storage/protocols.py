@@ -23,63 +23,25 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from types import TracebackType
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from moneyed import Money
 
 from custbill.model import (
-    AccountCategory,
-    BillCycle,
     BillingAccount,
     Change,
-    ContractType,
     Customer,
-    CustomerType,
     CustomFieldDefinition,
     CustomFieldTarget,
-    DunningPlan,
-    Feature,
-    InvoiceTemplate,
     Note,
-    PaymentTerm,
-    RatePlan,
-    Salesperson,
     Settings,
-    WebTemplate,
 )
 from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
 from custbill.model.dunning import DunningNotice
 from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores name it here
 from custbill.model.plan_row import PlanRows
-
-#: A catalog entry kind that is stored by id.
-CatalogItem = (
-    BillCycle
-    | PaymentTerm
-    | AccountCategory
-    | DunningPlan
-    | ContractType
-    | InvoiceTemplate
-    | WebTemplate
-    | Salesperson
-    | RatePlan
-    | Feature
-    | CustomerType
-)
-T = TypeVar(
-    "T",
-    BillCycle,
-    PaymentTerm,
-    AccountCategory,
-    DunningPlan,
-    ContractType,
-    InvoiceTemplate,
-    WebTemplate,
-    Salesperson,
-    RatePlan,
-    Feature,
-    CustomerType,
-)
+from custbill.model.references import CatalogItem as CatalogItem  # re-exported
+from custbill.model.references import CatalogKind as CatalogKind  # re-exported
 
 
 class CustomerRepository(Protocol):
@@ -182,11 +144,11 @@ class AccountRepository(Protocol):
 class CatalogRepository(Protocol):
     """Reference data, keyed by kind and id (custom fields by target and name)."""
 
-    def get(self, kind: type[T], id: str) -> T | None:
+    def get(self, kind: type[CatalogKind], id: str) -> CatalogKind | None:
         """The entry of this kind with this id, or None."""
         ...
 
-    def all(self, kind: type[T]) -> tuple[T, ...]:
+    def all(self, kind: type[CatalogKind]) -> tuple[CatalogKind, ...]:
         """Every entry of this kind, in id order."""
         ...
 
