@@ -86,10 +86,16 @@ def test_a_residential_customer_has_only_its_types_features_and_plans(
         )
     assert dump(store) == before
     assert [(v.path, v.params) for v in caught.value.violations] == [
-        ("features[1]", {"option": "feature", "value": "queue", "customer_type": "residential"}),
-        ("rate_plan", {"option": "rate plan", "value": "master", "customer_type": "residential"}),
         (
-            "payment_mode",
+            "account.features[1]",
+            {"option": "feature", "value": "queue", "customer_type": "residential"},
+        ),
+        (
+            "account.rate_plan",
+            {"option": "rate plan", "value": "master", "customer_type": "residential"},
+        ),
+        (
+            "account.payment_mode",
             {"option": "payment mode", "value": "FREE", "customer_type": "residential"},
         ),
     ]
@@ -142,7 +148,7 @@ def test_links_across_customers_follow_the_setting_and_the_type(
         lambda: billing.create_customer(
             new_customer(company_name="Lodger"), new_account(parent_account=own.number)
         ),
-    ) == [("hierarchy.cross_customer_link_not_allowed", "parent_account")]
+    ) == [("hierarchy.cross_customer_link_not_allowed", "account.parent_account")]
     with pytest.raises(cb.RuleViolationError) as caught:
         billing.update_settings(allow_links_across_customers=False)
     assert [(v.code, v.path, v.params["examples"]) for v in caught.value.violations] == [

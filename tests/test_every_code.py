@@ -14,6 +14,8 @@ from moneyed import Money
 import custbill as cb
 from custbill.billing import next_bill_date
 from custbill.rules.codes import CODES
+from custbill.scenario import Charge
+from custbill.simulation import parse_scenario, simulate
 from custbill.storage import MemoryStore
 from tests.conftest import new_account, new_customer, rejected
 
@@ -100,6 +102,7 @@ EXTENSION_CODES = {
     "hierarchy.cross_customer_link_not_allowed",
     "account.location_invalid",
     "scope.shared_read_only",
+    "scenario.account_unknown",
 }
 
 Scenario = Callable[[cb.CustomerBilling], Callable[[], object]]
@@ -289,6 +292,14 @@ SCENARIOS: dict[str, Scenario] = {
         b.update_settings(allow_links_across_customers=False),
         lambda: _account(b, responsible_account=a.number),
     )[-1],
+    "scenario.account_unknown": lambda b: (
+        lambda: simulate(
+            attrs.evolve(
+                parse_scenario({"simulation": {"months": 1}}),
+                charges=(Charge(account="ZZ", amount=Decimal(1)),),
+            )
+        )
+    ),
     "scope.shared_read_only": lambda b: (
         c := b.create_customer(new_customer(), new_account())[0],
         lambda: b.scoped(c.number).update_settings(unique_customer_names=True),

@@ -79,11 +79,11 @@ def test_an_account_names_only_entries_the_catalog_has(
     unknown = dict.fromkeys(ENTRIES, "nope")
     error = _refused(store, lambda: billing.create_customer(new_customer(), new_account(**unknown)))
     assert sorted((v.code, v.path, v.params["kind"]) for v in error.violations) == [
-        ("account.reference_unknown", "contract_type", "contract type"),
-        ("account.reference_unknown", "invoice_template", "invoice template"),
-        ("account.reference_unknown", "rate_plan", "rate plan"),
-        ("account.reference_unknown", "salesperson", "salesperson"),
-        ("account.reference_unknown", "web_template", "web template"),
+        ("account.reference_unknown", "account.contract_type", "contract type"),
+        ("account.reference_unknown", "account.invoice_template", "invoice template"),
+        ("account.reference_unknown", "account.rate_plan", "rate plan"),
+        ("account.reference_unknown", "account.salesperson", "salesperson"),
+        ("account.reference_unknown", "account.web_template", "web template"),
     ]
     error = _refused(store, lambda: billing.edit_account(account.number, salesperson="ghost"))
     assert [(v.path, v.params["id"]) for v in error.violations] == [("salesperson", "ghost")]

@@ -105,8 +105,8 @@ def test_links_and_owners_never_leave_the_scope(billing: cb.CustomerBilling, sto
             new_account(responsible_account=south_account.number),
         )
     assert sorted((v.code, v.path) for v in caught.value.violations) == [
-        ("account.reference_unknown", "responsible_account"),
-        ("customer.reference_unknown", "owner"),
+        ("account.reference_unknown", "account.responsible_account"),
+        ("customer.reference_unknown", "customer.owner"),
     ]
     with pytest.raises(cb.RuleViolationError) as caught:
         n.update_settings(unique_customer_names=True)

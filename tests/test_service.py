@@ -77,12 +77,12 @@ def test_all_violations_are_reported_at_once(
         "account.reference_unknown",
         "account.language_unknown",
     )
-    assert {v.path for v in error.violations} >= {
-        "company_name",
-        "primary_email",
-        "currency",
-        "bill_cycle",
-        "preferred_language",
+    assert {v.path for v in error.violations} >= {  # each prefixed with its record
+        "customer.company_name",
+        "customer.primary_email",
+        "account.currency",
+        "account.bill_cycle",
+        "account.preferred_language",
     }
 
 
@@ -585,7 +585,10 @@ def test_custom_fields_are_validated(billing: cb.CustomerBilling, store: MemoryS
         "account.custom_field_invalid",
         "customer.custom_field_invalid",
     )
-    assert {v.path for v in error.violations} == {"custom_fields[Since]", "custom_fields[Location]"}
+    assert {v.path for v in error.violations} == {
+        "customer.custom_fields[Since]",
+        "account.custom_fields[Location]",
+    }
     rejected(
         store,
         lambda: billing.create_customer(new_customer(), new_account()),

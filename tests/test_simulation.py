@@ -154,7 +154,7 @@ def test_cli_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["simulate", str(path), "--format", "csv", "--progress"]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("month,run_date")
-    assert "3/3 months" in captured.err
+    assert "/3 [" in captured.err and "month" in captured.err  # tqdm's bar of 3 months
     assert main(["simulate", str(path), "--no-progress", "--months", "1"]) == 0
     captured = capsys.readouterr()
     assert "== 2026-01 ==" in captured.out
@@ -166,8 +166,9 @@ def test_cli_simulate_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     bad = tmp_path / "bad.toml"
     bad.write_text("simulation = [")
     assert main(["simulate", str(bad)]) == 1
-    assert "cannot read" in capsys.readouterr().err
+    assert "bad.toml: invalid TOML" in capsys.readouterr().err
     assert main(["simulate", str(tmp_path / "missing.json")]) == 1
+    assert "missing.json: no such file" in capsys.readouterr().err
     unknown = tmp_path / "u.json"
     unknown.write_text(json.dumps(_minimal(charges=[{"account": "Z", "amount": "1"}])))
     assert main(["simulate", str(unknown)]) == 1
@@ -246,3 +247,88 @@ def test_a_missing_payment_leaves_the_invoice_unpaid_and_a_late_one_pays_it() ->
     ]
     never = simulate(parse_scenario({**data, "payments": [{"account": "A", "missing": True}]}))
     assert never.months[-1].balances["A"] == Money("30.00", "USD")
+
+
+def test_syntax_errors_say_line_and_column(tmp_path: Path) -> None:
+    """A TOML or JSON syntax error names the file, the line and the column."""
+    toml = tmp_path / "bad.toml"
+    toml.write_text("[simulation]\nstart = 2026-01-01\nmonths = \n")
+    with pytest.raises(cb.InvalidDataError, match=r"bad.toml: invalid TOML: .*line 3, column"):
+        load_scenario(toml)
+    js = tmp_path / "bad.json"
+    js.write_text('{\n  "simulation": {"months": 2,}\n}')
+    with pytest.raises(cb.InvalidDataError, match=r"invalid JSON at line 2, column 30"):
+        load_scenario(js)
+
+
+@pytest.mark.parametrize("name", ["s.yaml", "s.yml", "scenario", "s.txt"])
+def test_file_type_is_the_extension(tmp_path: Path, name: str) -> None:
+    """Only .toml and .json are read, whatever the content; others are refused plainly."""
+    path = tmp_path / name
+    path.write_text(json.dumps(_minimal()))
+    with pytest.raises(cb.InvalidDataError, match=r"a scenario is a \.toml or \.json file"):
+        load_scenario(path)
+    upper = tmp_path / "S.JSON"
+    upper.write_text(json.dumps(_minimal()))
+    assert load_scenario(upper).months == 3
+
+
+def test_every_rule_problem_in_one_run_with_paths_from_the_root() -> None:
+    """Violations of several customers and accounts and unknown references come together,
+    each at its path in the file."""
+    good = _minimal()
+    customer = dict(good["customers"][0])  # type: ignore[index]
+    bad_account = {**customer["accounts"][0], "bill_cycle": "nope", "number": "B-1"}
+    second = {**customer, "company_name": "", "accounts": [bad_account]}
+    third_accounts = [customer["accounts"][0] | {"number": "C-1"}, bad_account | {"number": "C-2"}]
+    third = {**customer, "company_name": "Third", "accounts": third_accounts}
+    data = _minimal(
+        settings={"allow_multi_customer_accounts": True},
+        customers=[customer, second, third],
+        charges=[{"account": "ZZ", "amount": "1"}],
+        payments=[{"account": "YY", "days_late": 2}],
+    )
+    with pytest.raises(cb.RuleViolationError) as caught:
+        simulate(parse_scenario(data))
+    found = {(v.code, v.path) for v in caught.value.violations}
+    assert found == {
+        ("customer.name_required", "$.customers[1].company_name"),
+        ("account.reference_unknown", "$.customers[1].accounts[0].bill_cycle"),
+        ("account.reference_unknown", "$.customers[2].accounts[1].bill_cycle"),
+        ("scenario.account_unknown", "$.charges[0].account"),
+        ("scenario.account_unknown", "$.payments[0].account"),
+    }
+
+
+def test_streamed_output_is_the_rendered_output(tmp_path: Path) -> None:
+    """The months written as they come make exactly what render() makes of the result."""
+    from custbill.simulation import simulate_months
+    from custbill.simulation_output import stream
+
+    scenario = load_scenario(EXAMPLES / "collections.toml")
+    result = simulate(scenario)
+    for fmt in ("table", "json", "csv"):
+        streamed = "".join(stream(simulate_months(scenario), fmt))
+        assert streamed == render(result, fmt)
+    assert json.loads(render(simulate(scenario, months=1), "json"))[0]["month"] == "2026-01"
+
+
+def test_streaming_yields_a_month_before_the_next_is_simulated() -> None:
+    """The first month comes out while later ones are not yet computed."""
+    from custbill.simulation import simulate_months
+
+    months = simulate_months(load_scenario(EXAMPLES / "collections.toml"), months=1200)
+    first = next(iter(months))
+    assert first.month == "2026-01"  # a century was asked for; one month was simulated
+
+
+def test_cli_demo_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    """demo prints a table, JSON or CSV."""
+    assert main(["demo", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {a["currency"] for a in data["accounts"]} == {"USD", "MXN", "RUB", "SEK"}
+    assert data["invoice_dates"][0]["account"] == data["accounts"][0]["account"]
+    assert main(["demo", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 5 and not out.endswith("\n\n")

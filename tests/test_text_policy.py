@@ -213,5 +213,5 @@ def test_a_name_of_no_search_token_is_taken(make_store: Callable[[], Store]) -> 
         with pytest.raises(cb.RuleViolationError) as refused:
             billing.create_customer(new_customer("\u200b\u00ad"), new_account())
         assert [(v.code, v.path) for v in refused.value.violations] == [
-            ("customer.name_required", "company_name")
+            ("customer.name_required", "customer.company_name")
         ]

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from custbill.simulation import MonthReport
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -17,11 +21,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"custbill {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
+    demo = commands.add_parser(
         "demo",
         help="run the Widgets International scenario in memory and print its customer "
         "summary and a year of invoice dates",
     )
+    demo.add_argument("--format", choices=("table", "json", "csv"), default="table")
     codes = commands.add_parser("codes", help="list every violation code and what it means")
     codes.add_argument("--format", choices=("table", "json", "csv"), default="table")
     sim = commands.add_parser(
@@ -40,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         help="draw a progress bar on stderr (default: when it is a terminal)",
     )
     bar.add_argument("--no-progress", dest="progress", action="store_false")
+    sim.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="also draw the simulation into this image file (needs custbill[plot])",
+    )
     return parser
 
 
@@ -67,7 +77,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "demo":
         from custbill.demo import run
 
-        print(run())
+        _write(run(args.format))
         return 0
     if args.command == "codes":
         _write(_codes(args.format))
@@ -81,7 +91,8 @@ def _main(argv: Sequence[str] | None) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from custbill.errors import CustbillError
     from custbill.scenario import MAX_MONTHS
-    from custbill.simulation import load_scenario, progress_bar, render, simulate
+    from custbill.simulation import load_scenario, simulate_months
+    from custbill.simulation_output import stream
 
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     if args.months is not None and not 1 <= args.months <= MAX_MONTHS:
@@ -89,14 +100,42 @@ def _simulate(args: argparse.Namespace) -> int:
         return 2
     try:
         scenario = load_scenario(args.scenario)
-        result = simulate(
-            scenario, months=args.months, progress=progress_bar(sys.stderr) if show else None
-        )
+        total = args.months or scenario.months
+        months = simulate_months(scenario, months=total)
+        kept: list[MonthReport] = []
+        last = ""
+        with _progress(total, show) as bar:
+            for piece in stream(_tapped(months, kept, bar), args.format):
+                sys.stdout.write(piece)
+                sys.stdout.flush()  # each month as it comes
+                last = piece or last
+        if not last.endswith("\n"):
+            sys.stdout.write("\n")
+        if args.plot is not None:
+            from custbill.simulation import SimulationResult
+
+            SimulationResult(months=tuple(kept)).plot().savefig(args.plot)
     except CustbillError as error:
         print(f"custbill simulate: {error}", file=sys.stderr)
         return 1
-    _write(render(result, args.format))
     return 0
+
+
+def _tapped(
+    months: Iterator[MonthReport], kept: list[MonthReport], bar: Any
+) -> Iterator[MonthReport]:
+    """*months* as they come, each kept and counted on the progress bar."""
+    for month in months:
+        kept.append(month)
+        bar.update(1)
+        yield month
+
+
+def _progress(total: int, show: bool) -> Any:
+    """A progress bar of *total* months on stderr (tqdm), drawn only when *show*."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="month", file=sys.stderr, disable=not show, leave=False)
 
 
 def _write(text: str) -> None:

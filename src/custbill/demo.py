@@ -11,6 +11,9 @@ SEK; a ``Location`` custom field on accounts says where each one is.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import date, timedelta
 
 from moneyed import Money
@@ -112,21 +115,51 @@ def widgets_international(
     return billing, billing.get_customer(customer.number)
 
 
+def invoice_dates(
+    billing: CustomerBilling, customer: Customer, days: int = 365
+) -> list[dict[str, object]]:
+    """The default account's invoice and due dates over *days* from ``START``, as records."""
+    default = billing.get_account(customer.default_account)
+    cycle = next(c for c in billing.catalog(BillCycle) if c.id == default.bill_cycle)
+    term = next(t for t in billing.catalog(PaymentTerm) if t.id == default.payment_term)
+    return [
+        {"account": default.number, "invoice_date": day, "due_date": due_date(day, term)}
+        for day in bill_dates(cycle, START, START + timedelta(days=days - 1))
+    ]
+
+
 def invoice_calendar(billing: CustomerBilling, customer: Customer, days: int = 365) -> str:
     """A table of the default account's invoice and due dates over *days* from ``START``."""
     default = billing.get_account(customer.default_account)
     cycle = next(c for c in billing.catalog(BillCycle) if c.id == default.bill_cycle)
     term = next(t for t in billing.catalog(PaymentTerm) if t.id == default.payment_term)
     lines = [f"Invoice dates of {default.number} ({cycle.name}, {term.name}):"]
-    for day in bill_dates(cycle, START, START + timedelta(days=days - 1)):
-        lines.append(f"  {day.isoformat()}  due {due_date(day, term).isoformat()}")
+    for row in invoice_dates(billing, customer, days):
+        lines.append(f"  {row['invoice_date']}  due {row['due_date']}")
     return "\n".join(lines)
 
 
-def run() -> str:
-    """The demo's whole output: the customer summary and a year of invoice dates."""
+def run(fmt: str = "table") -> str:
+    """The demo's whole output: the customer summary and a year of invoice dates.
+
+    ``table`` is text for people; ``json`` an object with the summary's ``accounts`` and
+    the ``invoice_dates`` (amounts and dates as strings); ``csv`` the summary's accounts,
+    one row each (a CSV holds one table).
+    """
     billing, customer = widgets_international()
     with billing:
-        return "\n\n".join(
-            [str(billing.customer_summary(customer.number)), invoice_calendar(billing, customer)]
-        )
+        summary = billing.customer_summary(customer.number)
+        if fmt == "json":
+            data = {
+                "accounts": summary.to_records(),
+                "invoice_dates": invoice_dates(billing, customer),
+            }
+            return json.dumps(data, indent=2, default=str)
+        if fmt == "csv":
+            records = summary.to_records()
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+            return out.getvalue()
+        return "\n\n".join([str(summary), invoice_calendar(billing, customer)])

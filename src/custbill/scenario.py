@@ -115,6 +115,9 @@ class Scenario:
     charges: tuple[Charge, ...]
     queued_charges: tuple[QueuedCharge, ...] = ()
     payments: tuple[PaymentHabit, ...] = ()
+    #: Where each catalog entry is in the file (``$.bill_cycles[0]``; ``$.simulation.profile``
+    #: for a profile's entries), in the order of ``catalog``.
+    catalog_paths: tuple[str, ...] = ()
 
 
 def _plain(value: Any) -> Any:
@@ -216,11 +219,14 @@ def _parse_scenario(data: Any) -> Scenario:
         own_settings = {**to_dict(profile.settings), **own_settings}
     settings = _build(Settings, own_settings, "$.settings", errors)
     catalog: list[Any] = []
+    catalog_paths: list[str] = []
     if profile is not None:
         catalog += [*profile.catalog, *profile.custom_fields]
+        catalog_paths += ["$.simulation.profile"] * len(catalog)
     for key, (cls, _) in CATALOG_SECTIONS.items():
         for i, entry in enumerate(_table_list(data, key, "$", errors)):
             catalog.append(_build(cls, entry, f"$.{key}[{i}]", errors))
+            catalog_paths.append(f"$.{key}[{i}]")
     customers = []
     for i, raw in enumerate(_table_list(data, "customers", "$", errors)):
         path = f"$.customers[{i}]"
@@ -264,6 +270,7 @@ def _parse_scenario(data: Any) -> Scenario:
         pay_on_auto_pay=pay,
         settings=settings,
         catalog=tuple(catalog),
+        catalog_paths=tuple(catalog_paths),
         customers=tuple(customers),
         charges=tuple(charges),
         queued_charges=tuple(queued),
@@ -359,18 +366,42 @@ def _payment_habit(raw: Any, path: str, errors: list[str]) -> PaymentHabit | Non
     )
 
 
+#: The file types a scenario is read from, by extension.
+FILE_TYPES = {".toml": "TOML", ".json": "JSON"}
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario from a ``.toml`` or ``.json`` file.
+    """Read a scenario from a ``.toml`` or ``.json`` file (the extension says which).
+
+    Every problem of the file's content is reported at once, each with its path from the
+    file's root (``$.customers[0].accounts[1].bill_cycle``); a TOML or JSON syntax error
+    says its line and column.
 
     Raises:
-        InvalidDataError: for unreadable files, malformed TOML/JSON, or any bad field.
+        InvalidDataError: for a file that is missing or unreadable, of another type, not
+            valid TOML/JSON, or with any bad field.
     """
     path = Path(path)
+    kind = FILE_TYPES.get(path.suffix.lower())
+    if kind is None:
+        known = " or ".join(FILE_TYPES)
+        given = repr(path.suffix) if path.suffix else "a file without an extension"
+        raise InvalidDataError([f"{path}: a scenario is a {known} file, not {given} @ $"])
     try:
-        text = path.read_bytes()
-        data = tomllib.loads(text.decode()) if path.suffix == ".toml" else json.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
-        raise InvalidDataError([f"cannot read {path}: {exc} @ $"]) from None
+        text = path.read_bytes().decode()
+    except FileNotFoundError:
+        raise InvalidDataError([f"{path}: no such file @ $"]) from None
+    except OSError as exc:
+        raise InvalidDataError([f"{path}: cannot read it ({exc.strerror}) @ $"]) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidDataError([f"{path}: not UTF-8 text (byte {exc.start}) @ $"]) from None
+    try:
+        data = tomllib.loads(text) if kind == "TOML" else json.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line L, column C)"
+        raise InvalidDataError([f"{path}: invalid TOML: {exc} @ $"]) from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise InvalidDataError([f"{path}: invalid JSON at {where}: {exc.msg} @ $"]) from None
     except RecursionError:  # deeper than the interpreter's recursion limit
-        raise InvalidDataError([f"cannot read {path}: nested too deeply @ $"]) from None
+        raise InvalidDataError([f"{path}: nested too deeply @ $"]) from None
     return parse_scenario(data)

@@ -12,13 +12,10 @@ documentation ("Simulating scenarios").
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -27,8 +24,9 @@ from moneyed import Money
 from custbill.billing.calendar import bill_dates, previous_bill_date
 from custbill.billing.invoicing import has_ended
 from custbill.errors import RuleViolationError
-from custbill.model import AccountStatus, BillCycle, BillingAccount, DunningNotice
+from custbill.model import AccountStatus, BillCycle, BillingAccount, DunningNotice, Violation
 from custbill.model.plan_row import end_of
+from custbill.model.records import Tabular, flatten, records_html
 from custbill.scenario import (
     CATALOG_SECTIONS,
     Charge,
@@ -40,9 +38,12 @@ from custbill.scenario import (
 )
 from custbill.service import CustomerBilling
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 @attrs.frozen(kw_only=True)
-class InvoiceLine:
+class InvoiceLine(Tabular):
     """One planned invoice of a simulated month, issued or suppressed."""
 
     month: str
@@ -58,7 +59,7 @@ class InvoiceLine:
 
 
 @attrs.frozen(kw_only=True)
-class MonthReport:
+class MonthReport(Tabular):
     """A simulated month: its invoices, every account's balance, pending charges and
     status at its end, the dunning steps and terminations of its last day, and what the
     rules refused (a queued charge past a credit limit, a dunning step, a termination)."""
@@ -72,39 +73,51 @@ class MonthReport:
     terminated: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
 
+    def to_records(self) -> list[dict[str, object]]:
+        """One flat dict per account: its balance (with its currency), pending charges and
+        status at the month's end."""
+        return [
+            {
+                "month": self.month,
+                "account": number,
+                "balance": balance.amount,
+                "currency": balance.currency.code,
+                "pending": self.pending[number].amount if number in self.pending else None,
+                "status": self.statuses[number].value if number in self.statuses else None,
+            }
+            for number, balance in self.balances.items()
+        ]
+
+    def _repr_html_(self) -> str:
+        return records_html(f"Month {self.month}", self.to_records(), rows=True)
+
 
 @attrs.frozen(kw_only=True)
-class SimulationResult:
+class SimulationResult(Tabular):
     """Every simulated month, in order."""
 
     months: tuple[MonthReport, ...]
 
     def to_records(self) -> list[dict[str, object]]:
-        """One plain dict per invoice line, ready for ``pandas.DataFrame``."""
-        return [
-            {
-                "month": line.month,
-                "run_date": line.run_date,
-                "bill_cycle": line.bill_cycle,
-                "invoice": line.invoice,
-                "billed_account": line.billed_account,
-                "accounts": " ".join(line.accounts),
-                "total": line.total.amount,
-                "currency": line.total.currency.code,
-                "due_date": line.due_date,
-                "auto_pay_date": line.auto_pay_date,
-                "suppressed": line.suppressed,
-            }
-            for month in self.months
-            for line in month.invoices
-        ]
+        """One flat dict per invoice line, ready for ``pandas.DataFrame``."""
+        return [flatten(line) for month in self.months for line in month.invoices]
+
+    def account_records(self) -> list[dict[str, object]]:
+        """One flat dict per account and month: its balance, pending charges and status at
+        the month's end (:meth:`MonthReport.to_records`)."""
+        return [row for month in self.months for row in month.to_records()]
 
     def _repr_html_(self) -> str:
-        from custbill.model.html import table
+        return records_html("Simulation", self.to_records(), rows=True)
 
-        records = self.to_records()
-        header = list(records[0]) if records else ["month"]
-        return table("Simulation", header, [list(r.values()) for r in records])
+    def plot(self) -> Figure:
+        """A figure of the simulation: invoiced amounts per month by currency, every
+        account's balance at each month's end, and the suppressed invoices and dunning
+        steps per month.  Needs matplotlib (the ``plot`` extra); see
+        :mod:`custbill.plot`."""
+        from custbill.plot import plot_simulation
+
+        return plot_simulation(self)
 
 
 # -- running ------------------------------------------------------------------------------
@@ -118,15 +131,71 @@ def build(scenario: Scenario) -> tuple[CustomerBilling, tuple[str, ...]]:
         RuleViolationError: when the scenario breaks a rule (with every violation).
     """
     billing = CustomerBilling(settings=scenario.settings)
+    problems: list[Violation] = []
     adders = dict(CATALOG_SECTIONS.values())
-    for entry in scenario.catalog:
-        adders[type(entry)](billing, entry)
-    numbers = []
-    for customer, (first, *others) in scenario.customers:
-        created, account = billing.create_customer(customer, first)
+    paths = scenario.catalog_paths or ("$",) * len(scenario.catalog)
+    for path, entry in zip(paths, scenario.catalog, strict=True):
+        try:
+            adders[type(entry)](billing, entry)
+        except RuleViolationError as error:
+            problems += _at(path, error.violations)
+    numbers: list[str] = []
+    for i, (customer, (first, *others)) in enumerate(scenario.customers):
+        path = f"$.customers[{i}]"
+        try:
+            created, account = billing.create_customer(customer, first)
+        except RuleViolationError as error:  # paths "customer.x" and "account.x"
+            problems += _at(path, error.violations, {"account": f"{path}.accounts[0]"})
+            continue
         numbers.append(account.number)
-        numbers.extend(billing.add_account(created.number, a).number for a in others)
+        for j, other in enumerate(others, start=1):
+            try:
+                numbers.append(billing.add_account(created.number, other).number)
+            except RuleViolationError as error:
+                problems += _at(f"{path}.accounts[{j}]", error.violations)
+    problems += _unknown_accounts(scenario, set(numbers))
+    if problems:
+        raise RuleViolationError(problems)
     return billing, tuple(numbers)
+
+
+def _at(
+    root: str, violations: Iterable[Violation], prefixes: Mapping[str, str] | None = None
+) -> list[Violation]:
+    """*violations* of the record at *root* in the file, their paths made the file's:
+    ``bill_cycle`` becomes ``$.customers[0].accounts[1].bill_cycle``; a path starting
+    with one of *prefixes* (``account.``) moves under that prefix's own root."""
+    placed = []
+    for v in violations:
+        head, _, rest = v.path.partition(".")
+        if head == "customer" and prefixes is not None:
+            path = f"{root}.{rest}" if rest else root
+        elif prefixes is not None and head in prefixes:
+            path = f"{prefixes[head]}.{rest}" if rest else prefixes[head]
+        else:
+            path = f"{root}.{v.path}" if v.path else root
+        placed.append(attrs.evolve(v, path=path))
+    return placed
+
+
+def _unknown_accounts(scenario: Scenario, numbers: set[str]) -> list[Violation]:
+    """``scenario.account_unknown`` for each charge, queued charge and payment habit whose
+    account the scenario does not create."""
+    named = [
+        *((f"$.charges[{i}]", c.account) for i, c in enumerate(scenario.charges)),
+        *((f"$.queued_charges[{i}]", q.account) for i, q in enumerate(scenario.queued_charges)),
+        *((f"$.payments[{i}]", p.account) for i, p in enumerate(scenario.payments)),
+    ]
+    return [
+        Violation(
+            code="scenario.account_unknown",
+            path=f"{path}.account",
+            message=f"no account {account!r} in the scenario",
+            params={"account": account},
+        )
+        for path, account in named
+        if account not in numbers
+    ]
 
 
 class _Payment(NamedTuple):
@@ -144,13 +213,7 @@ def simulate(
     months: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
-    """Run the scenario month by month.
-
-    Each month, day by day: the queued charges of the day are added (one a credit limit
-    refuses is reported), then the day's bill runs planned and issued, then the payments
-    due that day made; on the month's last day dunning runs and ended accounts are
-    terminated.  An issued invoice is paid as its account's payment habit says (late, or
-    never), else on its auto-pay date when ``pay_on_auto_pay`` (recorded as it is issued).
+    """Run the scenario month by month (:func:`simulate_months`) and gather the months.
 
     Args:
         scenario: what to simulate.
@@ -158,17 +221,40 @@ def simulate(
         progress: called with (months done, months in all) after each month.
 
     Raises:
-        RuleViolationError: when the scenario breaks a rule.
-        NotFoundError: a charge or payment habit names an account that does not exist.
+        RuleViolationError: when the scenario breaks a rule (every violation, with its
+            path from the file's root) or names an account it does not create.
+    """
+    total = months or scenario.months
+    reports = []
+    for report in simulate_months(scenario, months=total):
+        reports.append(report)
+        if progress is not None:
+            progress(len(reports), total)
+    return SimulationResult(months=tuple(reports))
+
+
+def simulate_months(scenario: Scenario, *, months: int | None = None) -> Iterator[MonthReport]:
+    """The scenario's months, each as soon as it is simulated.
+
+    Each month, day by day: the queued charges of the day are added (one a credit limit
+    refuses is reported), then the day's bill runs planned and issued, then the payments
+    due that day made; on the month's last day dunning runs and ended accounts are
+    terminated.  An issued invoice is paid as its account's payment habit says (late, or
+    never), else on its auto-pay date when ``pay_on_auto_pay`` (recorded as it is issued).
+    The scenario is built (and every rule checked) before the first month comes.
+
+    Raises:
+        RuleViolationError: as :func:`simulate`.
     """
     billing, numbers = build(scenario)
-    total = months or scenario.months
+    return _months(billing, numbers, scenario, months or scenario.months)
+
+
+def _months(
+    billing: CustomerBilling, numbers: tuple[str, ...], scenario: Scenario, total: int
+) -> Iterator[MonthReport]:
     cycles = [e for e in scenario.catalog if isinstance(e, BillCycle)]
-    named = {c.account for c in scenario.charges} | {q.account for q in scenario.queued_charges}
-    for number in sorted(named | {p.account for p in scenario.payments}):
-        billing.get_account(number)  # NotFoundError for an unknown account
     waiting: list[_Payment] = []
-    reports = []
     for m in range(total):
         first = scenario.start + relativedelta(months=m)
         last = first + relativedelta(months=1, days=-1)
@@ -183,21 +269,24 @@ def simulate(
             day += timedelta(days=1)
         month.close(last)
         summaries = [billing.account_summary(n) for n in numbers]
-        reports.append(
-            MonthReport(
-                month=first.strftime("%Y-%m"),
-                invoices=tuple(month.lines),
-                balances={s.account.number: s.balance for s in summaries},
-                pending={s.account.number: s.pending_charges for s in summaries},
-                statuses={s.account.number: s.account.status for s in summaries},
-                dunning=month.dunning,
-                terminated=month.terminated,
-                refused=tuple(month.refused),
-            )
+        yield MonthReport(
+            month=first.strftime("%Y-%m"),
+            invoices=tuple(month.lines),
+            balances={s.account.number: s.balance for s in summaries},
+            pending={s.account.number: s.pending_charges for s in summaries},
+            statuses={s.account.number: s.account.status for s in summaries},
+            dunning=month.dunning,
+            terminated=month.terminated,
+            refused=tuple(month.refused),
         )
-        if progress is not None:
-            progress(m + 1, total)
-    return SimulationResult(months=tuple(reports))
+
+
+def render(result: SimulationResult, fmt: str) -> str:
+    """The result as ``table`` (text), ``json`` or ``csv``
+    (:func:`custbill.simulation_output.render`)."""
+    from custbill.simulation_output import render as render_text
+
+    return render_text(result, fmt)
 
 
 class _Month:
@@ -229,7 +318,9 @@ class _Month:
                 self.billing.add_charge(account.number, amount, queued.description, on=day)
             except RuleViolationError as error:
                 codes = ", ".join(sorted(error.codes))
-                self.refused.append(f"{day} charge {_money(amount)} on {account.number}: {codes}")
+                self.refused.append(
+                    f"{day} charge {money_text(amount)} on {account.number}: {codes}"
+                )
 
     def run(self, cycle: str, run_date: date) -> None:
         self.lines.extend(_run(self, cycle, run_date))
@@ -329,10 +420,7 @@ def _ended(billing: CustomerBilling, account: BillingAccount, run_date: date) ->
     return has_ended(end, previous_bill_date(cycle, run_date))
 
 
-# -- output -------------------------------------------------------------------------------
-
-
-def _money(amount: Money) -> str:
+def money_text(amount: Money) -> str:
     """``"1250.00 USD"``: the amount with at least its currency's decimal places."""
     from babel.numbers import get_currency_precision
 
@@ -341,105 +429,6 @@ def _money(amount: Money) -> str:
     if value.as_tuple().exponent > places.as_tuple().exponent:  # type: ignore[operator]
         value = value.quantize(places)
     return f"{value} {amount.currency.code}"
-
-
-def render(result: SimulationResult, fmt: str) -> str:
-    """The result as ``table`` (text), ``json`` or ``csv``."""
-    if fmt == "json":
-        return json.dumps(
-            [
-                {
-                    "month": month.month,
-                    "invoices": [
-                        {
-                            **record,
-                            "total": str(record["total"]),
-                            "run_date": str(record["run_date"]),
-                            "due_date": str(record["due_date"]),
-                            "auto_pay_date": (
-                                str(record["auto_pay_date"]) if record["auto_pay_date"] else None
-                            ),
-                        }
-                        for record in SimulationResult(months=(month,)).to_records()
-                    ],
-                    "balances": {n: _money(b) for n, b in month.balances.items()},
-                    "pending": {n: _money(p) for n, p in month.pending.items() if p.amount},
-                    "statuses": {n: s.value for n, s in month.statuses.items()},
-                    "dunning": [
-                        {"account": d.account, "step": d.text, "days_overdue": d.days_overdue}
-                        for d in month.dunning
-                    ],
-                    "terminated": list(month.terminated),
-                    "refused": list(month.refused),
-                }
-                for month in result.months
-            ],
-            indent=2,
-        )
-    if fmt == "csv":
-        out = io.StringIO()
-        records = result.to_records()
-        fields = list(records[0]) if records else ["month"]
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-        return out.getvalue()
-    return _table(result)
-
-
-#: The table's header: what each column of an invoice line holds.
-TABLE_HEADER = f"  {'run date':<10} {'billed':<10} {'total':>14} due date   [invoice]  accounts"
-
-
-def _table(result: SimulationResult) -> str:
-    out: list[str] = [TABLE_HEADER]
-    for month in result.months:
-        out.append(f"== {month.month} ==")
-        if not month.invoices:
-            out.append("  no invoices")
-        for line in month.invoices:
-            status = "suppressed, carried forward" if line.suppressed else line.invoice
-            auto = f" auto-pay {line.auto_pay_date}" if line.auto_pay_date else ""
-            out.append(
-                f"  {line.run_date} {line.billed_account:<10} {_money(line.total):>14} "
-                f"due {line.due_date}{auto}  [{status}]  {' '.join(line.accounts)}"
-            )
-        for notice in month.dunning:
-            status = f", now {notice.status.value}" if notice.status else ""
-            out.append(
-                f"  dunning {notice.account}: {notice.text} ({notice.days_overdue} days,"
-                f" {_money(notice.overdue)} overdue{status})"
-            )
-        out.extend(f"  terminated {number}" for number in month.terminated)
-        out.extend(f"  refused: {line}" for line in month.refused)
-        out.append(
-            "  balances: "
-            + ", ".join(
-                f"{n} {_money(b)}"
-                + (f" (pending {_money(month.pending[n])})" if month.pending[n].amount else "")
-                + _status(month.statuses.get(n))
-                for n, b in month.balances.items()
-            )
-        )
-    return "\n".join(out)
-
-
-def _status(status: AccountStatus | None) -> str:
-    """`` [SUSPENDED]`` for an account that is not ACTIVE."""
-    return "" if status in (None, AccountStatus.ACTIVE) else f" [{status.value}]"
-
-
-def progress_bar(stream: Any, width: int = 30) -> Callable[[int, int], None]:
-    """A progress callback drawing ``[#####.....] 5/12 months`` on *stream*."""
-
-    def show(done: int, total: int) -> None:
-        filled = width * done // total
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} months")
-        if done == total:
-            stream.write("\n")
-        stream.flush()
-
-    return show
 
 
 __all__ = [
@@ -452,8 +441,9 @@ __all__ = [
     "SimulationResult",
     "build",
     "load_scenario",
+    "money_text",
     "parse_scenario",
-    "progress_bar",
     "render",
     "simulate",
+    "simulate_months",
 ]

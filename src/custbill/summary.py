@@ -12,6 +12,7 @@ import attrs
 from moneyed import Money
 
 from custbill.model import AccountStatus, BillingAccount, Customer, PaymentTerm
+from custbill.model.records import Tabular
 
 
 def format_amount(amount: Money, language: str) -> str:
@@ -22,7 +23,7 @@ def format_amount(amount: Money, language: str) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class AccountLine:
+class AccountLine(Tabular):
     """One row of a customer summary's account list."""
 
     number: str
@@ -49,7 +50,7 @@ class AccountLine:
 
 
 @attrs.frozen(kw_only=True)
-class CustomerSummary:
+class CustomerSummary(Tabular):
     """The Customer Summary page: the customer's details and every account, default first.
 
     ``balance`` is what each account owes: zero until invoices are recorded against it.
@@ -118,7 +119,7 @@ class CustomerSummary:
 
 
 @attrs.frozen(kw_only=True)
-class AccountSummary:
+class AccountSummary(Tabular):
     """The Account page's summary: status, dates, payment setup and hierarchy links."""
 
     account: BillingAccount

@@ -74,6 +74,7 @@ from custbill.model.values import (
     PaymentMethod,
     Phone,
     ServiceLocation,
+    ValidationReport,
     Violation,
 )
 
@@ -141,6 +142,7 @@ __all__ = [
     "TerminationWait",
     "Transaction",
     "TransactionKind",
+    "ValidationReport",
     "Violation",
     "WebTemplate",
 ]

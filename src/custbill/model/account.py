@@ -11,6 +11,7 @@ from moneyed import Money
 from custbill.model._typecheck import check_fields
 from custbill.model.customer import CustomValue
 from custbill.model.enums import AccountStatus, InvoiceRendering, InvoiceType, PaymentMode
+from custbill.model.records import Tabular
 from custbill.model.values import Contact, PaymentMethod, ServiceLocation
 
 
@@ -19,7 +20,7 @@ def _same_as_currency(account: _AccountData) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class _AccountData:
+class _AccountData(Tabular):
     """Fields a new account and a stored account have in common."""
 
     currency: str

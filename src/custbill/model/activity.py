@@ -8,10 +8,11 @@ import attrs
 from moneyed import Money
 
 from custbill.model._typecheck import check_fields
+from custbill.model.records import Tabular
 
 
 @attrs.frozen(kw_only=True)
-class Activity:
+class Activity(Tabular):
     """Something that happened to a customer or an account, and who did it.
 
     ``kind`` is ``created``, ``changed`` (``field`` from ``old`` to ``new``, protected

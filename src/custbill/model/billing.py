@@ -12,10 +12,11 @@ from moneyed import Money
 
 from custbill.model._typecheck import check_fields
 from custbill.model.enums import AdjustmentKind, Channel, DepositAction
+from custbill.model.records import Tabular, flatten
 
 
 @attrs.frozen(kw_only=True)
-class PlannedInvoice:
+class PlannedInvoice(Tabular):
     """One invoice a bill run would issue.
 
     ``accounts`` lists the accounts whose charges it carries (for AGGREGATED rendering the
@@ -41,7 +42,7 @@ class PlannedInvoice:
 
 
 @attrs.frozen(kw_only=True)
-class SkippedAccount:
+class SkippedAccount(Tabular):
     """An account on the bill run's cycle that gets no invoice of its own, and why."""
 
     account: str
@@ -112,7 +113,7 @@ def _skipped(items: Iterable[SkippedAccount]) -> Sequence[SkippedAccount]:
 
 
 @attrs.frozen
-class Partition:
+class Partition(Tabular):
     """One of ``count`` parts of a bill run, numbered from 0.
 
     A run split into partitions is planned and issued a partition at a time, each by any
@@ -154,7 +155,7 @@ def _numbers(numbers: Iterable[str]) -> tuple[str, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class BillRunPlan:
+class BillRunPlan(Tabular):
     """Everything a bill run of ``bill_cycle`` on ``run_date`` would invoice.
 
     ``carried_in`` holds, per billed account, the earlier suppressed amounts the plan adds to
@@ -174,23 +175,7 @@ class BillRunPlan:
 
     def to_records(self) -> list[dict[str, object]]:
         """One plain dict per invoice, ready for ``pandas.DataFrame(plan.to_records())``."""
-        return [
-            {
-                "bill_cycle": self.bill_cycle,
-                "billed_account": i.billed_account,
-                "accounts": ", ".join(i.accounts),
-                "total": i.total.amount,
-                "currency": i.total.currency.code,
-                "invoice_date": i.invoice_date,
-                "due_date": i.due_date,
-                "auto_pay_date": i.auto_pay_date,
-                "suppressed": i.suppressed,
-                "channels": ", ".join(sorted(c.value for c in i.channels)),
-                "recipients": ", ".join(i.recipients),
-                "notes": " ".join(i.notes),
-            }
-            for i in self.invoices
-        ]
+        return [{"bill_cycle": self.bill_cycle, **flatten(i)} for i in self.invoices]
 
     def _repr_html_(self) -> str:
         from custbill.model.html import table
@@ -217,7 +202,7 @@ class BillRunPlan:
 
 
 @attrs.frozen(kw_only=True)
-class Invoice:
+class Invoice(Tabular):
     """An issued invoice, recorded against ``billed_account``'s balance."""
 
     number: str
@@ -236,16 +221,21 @@ class Invoice:
 
 
 @attrs.frozen(kw_only=True)
-class PartitionIssued:
+class PartitionIssued(Tabular):
     """What :meth:`custbill.CustomerBilling.issue_next_partition` issued: one partition of
     a run and the invoices it recorded."""
 
     partition: Partition
     invoices: tuple[Invoice, ...]
 
+    def to_records(self) -> list[dict[str, object]]:
+        """One flat dict per invoice recorded, with the partition's index and count."""
+        part = {"partition_index": self.partition.index, "partition_count": self.partition.count}
+        return [{**part, **flatten(i)} for i in self.invoices]
+
 
 @attrs.frozen(kw_only=True)
-class BillRunStatus:
+class BillRunStatus(Tabular):
     """How far a bill run is issued.
 
     ``partitions`` is the number of parts the run was split into (1 for a run issued whole,
@@ -266,7 +256,7 @@ class BillRunStatus:
 
 
 @attrs.frozen(kw_only=True)
-class Payment:
+class Payment(Tabular):
     """A payment received for an account, in its invoice currency."""
 
     number: str
@@ -280,7 +270,7 @@ class Payment:
 
 
 @attrs.frozen(kw_only=True)
-class Deposit:
+class Deposit(Tabular):
     """One movement of an account's security deposit, in its invoice currency: received
     (HELD), APPLIED to one of its invoices, or REFUNDED.  The amount is positive; what the
     account holds is what it received less what was applied and refunded."""
@@ -299,7 +289,7 @@ class Deposit:
 
 
 @attrs.frozen(kw_only=True)
-class Charge:
+class Charge(Tabular):
     """A one-off charge queued on an account between bill runs, in its invoice currency.
 
     It waits (``billed_on`` None) until a run of the account's bill cycle on or after its
@@ -326,7 +316,7 @@ class Charge:
 
 
 @attrs.frozen(kw_only=True)
-class Adjustment:
+class Adjustment(Tabular):
     """A credit (lowers the balance) or debit (raises it) adjustment of an account."""
 
     number: str
@@ -341,7 +331,7 @@ class Adjustment:
 
 
 @attrs.frozen(kw_only=True)
-class PoolAllocation:
+class PoolAllocation(Tabular):
     """One account's share of a pooled allowance."""
 
     account: str
@@ -351,7 +341,7 @@ class PoolAllocation:
 
 
 @attrs.frozen(kw_only=True)
-class PoolResult:
+class PoolResult(Tabular):
     """A pooled allowance allocated across a reporting-hierarchy subtree.
 
     ``allocations`` come in allocation order (see
@@ -364,5 +354,5 @@ class PoolResult:
     remaining: Decimal
 
     def to_records(self) -> list[dict[str, object]]:
-        """One plain dict per account."""
-        return [attrs.asdict(a) for a in self.allocations]
+        """One flat dict per account, with the pool's root."""
+        return [{"root": self.root, **flatten(a)} for a in self.allocations]

@@ -9,10 +9,11 @@ import attrs
 
 from custbill.model._typecheck import check_fields
 from custbill.model.enums import BillingPeriod, CustomFieldTarget, CustomFieldType, DunningAction
+from custbill.model.records import Tabular
 
 
 @attrs.frozen(kw_only=True)
-class BillCycle:
+class BillCycle(Tabular):
     """When accounts on the cycle are invoiced.
 
     ``bill_day`` is the ISO weekday (1 = Monday … 7 = Sunday) for WEEKLY cycles and the day
@@ -32,7 +33,7 @@ class BillCycle:
 
 
 @attrs.frozen(kw_only=True)
-class PaymentTerm:
+class PaymentTerm(Tabular):
     """When an invoice is due: ``net_days`` after the invoice date, or after its month's end."""
 
     id: str
@@ -45,7 +46,7 @@ class PaymentTerm:
 
 
 @attrs.frozen(kw_only=True)
-class AccountCategory:
+class AccountCategory(Tabular):
     """A category accounts are filed under (e.g. "Enterprise", "Residential")."""
 
     id: str
@@ -56,7 +57,7 @@ class AccountCategory:
 
 
 @attrs.frozen(kw_only=True)
-class DunningStep:
+class DunningStep(Tabular):
     """One step of a dunning plan: an action taken so many days past the due date.
 
     ``action`` is the step's text; the words ``notify``, ``suspend``, ``pending
@@ -79,7 +80,7 @@ class DunningStep:
 
 
 @attrs.frozen(kw_only=True)
-class DunningPlan:
+class DunningPlan(Tabular):
     """An ordered list of collection steps.
 
     With ``reinstate_when_paid`` (the default) a payment that clears what is overdue
@@ -96,7 +97,7 @@ class DunningPlan:
 
 
 @attrs.frozen(kw_only=True)
-class CustomFieldDefinition:
+class CustomFieldDefinition(Tabular):
     """A tenant-defined field on customers or accounts.
 
     ``options`` lists the allowed values of a CHOICE field; ``required`` fields must be set

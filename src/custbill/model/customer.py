@@ -11,6 +11,7 @@ import attrs
 from custbill.model._typecheck import check_fields
 from custbill.model.enums import CustomerKind
 from custbill.model.masking import repr_date_of_birth, repr_tax_number
+from custbill.model.records import Tabular
 from custbill.model.values import Address, Phone
 
 #: The value of a custom field, which is text (also for CHOICE options), a number or a date.
@@ -24,7 +25,7 @@ def _display_name(c: _CustomerData) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class _CustomerData:
+class _CustomerData(Tabular):
     """Fields a new customer and a stored customer have in common."""
 
     kind: CustomerKind

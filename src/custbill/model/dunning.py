@@ -10,11 +10,12 @@ from moneyed import Money
 
 from custbill.model._typecheck import check_fields
 from custbill.model.enums import AccountStatus, DunningAction
+from custbill.model.records import Tabular
 from custbill.model.values import Violation
 
 
 @attrs.frozen(kw_only=True)
-class DunningState:
+class DunningState(Tabular):
     """How overdue an account is on ``as_of``, and how far its dunning plan reaches.
 
     ``overdue`` is what is unpaid of the amounts due before ``as_of``; ``since`` the due
@@ -35,7 +36,7 @@ class DunningState:
 
 
 @attrs.frozen(kw_only=True)
-class DunningNotice:
+class DunningNotice(Tabular):
     """One step of a dunning plan applied to an account on ``on``: what it did
     (``action``, with the step's own text), how overdue the account was, and the status it
     set (None for a notice only).  ``since`` identifies the overdue spell: a step is applied
@@ -58,7 +59,7 @@ class DunningNotice:
 
 
 @attrs.frozen(kw_only=True)
-class DunningDue:
+class DunningDue(Tabular):
     """A step of an account's plan that is reached and not yet applied in this spell."""
 
     state: DunningState
@@ -71,7 +72,7 @@ class DunningDue:
 
 
 @attrs.frozen(kw_only=True)
-class DunningRefusal:
+class DunningRefusal(Tabular):
     """A due step that could not be applied: the rules refused the status it sets."""
 
     due: DunningDue
@@ -82,7 +83,7 @@ class DunningRefusal:
 
 
 @attrs.frozen(kw_only=True)
-class DunningReport:
+class DunningReport(Tabular):
     """What a dunning run on ``as_of`` did: the accounts it returned to ACTIVE (their
     overdue amount was cleared), the notices it recorded (in account order, each account's
     steps in order) and the steps the rules refused."""
@@ -125,4 +126,18 @@ class DunningReport:
             }
             for r in self.refused
         ]
-        return applied + refused
+        reinstated: list[dict[str, object]] = [
+            {
+                "account": account,
+                "step": None,
+                "action": "reinstated",
+                "text": "",
+                "overdue": None,
+                "currency": None,
+                "days_overdue": 0,
+                "status": None,
+                "refused": "",
+            }
+            for account in self.reinstated
+        ]
+        return applied + refused + reinstated

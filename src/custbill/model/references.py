@@ -13,10 +13,11 @@ import attrs
 from custbill.model._typecheck import check_fields
 from custbill.model.catalog import AccountCategory, BillCycle, DunningPlan, PaymentTerm
 from custbill.model.enums import PaymentMode
+from custbill.model.records import Tabular
 
 
 @attrs.frozen(kw_only=True)
-class ContractType:
+class ContractType(Tabular):
     """A kind of contract an account is held under (e.g. "12 months", "Rolling")."""
 
     id: str
@@ -27,7 +28,7 @@ class ContractType:
 
 
 @attrs.frozen(kw_only=True)
-class InvoiceTemplate:
+class InvoiceTemplate(Tabular):
     """The layout an account's invoices are rendered with."""
 
     id: str
@@ -38,7 +39,7 @@ class InvoiceTemplate:
 
 
 @attrs.frozen(kw_only=True)
-class WebTemplate:
+class WebTemplate(Tabular):
     """The look of the self-service pages an account's users see."""
 
     id: str
@@ -49,7 +50,7 @@ class WebTemplate:
 
 
 @attrs.frozen(kw_only=True)
-class Salesperson:
+class Salesperson(Tabular):
     """Who sold the account (for commission and contact); ``email`` optional."""
 
     id: str
@@ -61,7 +62,7 @@ class Salesperson:
 
 
 @attrs.frozen(kw_only=True)
-class RatePlan:
+class RatePlan(Tabular):
     """A priced offer an account subscribes to (the reseller portal's rate plan)."""
 
     id: str
@@ -72,7 +73,7 @@ class RatePlan:
 
 
 @attrs.frozen(kw_only=True)
-class Feature:
+class Feature(Tabular):
     """A chargeable feature an account may have (an extension, a number, a mailbox)."""
 
     id: str
@@ -83,7 +84,7 @@ class Feature:
 
 
 @attrs.frozen(kw_only=True)
-class CustomerType:
+class CustomerType(Tabular):
     """A kind of customer and what its accounts may use: the reseller portal's Normal and
     Residential, the telecom module's Corporate, or any type a host defines.
 

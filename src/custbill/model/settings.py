@@ -6,10 +6,11 @@ import attrs
 
 from custbill.model._typecheck import check_fields
 from custbill.model.enums import InvoiceType
+from custbill.model.records import Tabular
 
 
 @attrs.frozen(kw_only=True)
-class Settings:
+class Settings(Tabular):
     """System settings that switch capabilities on and off.
 
     Changing them goes through :meth:`custbill.CustomerBilling.update_settings`, which refuses

@@ -7,11 +7,12 @@ from datetime import date
 import attrs
 
 from custbill.model._typecheck import check_fields
+from custbill.model.records import Tabular
 from custbill.model.values import Violation
 
 
 @attrs.frozen(kw_only=True)
-class TerminationWait:
+class TerminationWait(Tabular):
     """An ended account left ACTIVE until the run of its final period is issued."""
 
     account: str
@@ -24,7 +25,7 @@ class TerminationWait:
 
 
 @attrs.frozen(kw_only=True)
-class TerminationRefusal:
+class TerminationRefusal(Tabular):
     """An ended account the rules would not deactivate."""
 
     account: str
@@ -36,7 +37,7 @@ class TerminationRefusal:
 
 
 @attrs.frozen(kw_only=True)
-class TerminationReport:
+class TerminationReport(Tabular):
     """What :meth:`~custbill.CustomerBilling.terminate_ended` on ``as_of`` did: the accounts
     it deactivated, the customers whose accounts have all ended with them, the ended
     accounts waiting for the run of their final period, and those the rules refused."""
@@ -49,6 +50,33 @@ class TerminationReport:
 
     def __attrs_post_init__(self) -> None:
         check_fields(self)
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One flat dict per account or customer: its ``number`` and ``outcome``
+        (terminated, customer_closed, waiting with the ``final_run``, refused with the
+        rule ``codes``)."""
+        rows: list[dict[str, object]] = [
+            {"number": n, "outcome": "terminated", "final_run": None, "codes": ""}
+            for n in self.terminated
+        ]
+        rows += [
+            {"number": n, "outcome": "customer_closed", "final_run": None, "codes": ""}
+            for n in self.customers
+        ]
+        rows += [
+            {"number": w.account, "outcome": "waiting", "final_run": w.final_run, "codes": ""}
+            for w in self.waiting
+        ]
+        rows += [
+            {
+                "number": r.account,
+                "outcome": "refused",
+                "final_run": None,
+                "codes": ", ".join(sorted({v.code for v in r.violations})),
+            }
+            for r in self.refused
+        ]
+        return rows
 
     @property
     def refused_by_code(self) -> dict[str, tuple[str, ...]]:

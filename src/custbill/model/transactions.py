@@ -10,10 +10,11 @@ from moneyed import Money
 
 from custbill.model._typecheck import check_fields
 from custbill.model.enums import TransactionKind
+from custbill.model.records import Tabular
 
 
 @attrs.frozen(kw_only=True)
-class Transaction:
+class Transaction(Tabular):
     """One record of an account's ledger as a line of its transactions.
 
     ``amount`` is the record's own (positive) amount; ``change`` what it does to the

@@ -10,10 +10,11 @@ import attrs
 
 from custbill.model._typecheck import check_fields
 from custbill.model.enums import PaymentMethodKind, PhoneType
+from custbill.model.records import Tabular
 
 
 @attrs.frozen(kw_only=True)
-class Address:
+class Address(Tabular):
     """A postal address; ``country`` is an ISO 3166 alpha-2 code such as ``"US"``."""
 
     line1: str
@@ -28,7 +29,7 @@ class Address:
 
 
 @attrs.frozen(kw_only=True)
-class ServiceLocation:
+class ServiceLocation(Tabular):
     """A place an account's services are delivered (the telecom module's Locations), by a
     name unique within the account; at most one is ``primary``."""
 
@@ -41,7 +42,7 @@ class ServiceLocation:
 
 
 @attrs.frozen(kw_only=True)
-class Phone:
+class Phone(Tabular):
     """A phone number and its type."""
 
     type: PhoneType
@@ -52,7 +53,7 @@ class Phone:
 
 
 @attrs.frozen(kw_only=True)
-class Contact:
+class Contact(Tabular):
     """A person to contact about an account; ``category`` drives invoice distribution."""
 
     name: str
@@ -65,7 +66,7 @@ class Contact:
 
 
 @attrs.frozen(kw_only=True)
-class PaymentMethod:
+class PaymentMethod(Tabular):
     """A stored payment method, held as the payment processor's token.
 
     custbill never accepts a card number or a CVV: there is no field for a CVV, and a rule
@@ -84,7 +85,7 @@ class PaymentMethod:
 
 
 @attrs.frozen(kw_only=True)
-class Violation:
+class Violation(Tabular):
     """One broken rule: a stable ``code``, the ``path`` of the field, a readable message.
 
     ``params`` holds machine-readable details (never protected personal data).
@@ -99,8 +100,31 @@ class Violation:
         return f"{self.code} @ {self.path}: {self.message}"
 
 
+class ValidationReport(dict[str, tuple[Violation, ...]]):
+    """Violations found across stored records, grouped by code (codes in order).
+
+    A plain dict of code to violations, so it reads, compares and serializes as one;
+    ``to_records()`` gives one row per violation (``number`` names the customer or account
+    it is about) and notebooks show it as a table.
+    """
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One flat dict per violation: code, number, path, message."""
+        return [
+            {"code": v.code, "number": v.params.get("number"), "path": v.path, "message": v.message}
+            for violations in self.values()
+            for v in violations
+        ]
+
+    def _repr_html_(self) -> str:
+        from custbill.model.records import records_html
+
+        records = self.to_records()
+        return records_html(f"{len(records)} violation(s)", records, rows=True)
+
+
 @attrs.frozen(kw_only=True)
-class Change:
+class Change(Tabular):
     """One recorded change of one field of a customer or account.
 
     ``old`` and ``new`` are the values as text (ISO dates, ``"12.00 USD"``, enum values),
@@ -127,7 +151,7 @@ class Change:
 
 
 @attrs.frozen(kw_only=True)
-class Note:
+class Note(Tabular):
     """A note on a customer or an account: what someone wrote about it, and when.
 
     ``number`` (``N-000001``) is the note's own; ``about`` is the customer's or the

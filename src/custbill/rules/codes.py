@@ -136,6 +136,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         # what an account or customer names (custbill.rules.references)
         "customer.reference_unknown": "The customer's type is not in the catalog, or its "
         "owner is no customer the facade sees.",
+        "scenario.account_unknown": "A scenario file's charge, queued charge or payment "
+        "habit names an account the file does not create.",
         "scope.shared_read_only": "A scoped facade changes the settings or the catalog, "
         "which are the host's, shared by every scope.",
         "account.location_invalid": "A service location has no name, a name another "

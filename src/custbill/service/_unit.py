@@ -374,3 +374,11 @@ def record_event(uow: UnitOfWork, stamp: Stamp, number: str, kind: str, record: 
     """Record that *kind* (``"payment"``) happened to *number*: the record *record*
     (``"P-000042"``) holds what it was."""
     uow.history.append([change(stamp, number, EVENT + kind, None, record)])
+
+
+def under(argument: str, violations: Iterable[Violation]) -> list[Violation]:
+    """*violations* of the record passed as *argument*, their paths prefixed with it
+    (``account.bill_cycle``), for a call that checks two records at once."""
+    return [
+        attrs.evolve(v, path=f"{argument}.{v.path}" if v.path else argument) for v in violations
+    ]

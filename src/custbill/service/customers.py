@@ -41,6 +41,7 @@ from custbill.service._unit import (
     record_changes,
     record_created,
     require,
+    under,
 )
 from custbill.service.deposits import deactivation_violations
 from custbill.service.ledger import has_ledger
@@ -89,9 +90,9 @@ def create_customer(
         customer = attrs.evolve(customer, owner=ctx.scope)
     stamp = ctx.stamp()  # one instant for the rules' "today" and for history
     lookup = ctx.lookup(uow, stamp.at)
-    found = list(check_customer(customer, lookup))
+    on_account = []
     if customer.number is not None and customer.number == account.number:
-        found.append(
+        on_account.append(
             violation(
                 "account.number_taken",
                 "number",
@@ -103,9 +104,10 @@ def create_customer(
     account_number = account.number or new_number(uow, "account", "A")
     stored_customer = new_customer_record(customer, number, account_number, False, 1)
     stored_account = new_account_record(account, account_number, number, AccountStatus.ACTIVE, 1)
-    found.extend(check_account(account, customer, lookup))
-    found.extend(check_hierarchy(stored_account, lookup))
-    raise_if(found)
+    on_account.extend(check_account(account, customer, lookup))
+    on_account.extend(check_hierarchy(stored_account, lookup))
+    # the two records' violations apart: "customer.first_name", "account.bill_cycle"
+    raise_if([*under("customer", check_customer(customer, lookup)), *under("account", on_account)])
     uow.customers.add(stored_customer)
     uow.accounts.add(stored_account)
     record_created(uow, stamp, number, account_number)

@@ -41,7 +41,7 @@ from custbill.model import (
     PartitionIssued,
     PaymentTerm,
     Settings,
-    Violation,
+    ValidationReport,
 )
 from custbill.model.billing import Adjustment, Invoice, Payment, PoolResult
 from custbill.model.enums import AdjustmentKind
@@ -420,7 +420,7 @@ class CustomerBilling(AccountsOverTime, PlatformCalls):
         """
         return self._read(activity_cases.history, number)
 
-    def validate_customers(self) -> dict[str, tuple[Violation, ...]]:
+    def validate_customers(self) -> ValidationReport:
         """Every violation across all stored customers and accounts, grouped by code.
 
         Useful before a bill run, or after a custom field became required.  Each

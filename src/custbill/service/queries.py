@@ -20,6 +20,7 @@ from custbill.model import (
     CustomFieldTarget,
     PaymentTerm,
     Settings,
+    ValidationReport,
     Violation,
 )
 from custbill.rules import check_account, check_customer
@@ -218,7 +219,7 @@ def account_summary(uow: UnitOfWork, ctx: Context, number: str) -> AccountSummar
     )
 
 
-def validate_customers(uow: UnitOfWork, ctx: Context) -> dict[str, tuple[Violation, ...]]:
+def validate_customers(uow: UnitOfWork, ctx: Context) -> ValidationReport:
     """See :meth:`custbill.CustomerBilling.validate_customers`."""
     grouped: dict[str, list[Violation]] = {}
 
@@ -234,4 +235,4 @@ def validate_customers(uow: UnitOfWork, ctx: Context) -> dict[str, tuple[Violati
     for account in uow.accounts.all():
         customer = customer_of(uow, account.customer)
         add(account.number, check_account(account, customer, lookup, before=account))
-    return {code: tuple(vs) for code, vs in sorted(grouped.items())}
+    return ValidationReport((code, tuple(vs)) for code, vs in sorted(grouped.items()))

@@ -1,0 +1,154 @@
+"""A simulation as text: ``table``, ``json`` or ``csv``, whole or month by month.
+
+:func:`render` gives a whole :class:`~custbill.simulation.SimulationResult`;
+:func:`stream` gives the same text in pieces as the months come
+(:func:`~custbill.simulation.simulate_months`), so that a long simulation shows its first
+month at once; joined, the pieces are exactly what :func:`render` gives.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from custbill.model import AccountStatus
+from custbill.simulation import MonthReport, SimulationResult, money_text
+
+#: The formats a simulation is written in.
+FORMATS = ("table", "json", "csv")
+
+#: The table's header, naming what each column of an invoice line holds.
+TABLE_HEADER = f"  {'run date':<10} {'billed':<10} {'total':>14} due date   [invoice]  accounts"
+
+#: The CSV columns, those of an invoice line's record
+#: (:meth:`custbill.simulation.SimulationResult.to_records`).
+CSV_COLUMNS = (
+    "month",
+    "run_date",
+    "bill_cycle",
+    "invoice",
+    "billed_account",
+    "accounts",
+    "total",
+    "currency",
+    "due_date",
+    "auto_pay_date",
+    "suppressed",
+)
+
+#: How far the JSON output indents.
+JSON_INDENT = 2
+
+
+def render(result: SimulationResult, fmt: str) -> str:
+    """The result as ``table`` (text), ``json`` or ``csv``."""
+    return "".join(stream(result.months, fmt))
+
+
+def stream(months: Iterable[MonthReport], fmt: str) -> Iterator[str]:
+    """The text of *months* in *fmt*, a piece as each month comes: first what precedes the
+    months (a header, an opening bracket), then a piece per month, then what closes.
+
+    Raises:
+        ValueError: *fmt* is not one of :data:`FORMATS`.
+    """
+    if fmt == "json":
+        return _json(months)
+    if fmt == "csv":
+        return _csv(months)
+    if fmt == "table":
+        return _table(months)
+    raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def _json(months: Iterable[MonthReport]) -> Iterator[str]:
+    separator = "[\n"
+    for month in months:
+        text = json.dumps(_json_month(month), indent=JSON_INDENT)
+        yield separator + "\n".join(" " * JSON_INDENT + line for line in text.splitlines())
+        separator = ",\n"
+    yield "[]" if separator == "[\n" else "\n]"
+
+
+def _json_month(month: MonthReport) -> dict[str, Any]:
+    return {
+        "month": month.month,
+        "invoices": [
+            {
+                **record,
+                "total": str(record["total"]),
+                "run_date": str(record["run_date"]),
+                "due_date": str(record["due_date"]),
+                "auto_pay_date": (
+                    str(record["auto_pay_date"]) if record["auto_pay_date"] else None
+                ),
+            }
+            for record in SimulationResult(months=(month,)).to_records()
+        ],
+        "balances": {n: money_text(b) for n, b in month.balances.items()},
+        "pending": {n: money_text(p) for n, p in month.pending.items() if p.amount},
+        "statuses": {n: s.value for n, s in month.statuses.items()},
+        "dunning": [
+            {"account": d.account, "step": d.text, "days_overdue": d.days_overdue}
+            for d in month.dunning
+        ],
+        "terminated": list(month.terminated),
+        "refused": list(month.refused),
+    }
+
+
+def _csv(months: Iterable[MonthReport]) -> Iterator[str]:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    yield out.getvalue()
+    for month in months:
+        out.seek(0)
+        out.truncate()
+        writer.writerows(SimulationResult(months=(month,)).to_records())
+        yield out.getvalue()
+
+
+def _table(months: Iterable[MonthReport]) -> Iterator[str]:
+    yield TABLE_HEADER
+    for month in months:
+        yield "\n" + "\n".join(_table_month(month))
+
+
+def _table_month(month: MonthReport) -> list[str]:
+    out = [f"== {month.month} =="]
+    if not month.invoices:
+        out.append("  no invoices")
+    for line in month.invoices:
+        status = "suppressed, carried forward" if line.suppressed else line.invoice
+        auto = f" auto-pay {line.auto_pay_date}" if line.auto_pay_date else ""
+        out.append(
+            f"  {line.run_date} {line.billed_account:<10} {money_text(line.total):>14} "
+            f"due {line.due_date}{auto}  [{status}]  {' '.join(line.accounts)}"
+        )
+    for notice in month.dunning:
+        status = f", now {notice.status.value}" if notice.status else ""
+        out.append(
+            f"  dunning {notice.account}: {notice.text} ({notice.days_overdue} days,"
+            f" {money_text(notice.overdue)} overdue{status})"
+        )
+    out.extend(f"  terminated {number}" for number in month.terminated)
+    out.extend(f"  refused: {line}" for line in month.refused)
+    out.append(
+        "  balances: "
+        + ", ".join(
+            f"{n} {money_text(b)}"
+            + (f" (pending {money_text(month.pending[n])})" if month.pending[n].amount else "")
+            + _status(month.statuses.get(n))
+            for n, b in month.balances.items()
+        )
+    )
+    return out
+
+
+def _status(status: AccountStatus | None) -> str:
+    """`` [SUSPENDED]`` for an account that is not ACTIVE."""
+    return "" if status in (None, AccountStatus.ACTIVE) else f" [{status.value}]"
