@@ -8,8 +8,9 @@ nox.options.error_on_missing_interpreters = True
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pytest + hypothesis) and the doctests in the source."""
-    session.install("-e", ".[tests,postgres]")
+    """Run the test suite (pytest + hypothesis), the doctests in the source, and the
+    example notebook (examples/explore.ipynb, executed by tests/test_notebook.py)."""
+    session.install("-e", ".[tests,postgres,plot]")
     session.run("pytest", *session.posargs)
 
 

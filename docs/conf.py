@@ -18,14 +18,20 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
     "sphinx.ext.napoleon",
+    "myst_nb",  # renders the example notebook, executed at build time
 ]
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "jupyter_execute"]
+# the notebook is stored without outputs; the build runs it (as the tests do) and shows them
+nb_execution_mode = "force"
+nb_execution_raise_on_error = True
+nb_execution_timeout = 300
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": False}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
-html_theme = "alabaster"
+html_theme = "furo"
+html_title = f"custbill {release}"
 
 # Types from other libraries and the standard library are not cross-referenced (the build
 # runs offline, without intersphinx inventories).
@@ -39,6 +45,7 @@ nitpick_ignore_regex = [
         "py:class",
         r"(date|datetime|Decimal|Money|Mapping|Iterable|Iterator|Callable|Sequence"
         r"|Any|TracebackType|T|R|CustomValue|CatalogItem|optional|Database|Transaction|Undo"
+        r"|Figure"
         r"|Entry|_\w+)",
     ),
     ("py:class", r"custbill\..*\.(T|R|_\w+)"),
@@ -52,7 +59,8 @@ nitpick_ignore_regex = [
     ),
 ]
 
-doctest_global_setup = "import custbill as cb\nfrom datetime import date\n"
+# No global doctest setup: every page imports what its examples use, visibly, so that code
+# copied from the docs runs as it is.
 
 
 def _write_codes_table() -> None:
@@ -170,5 +178,29 @@ def _stores_table(figures: dict) -> list[str]:
     return lines
 
 
+def _copy_notebook() -> None:
+    """The example notebook and the scenario it reads, beside the pages (from examples/)."""
+    here = Path(__file__).parent
+    out = here / "_generated"
+    out.mkdir(exist_ok=True)
+    for name in ("explore.ipynb", "collections.toml"):
+        text = (here.parent / "examples" / name).read_text()
+        if not (out / name).exists() or (out / name).read_text() != text:
+            (out / name).write_text(text)
+
+
+def _draw_simulation() -> None:
+    """The simulation page's picture: the collections example's year, drawn now."""
+    from custbill.simulation import load_scenario, simulate
+
+    here = Path(__file__).parent
+    out = here / "_generated" / "simulation.png"
+    out.parent.mkdir(exist_ok=True)
+    result = simulate(load_scenario(here.parent / "examples" / "collections.toml"))
+    result.plot().savefig(out, dpi=80)
+
+
 _write_codes_table()
 _write_benchmark_table()
+_copy_notebook()
+_draw_simulation()
