@@ -195,3 +195,13 @@ def test_flatten_joins_collections() -> None:
     record = flatten(invoice)
     assert record["accounts"] == "A-1, A-2"
     assert record["channels"] == "EMAIL, PDF"
+
+
+def test_one_record_shows_its_filled_fields_one_a_row() -> None:
+    customer = cb.NewCustomer(
+        kind=cb.CustomerKind.COMPANY, company_name="Acme <Brick>", primary_email="a@b.example"
+    )
+    html = customer._repr_html_()
+    assert "<td>company_name</td><td>Acme &lt;Brick&gt;</td>" in html
+    assert "billing_address_city" not in html  # empty fields are left out of the view
+    assert "billing_address_city" in customer.to_records()[0]  # but not out of the record

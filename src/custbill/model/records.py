@@ -181,10 +181,11 @@ def to_records(values: HasRecords | Iterable[HasRecords]) -> list[Record]:
 
 
 def records_html(caption: str, records: list[Record], *, rows: bool = False) -> str:
-    """The records as an HTML table: a single record as a row per field (unless ``rows``),
-    several as a row per record and a column per field."""
+    """The records as an HTML table: a single record as a row per field that has a value
+    (unless ``rows``), several as a row per record and a column per field."""
     if len(records) == 1 and not rows:
-        return table(caption, ["field", "value"], [[k, _cell(v)] for k, v in records[0].items()])
+        filled = [[k, _cell(v)] for k, v in records[0].items() if v not in (None, "")]
+        return table(caption, ["field", "value"], filled)
     header: dict[str, None] = {}
     for record in records:
         header.update(dict.fromkeys(record))
