@@ -125,16 +125,17 @@ class MemoryHistory:
     def append(self, changes: Sequence[Change]) -> None:
         history = self.store.history
         before: list[tuple[str, tuple[Entry, ...] | None]] = []
-        previous: Entry | None = None
+        previous: tuple[Entry] | None = None  # the last entry, alone in a tuple
         for change in changes:
             entry: Entry = (change.at, change.field, change.old, change.new)
             if change.actor is not None or change.reason is not None:
                 entry = (*entry, change.actor, change.reason)
-            if entry == previous:  # e.g. "created" for a customer and its account: one tuple
-                entry = previous
-            previous = entry
+            # an entry equal to the last one (a customer and its first account "created" at
+            # one instant) is kept once, and so is the history holding only it
+            first = previous if previous is not None and previous[0] == entry else (entry,)
+            previous = first
+            entry = first[0]
             number = change.number
-            first = (entry,)
             old = history.setdefault(number, first)  # one lookup for a new number
             if old is first:
                 before.append((number, None))
