@@ -145,7 +145,8 @@ def build(scenario: Scenario) -> tuple[CustomerBilling, tuple[str, ...]]:
         try:
             created, account = billing.create_customer(customer, first)
         except RuleViolationError as error:  # paths "customer.x" and "account.x"
-            problems += _at(path, error.violations, {"account": f"{path}.accounts[0]"})
+            records = {"customer": path, "account": f"{path}.accounts[0]"}
+            problems += _at(path, error.violations, records)
             continue
         numbers.append(account.number)
         for j, other in enumerate(others, start=1):
@@ -160,21 +161,20 @@ def build(scenario: Scenario) -> tuple[CustomerBilling, tuple[str, ...]]:
 
 
 def _at(
-    root: str, violations: Iterable[Violation], prefixes: Mapping[str, str] | None = None
+    root: str, violations: Iterable[Violation], records: Mapping[str, str] | None = None
 ) -> list[Violation]:
     """*violations* of the record at *root* in the file, their paths made the file's:
-    ``bill_cycle`` becomes ``$.customers[0].accounts[1].bill_cycle``; a path starting
-    with one of *prefixes* (``account.``) moves under that prefix's own root."""
+    ``bill_cycle`` becomes ``$.customers[0].accounts[1].bill_cycle``.  For a call that
+    checks several records at once, *records* maps the prefix naming each (``account`` in
+    ``account.bill_cycle``) to where that record is in the file."""
     placed = []
     for v in violations:
         head, _, rest = v.path.partition(".")
-        if head == "customer" and prefixes is not None:
-            path = f"{root}.{rest}" if rest else root
-        elif prefixes is not None and head in prefixes:
-            path = f"{prefixes[head]}.{rest}" if rest else prefixes[head]
+        if records is not None and head in records:
+            base, path = records[head], rest
         else:
-            path = f"{root}.{v.path}" if v.path else root
-        placed.append(attrs.evolve(v, path=path))
+            base, path = root, v.path
+        placed.append(attrs.evolve(v, path=f"{base}.{path}" if path else base))
     return placed
 
 
