@@ -17,15 +17,16 @@ or let a notebook show it.  Three panels, one above the other:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+from moneyed import Money
 
 from custbill.errors import CustbillError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from custbill.simulation import SimulationResult
 
 #: The most accounts drawn a line each; beyond it the lines would be unreadable, and
 #: balances are summed per currency instead.
@@ -36,6 +37,40 @@ FIGURE_SIZE = (8.0, 9.0)
 
 #: What to install when matplotlib is missing.
 PLOT_EXTRA = "pip install 'custbill[plot]'"
+
+
+class _Line(Protocol):
+    """What the plot reads of an invoice line (:class:`custbill.simulation.InvoiceLine`)."""
+
+    @property
+    def total(self) -> Money: ...
+
+    @property
+    def suppressed(self) -> bool: ...
+
+
+class _Month(Protocol):
+    """What the plot reads of a month (:class:`custbill.simulation.MonthReport`)."""
+
+    @property
+    def month(self) -> str: ...
+
+    @property
+    def invoices(self) -> Sequence[_Line]: ...
+
+    @property
+    def balances(self) -> Mapping[str, Money]: ...
+
+    @property
+    def dunning(self) -> Sequence[object]: ...
+
+
+class Simulated(Protocol):
+    """What the plot reads of a simulation (:class:`custbill.simulation.SimulationResult`):
+    its months, in order."""
+
+    @property
+    def months(self) -> Sequence[_Month]: ...
 
 
 class PlotUnavailableError(CustbillError):
@@ -50,7 +85,7 @@ def _figure() -> Figure:
     return Figure(figsize=FIGURE_SIZE, layout="constrained")
 
 
-def invoiced_by_currency(result: SimulationResult) -> dict[str, list[Decimal]]:
+def invoiced_by_currency(result: Simulated) -> dict[str, list[Decimal]]:
     """Per currency, the total issued in each month of ``result`` (zero where none)."""
     months = [m.month for m in result.months]
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(months))
@@ -61,7 +96,7 @@ def invoiced_by_currency(result: SimulationResult) -> dict[str, list[Decimal]]:
     return dict(sorted(totals.items()))
 
 
-def balance_lines(result: SimulationResult) -> dict[str, list[Decimal | None]]:
+def balance_lines(result: Simulated) -> dict[str, list[Decimal | None]]:
     """The balance lines of the second panel: per account ("A-1 (USD)"), or per currency
     ("all USD") beyond :data:`MAX_ACCOUNT_LINES` accounts; None for a month the account
     did not exist yet."""
@@ -82,7 +117,7 @@ def balance_lines(result: SimulationResult) -> dict[str, list[Decimal | None]]:
     return dict(sorted(summed.items()))
 
 
-def plot_simulation(result: SimulationResult) -> Figure:
+def plot_simulation(result: Simulated) -> Figure:
     """The figure described in this module's introduction."""
     fig = _figure()
     months = [m.month for m in result.months]

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -26,7 +25,6 @@ from custbill.billing.invoicing import has_ended
 from custbill.errors import RuleViolationError
 from custbill.model import AccountStatus, BillCycle, BillingAccount, DunningNotice, Violation
 from custbill.model.plan_row import end_of
-from custbill.model.records import Tabular, flatten, records_html
 from custbill.scenario import (
     CATALOG_SECTIONS,
     Charge,
@@ -37,88 +35,13 @@ from custbill.scenario import (
     parse_scenario,
 )
 from custbill.service import CustomerBilling
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-
-@attrs.frozen(kw_only=True)
-class InvoiceLine(Tabular):
-    """One planned invoice of a simulated month, issued or suppressed."""
-
-    month: str
-    run_date: date
-    bill_cycle: str
-    invoice: str | None
-    billed_account: str
-    accounts: tuple[str, ...]
-    total: Money
-    due_date: date
-    auto_pay_date: date | None
-    suppressed: bool
-
-
-@attrs.frozen(kw_only=True)
-class MonthReport(Tabular):
-    """A simulated month: its invoices, every account's balance, pending charges and
-    status at its end, the dunning steps and terminations of its last day, and what the
-    rules refused (a queued charge past a credit limit, a dunning step, a termination)."""
-
-    month: str
-    invoices: tuple[InvoiceLine, ...]
-    balances: Mapping[str, Money]
-    pending: Mapping[str, Money]
-    statuses: Mapping[str, AccountStatus] = attrs.field(factory=dict)
-    dunning: tuple[DunningNotice, ...] = ()
-    terminated: tuple[str, ...] = ()
-    refused: tuple[str, ...] = ()
-
-    def to_records(self) -> list[dict[str, object]]:
-        """One flat dict per account: its balance (with its currency), pending charges and
-        status at the month's end."""
-        return [
-            {
-                "month": self.month,
-                "account": number,
-                "balance": balance.amount,
-                "currency": balance.currency.code,
-                "pending": self.pending[number].amount if number in self.pending else None,
-                "status": self.statuses[number].value if number in self.statuses else None,
-            }
-            for number, balance in self.balances.items()
-        ]
-
-    def _repr_html_(self) -> str:
-        return records_html(f"Month {self.month}", self.to_records(), rows=True)
-
-
-@attrs.frozen(kw_only=True)
-class SimulationResult(Tabular):
-    """Every simulated month, in order."""
-
-    months: tuple[MonthReport, ...]
-
-    def to_records(self) -> list[dict[str, object]]:
-        """One flat dict per invoice line, ready for ``pandas.DataFrame``."""
-        return [flatten(line) for month in self.months for line in month.invoices]
-
-    def account_records(self) -> list[dict[str, object]]:
-        """One flat dict per account and month: its balance, pending charges and status at
-        the month's end (:meth:`MonthReport.to_records`)."""
-        return [row for month in self.months for row in month.to_records()]
-
-    def _repr_html_(self) -> str:
-        return records_html("Simulation", self.to_records(), rows=True)
-
-    def plot(self) -> Figure:
-        """A figure of the simulation: invoiced amounts per month by currency, every
-        account's balance at each month's end, and the suppressed invoices and dunning
-        steps per month.  Needs matplotlib (the ``plot`` extra); see
-        :mod:`custbill.plot`."""
-        from custbill.plot import plot_simulation
-
-        return plot_simulation(self)
-
+from custbill.simulation_output import (
+    InvoiceLine,
+    MonthReport,
+    SimulationResult,
+    money_text,
+    render,
+)
 
 # -- running ------------------------------------------------------------------------------
 
@@ -281,14 +204,6 @@ def _months(
         )
 
 
-def render(result: SimulationResult, fmt: str) -> str:
-    """The result as ``table`` (text), ``json`` or ``csv``
-    (:func:`custbill.simulation_output.render`)."""
-    from custbill.simulation_output import render as render_text
-
-    return render_text(result, fmt)
-
-
 class _Month:
     """One simulated month's work, and what it found."""
 
@@ -418,17 +333,6 @@ def _ended(billing: CustomerBilling, account: BillingAccount, run_date: date) ->
     end = end_of(account.end_date, billing.get_customer(account.customer).end_date)
     cycle = next(c for c in billing.catalog(BillCycle) if c.id == account.bill_cycle)
     return has_ended(end, previous_bill_date(cycle, run_date))
-
-
-def money_text(amount: Money) -> str:
-    """``"1250.00 USD"``: the amount with at least its currency's decimal places."""
-    from babel.numbers import get_currency_precision
-
-    places = Decimal(1).scaleb(-get_currency_precision(amount.currency.code))
-    value = amount.amount
-    if value.as_tuple().exponent > places.as_tuple().exponent:  # type: ignore[operator]
-        value = value.quantize(places)
-    return f"{value} {amount.currency.code}"
 
 
 __all__ = [

@@ -1,9 +1,10 @@
-"""A simulation as text: ``table``, ``json`` or ``csv``, whole or month by month.
+"""What a simulation gives: its months and invoice lines, and the text of them
+(``table``, ``json`` or ``csv``), whole or month by month.
 
-:func:`render` gives a whole :class:`~custbill.simulation.SimulationResult`;
-:func:`stream` gives the same text in pieces as the months come
-(:func:`~custbill.simulation.simulate_months`), so that a long simulation shows its first
-month at once; joined, the pieces are exactly what :func:`render` gives.
+:func:`render` gives a whole :class:`SimulationResult`; :func:`stream` gives the same text in
+pieces as the months come (:func:`~custbill.simulation.simulate_months`), so that a long
+simulation shows its first month at once; joined, the pieces are exactly what
+:func:`render` gives.  The classes are importable from :mod:`custbill.simulation` too.
 """
 
 from __future__ import annotations
@@ -11,11 +12,109 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from custbill.model import AccountStatus
-from custbill.simulation import MonthReport, SimulationResult, money_text
+import attrs
+from moneyed import Money
+
+from custbill.model import AccountStatus, DunningNotice
+from custbill.model.records import Tabular, flatten, records_html
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceLine(Tabular):
+    """One planned invoice of a simulated month, issued or suppressed."""
+
+    month: str
+    run_date: date
+    bill_cycle: str
+    invoice: str | None
+    billed_account: str
+    accounts: tuple[str, ...]
+    total: Money
+    due_date: date
+    auto_pay_date: date | None
+    suppressed: bool
+
+
+@attrs.frozen(kw_only=True)
+class MonthReport(Tabular):
+    """A simulated month: its invoices, every account's balance, pending charges and
+    status at its end, the dunning steps and terminations of its last day, and what the
+    rules refused (a queued charge past a credit limit, a dunning step, a termination)."""
+
+    month: str
+    invoices: tuple[InvoiceLine, ...]
+    balances: Mapping[str, Money]
+    pending: Mapping[str, Money]
+    statuses: Mapping[str, AccountStatus] = attrs.field(factory=dict)
+    dunning: tuple[DunningNotice, ...] = ()
+    terminated: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One flat dict per account: its balance (with its currency), pending charges and
+        status at the month's end."""
+        return [
+            {
+                "month": self.month,
+                "account": number,
+                "balance": balance.amount,
+                "currency": balance.currency.code,
+                "pending": self.pending[number].amount if number in self.pending else None,
+                "status": self.statuses[number].value if number in self.statuses else None,
+            }
+            for number, balance in self.balances.items()
+        ]
+
+    def _repr_html_(self) -> str:
+        return records_html(f"Month {self.month}", self.to_records(), rows=True)
+
+
+@attrs.frozen(kw_only=True)
+class SimulationResult(Tabular):
+    """Every simulated month, in order."""
+
+    months: tuple[MonthReport, ...]
+
+    def to_records(self) -> list[dict[str, object]]:
+        """One flat dict per invoice line, ready for ``pandas.DataFrame``."""
+        return [flatten(line) for month in self.months for line in month.invoices]
+
+    def account_records(self) -> list[dict[str, object]]:
+        """One flat dict per account and month: its balance, pending charges and status at
+        the month's end (:meth:`MonthReport.to_records`)."""
+        return [row for month in self.months for row in month.to_records()]
+
+    def _repr_html_(self) -> str:
+        return records_html("Simulation", self.to_records(), rows=True)
+
+    def plot(self) -> Figure:
+        """A figure of the simulation: invoiced amounts per month by currency, every
+        account's balance at each month's end, and the suppressed invoices and dunning
+        steps per month.  Needs matplotlib (the ``plot`` extra); see
+        :mod:`custbill.plot`."""
+        from custbill.plot import plot_simulation
+
+        return plot_simulation(self)
+
+
+def money_text(amount: Money) -> str:
+    """``"1250.00 USD"``: the amount with at least its currency's decimal places."""
+    from babel.numbers import get_currency_precision
+
+    places = Decimal(1).scaleb(-get_currency_precision(amount.currency.code))
+    value = amount.amount
+    if value.as_tuple().exponent > places.as_tuple().exponent:  # type: ignore[operator]
+        value = value.quantize(places)
+    return f"{value} {amount.currency.code}"
+
 
 #: The formats a simulation is written in.
 FORMATS = ("table", "json", "csv")
