@@ -332,3 +332,25 @@ def test_cli_demo_formats(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 5 and not out.endswith("\n\n")
+
+
+def test_shape_and_rule_problems_come_together() -> None:
+    """A malformed field and a broken rule elsewhere in the file are reported in one run;
+    the malformed customer itself is left out of the rule checks."""
+    good = _minimal()
+    customer = dict(good["customers"][0])  # type: ignore[index]
+    malformed = {**customer, "kind": "ALIEN"}
+    breaks_a_rule = {
+        **customer,
+        "company_name": "Other",
+        "accounts": [{**customer["accounts"][0], "number": "B", "bill_cycle": "nope"}],
+    }
+    data = _minimal(customers=[malformed, breaks_a_rule], charges=[])
+    with pytest.raises(cb.InvalidDataError) as caught:
+        parse_scenario(data)
+    errors = caught.value.errors
+    assert any(e.endswith("@ $.customers[0].kind") for e in errors)
+    assert any(
+        "(account.reference_unknown) @ $.customers[1].accounts[0].bill_cycle" in e for e in errors
+    )
+    assert not any("$.customers[0]" in e and "account.reference_unknown" in e for e in errors)

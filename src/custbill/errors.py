@@ -95,11 +95,22 @@ class InvalidDataError(CustbillError, ValueError):
     """Data could not be turned into a custbill object.
 
     ``errors`` names the path of each bad field, e.g. ``"... @ $.accounts[0].currency"``.
+    The message is ``invalid data: <the problem>`` for one; for several, its first line
+    says how many, then one line each for the first ``MAX_LISTED_VIOLATIONS`` (20), as
+    for :class:`RuleViolationError`.
     """
 
     def __init__(self, errors: Iterable[str]) -> None:
         self.errors: tuple[str, ...] = tuple(errors)
-        super().__init__("invalid data: " + "; ".join(self.errors))
+        count = len(self.errors)
+        if count == 1:
+            super().__init__(f"invalid data: {self.errors[0]}")
+            return
+        listed = self.errors[:MAX_LISTED_VIOLATIONS]
+        lines = [f"invalid data, {count:,} problems:", *(f"  {e}" for e in listed)]
+        if count > len(listed):
+            lines.append(f"  and {count - len(listed):,} more")
+        super().__init__("\n".join(lines))
 
 
 class StorageError(CustbillError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from custbill.errors import InvalidDataError
+from custbill.errors import InvalidDataError, RuleViolationError
 from custbill.model import (
     AccountCategory,
     BillCycle,
@@ -24,6 +24,7 @@ from custbill.model import (
     NewCustomer,
     PaymentTerm,
     Settings,
+    Violation,
 )
 from custbill.model.references import (
     ContractType,
@@ -118,6 +119,8 @@ class Scenario:
     #: Where each catalog entry is in the file (``$.bill_cycles[0]``; ``$.simulation.profile``
     #: for a profile's entries), in the order of ``catalog``.
     catalog_paths: tuple[str, ...] = ()
+    #: Where each customer is in the file (``$.customers[2]``), in the order of ``customers``.
+    customer_paths: tuple[str, ...] = ()
 
 
 def _plain(value: Any) -> Any:
@@ -227,7 +230,53 @@ def _parse_scenario(data: Any) -> Scenario:
         for i, entry in enumerate(_table_list(data, key, "$", errors)):
             catalog.append(_build(cls, entry, f"$.{key}[{i}]", errors))
             catalog_paths.append(f"$.{key}[{i}]")
-    customers = []
+    customers, customer_paths = _customers_section(data, errors)
+    charges = []
+    for i, raw in enumerate(_table_list(data, "charges", "$", errors)):
+        charge = _charge(raw, f"$.charges[{i}]", errors)
+        if charge is not None:
+            charges.append(charge)
+    queued = []
+    for i, raw in enumerate(_table_list(data, "queued_charges", "$", errors)):
+        one = _queued_charge(raw, f"$.queued_charges[{i}]", errors)
+        if one is not None:
+            queued.append(one)
+    payments = []
+    for i, raw in enumerate(_table_list(data, "payments", "$", errors)):
+        habit = _payment_habit(raw, f"$.payments[{i}]", errors)
+        if habit is not None:
+            payments.append(habit)
+    kept = [(p, e) for p, e in zip(catalog_paths, catalog, strict=True) if e is not None]
+    scenario = Scenario(
+        start=start,
+        months=months,
+        pay_on_auto_pay=pay,
+        settings=settings if settings is not None else Settings(),
+        catalog=tuple(e for _, e in kept),
+        catalog_paths=tuple(p for p, _ in kept),
+        customers=tuple(customers),
+        customer_paths=tuple(customer_paths),
+        charges=tuple(charges),
+        queued_charges=tuple(queued),
+        payments=tuple(payments),
+    )
+    if errors:
+        # what is well formed is held to the rules too, so that one run reports all
+        if settings is not None:
+            _, _, problems = assemble(scenario, references=False)
+            errors += [f"{v.message} ({v.code}) @ {v.path}" for v in problems]
+        raise InvalidDataError(errors)
+    return scenario
+
+
+def _customers_section(
+    data: Mapping[str, Any], errors: list[str]
+) -> tuple[list[tuple[NewCustomer, tuple[NewAccount, ...]]], list[str]]:
+    """The well-formed customers with their accounts, and where each is in the file (a
+    customer with a malformed field or account is left out, its problems added to
+    *errors*)."""
+    customers: list[tuple[NewCustomer, tuple[NewAccount, ...]]] = []
+    paths: list[str] = []
     for i, raw in enumerate(_table_list(data, "customers", "$", errors)):
         path = f"$.customers[{i}]"
         if not isinstance(raw, Mapping):
@@ -246,36 +295,10 @@ def _parse_scenario(data: Any) -> Scenario:
         )
         if not accounts:
             errors.append(f"a customer needs at least one account @ {path}.accounts")
-        customers.append((customer, accounts))
-    charges = []
-    for i, raw in enumerate(_table_list(data, "charges", "$", errors)):
-        charge = _charge(raw, f"$.charges[{i}]", errors)
-        if charge is not None:
-            charges.append(charge)
-    queued = []
-    for i, raw in enumerate(_table_list(data, "queued_charges", "$", errors)):
-        one = _queued_charge(raw, f"$.queued_charges[{i}]", errors)
-        if one is not None:
-            queued.append(one)
-    payments = []
-    for i, raw in enumerate(_table_list(data, "payments", "$", errors)):
-        habit = _payment_habit(raw, f"$.payments[{i}]", errors)
-        if habit is not None:
-            payments.append(habit)
-    if errors:
-        raise InvalidDataError(errors)
-    return Scenario(
-        start=start,
-        months=months,
-        pay_on_auto_pay=pay,
-        settings=settings,
-        catalog=tuple(catalog),
-        catalog_paths=tuple(catalog_paths),
-        customers=tuple(customers),
-        charges=tuple(charges),
-        queued_charges=tuple(queued),
-        payments=tuple(payments),
-    )
+        elif customer is not None and None not in accounts:
+            customers.append((customer, accounts))
+            paths.append(path)
+    return customers, paths
 
 
 def _fields(
@@ -364,6 +387,83 @@ def _payment_habit(raw: Any, path: str, errors: list[str]) -> PaymentHabit | Non
     return PaymentHabit(
         account=fields["account"], days_late=days_late, missing=missing, months=months
     )
+
+
+def assemble(
+    scenario: Scenario, *, references: bool = True
+) -> tuple[CustomerBilling, tuple[str, ...], list[Violation]]:
+    """A fresh in-memory facade holding what of the scenario the rules accept, the numbers
+    of the accounts it created (in order), and every rule problem, each at its path from
+    the file's root: catalog entries, customers and their accounts, and (with
+    *references*) the charges and payment habits naming an account the scenario does not
+    create (``scenario.account_unknown``)."""
+    billing = CustomerBilling(settings=scenario.settings)
+    problems: list[Violation] = []
+    adders = dict(CATALOG_SECTIONS.values())
+    paths = scenario.catalog_paths or ("$",) * len(scenario.catalog)
+    for path, entry in zip(paths, scenario.catalog, strict=True):
+        try:
+            adders[type(entry)](billing, entry)
+        except RuleViolationError as error:
+            problems += _at(path, error.violations)
+    numbers: list[str] = []
+    roots = scenario.customer_paths or tuple(
+        f"$.customers[{i}]" for i in range(len(scenario.customers))
+    )
+    for path, (customer, (first, *others)) in zip(roots, scenario.customers, strict=True):
+        try:
+            created, account = billing.create_customer(customer, first)
+        except RuleViolationError as error:  # paths "customer.x" and "account.x"
+            records = {"customer": path, "account": f"{path}.accounts[0]"}
+            problems += _at(path, error.violations, records)
+            continue
+        numbers.append(account.number)
+        for j, other in enumerate(others, start=1):
+            try:
+                numbers.append(billing.add_account(created.number, other).number)
+            except RuleViolationError as error:
+                problems += _at(f"{path}.accounts[{j}]", error.violations)
+    if references:
+        problems += _unknown_accounts(scenario, set(numbers))
+    return billing, tuple(numbers), problems
+
+
+def _at(
+    root: str, violations: Iterable[Violation], records: Mapping[str, str] | None = None
+) -> list[Violation]:
+    """*violations* of the record at *root* in the file, their paths made the file's:
+    ``bill_cycle`` becomes ``$.customers[0].accounts[1].bill_cycle``.  For a call that
+    checks several records at once, *records* maps the prefix naming each (``account`` in
+    ``account.bill_cycle``) to where that record is in the file."""
+    placed = []
+    for v in violations:
+        head, _, rest = v.path.partition(".")
+        if records is not None and head in records:
+            base, path = records[head], rest
+        else:
+            base, path = root, v.path
+        placed.append(attrs.evolve(v, path=f"{base}.{path}" if path else base))
+    return placed
+
+
+def _unknown_accounts(scenario: Scenario, numbers: set[str]) -> list[Violation]:
+    """``scenario.account_unknown`` for each charge, queued charge and payment habit whose
+    account the scenario does not create."""
+    named = [
+        *((f"$.charges[{i}]", c.account) for i, c in enumerate(scenario.charges)),
+        *((f"$.queued_charges[{i}]", q.account) for i, q in enumerate(scenario.queued_charges)),
+        *((f"$.payments[{i}]", p.account) for i, p in enumerate(scenario.payments)),
+    ]
+    return [
+        Violation(
+            code="scenario.account_unknown",
+            path=f"{path}.account",
+            message=f"no account {account!r} in the scenario",
+            params={"account": account},
+        )
+        for path, account in named
+        if account not in numbers
+    ]
 
 
 #: The file types a scenario is read from, by extension.

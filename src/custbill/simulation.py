@@ -12,25 +12,24 @@ documentation ("Simulating scenarios").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import NamedTuple
 
-import attrs
 from dateutil.relativedelta import relativedelta
 from moneyed import Money
 
 from custbill.billing.calendar import bill_dates, previous_bill_date
 from custbill.billing.invoicing import has_ended
 from custbill.errors import RuleViolationError
-from custbill.model import AccountStatus, BillCycle, BillingAccount, DunningNotice, Violation
+from custbill.model import AccountStatus, BillCycle, BillingAccount, DunningNotice
 from custbill.model.plan_row import end_of
 from custbill.scenario import (
-    CATALOG_SECTIONS,
     Charge,
     PaymentHabit,
     QueuedCharge,
     Scenario,
+    assemble,
     load_scenario,
     parse_scenario,
 )
@@ -53,72 +52,10 @@ def build(scenario: Scenario) -> tuple[CustomerBilling, tuple[str, ...]]:
     Raises:
         RuleViolationError: when the scenario breaks a rule (with every violation).
     """
-    billing = CustomerBilling(settings=scenario.settings)
-    problems: list[Violation] = []
-    adders = dict(CATALOG_SECTIONS.values())
-    paths = scenario.catalog_paths or ("$",) * len(scenario.catalog)
-    for path, entry in zip(paths, scenario.catalog, strict=True):
-        try:
-            adders[type(entry)](billing, entry)
-        except RuleViolationError as error:
-            problems += _at(path, error.violations)
-    numbers: list[str] = []
-    for i, (customer, (first, *others)) in enumerate(scenario.customers):
-        path = f"$.customers[{i}]"
-        try:
-            created, account = billing.create_customer(customer, first)
-        except RuleViolationError as error:  # paths "customer.x" and "account.x"
-            records = {"customer": path, "account": f"{path}.accounts[0]"}
-            problems += _at(path, error.violations, records)
-            continue
-        numbers.append(account.number)
-        for j, other in enumerate(others, start=1):
-            try:
-                numbers.append(billing.add_account(created.number, other).number)
-            except RuleViolationError as error:
-                problems += _at(f"{path}.accounts[{j}]", error.violations)
-    problems += _unknown_accounts(scenario, set(numbers))
+    billing, numbers, problems = assemble(scenario)
     if problems:
         raise RuleViolationError(problems)
-    return billing, tuple(numbers)
-
-
-def _at(
-    root: str, violations: Iterable[Violation], records: Mapping[str, str] | None = None
-) -> list[Violation]:
-    """*violations* of the record at *root* in the file, their paths made the file's:
-    ``bill_cycle`` becomes ``$.customers[0].accounts[1].bill_cycle``.  For a call that
-    checks several records at once, *records* maps the prefix naming each (``account`` in
-    ``account.bill_cycle``) to where that record is in the file."""
-    placed = []
-    for v in violations:
-        head, _, rest = v.path.partition(".")
-        if records is not None and head in records:
-            base, path = records[head], rest
-        else:
-            base, path = root, v.path
-        placed.append(attrs.evolve(v, path=f"{base}.{path}" if path else base))
-    return placed
-
-
-def _unknown_accounts(scenario: Scenario, numbers: set[str]) -> list[Violation]:
-    """``scenario.account_unknown`` for each charge, queued charge and payment habit whose
-    account the scenario does not create."""
-    named = [
-        *((f"$.charges[{i}]", c.account) for i, c in enumerate(scenario.charges)),
-        *((f"$.queued_charges[{i}]", q.account) for i, q in enumerate(scenario.queued_charges)),
-        *((f"$.payments[{i}]", p.account) for i, p in enumerate(scenario.payments)),
-    ]
-    return [
-        Violation(
-            code="scenario.account_unknown",
-            path=f"{path}.account",
-            message=f"no account {account!r} in the scenario",
-            params={"account": account},
-        )
-        for path, account in named
-        if account not in numbers
-    ]
+    return billing, numbers
 
 
 class _Payment(NamedTuple):

@@ -123,6 +123,16 @@ def test_a_message_lists_a_bounded_number_of_violations() -> None:
     assert str(cb.RuleViolationError(many[:1])).splitlines()[0] == "1 rule violation:"
 
 
+def test_invalid_data_lists_its_problems_one_a_line() -> None:
+    problems = [f"expected text @ $.customers[{i}].name" for i in range(30)]
+    lines = str(cb.InvalidDataError(problems)).splitlines()
+    assert lines[0] == "invalid data, 30 problems:"
+    assert lines[1] == "  expected text @ $.customers[0].name"
+    assert lines[-1] == f"  and {30 - MAX_LISTED_VIOLATIONS} more"
+    assert len(lines) == MAX_LISTED_VIOLATIONS + 2
+    assert str(cb.InvalidDataError(problems[:1])) == f"invalid data: {problems[0]}"
+
+
 def test_search_limits_on_every_store(billing: cb.CustomerBilling) -> None:
     """Every store answers a search of MAX_SEARCH_WORDS words and refuses one more word,
     or a text past MAX_SEARCH_LENGTH (a 10 MB text at once)."""
