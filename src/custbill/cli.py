@@ -102,16 +102,17 @@ def _simulate(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario)
         total = args.months or scenario.months
         months = simulate_months(scenario, months=total)
-        kept: list[MonthReport] = []
+        kept: list[MonthReport] | None = [] if args.plot is not None else None
         last = ""
         with _progress(total, show) as bar:
             for piece in stream(_tapped(months, kept, bar), args.format):
-                sys.stdout.write(piece)
-                sys.stdout.flush()  # each month as it comes
+                with bar.external_write_mode(file=sys.stdout):  # the bar steps aside
+                    sys.stdout.write(piece)
+                    sys.stdout.flush()  # each month as it comes
                 last = piece or last
         if not last.endswith("\n"):
             sys.stdout.write("\n")
-        if args.plot is not None:
+        if kept is not None:
             from custbill.simulation import SimulationResult
 
             SimulationResult(months=tuple(kept)).plot().savefig(args.plot)
@@ -122,11 +123,12 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _tapped(
-    months: Iterator[MonthReport], kept: list[MonthReport], bar: Any
+    months: Iterator[MonthReport], kept: list[MonthReport] | None, bar: Any
 ) -> Iterator[MonthReport]:
-    """*months* as they come, each kept and counted on the progress bar."""
+    """*months* as they come, each counted on the progress bar (and kept, for a plot)."""
     for month in months:
-        kept.append(month)
+        if kept is not None:
+            kept.append(month)
         bar.update(1)
         yield month
 
