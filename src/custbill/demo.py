@@ -15,6 +15,7 @@ import csv
 import io
 import json
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from moneyed import Money
 
@@ -23,6 +24,7 @@ from custbill.model import (
     AccountCategory,
     Address,
     BillCycle,
+    BillingAccount,
     BillingPeriod,
     Customer,
     CustomerKind,
@@ -115,27 +117,38 @@ def widgets_international(
     return billing, billing.get_customer(customer.number)
 
 
+class _Calendar(NamedTuple):
+    """The default account and the cycle and term its dates come from."""
+
+    account: BillingAccount
+    cycle: BillCycle
+    term: PaymentTerm
+
+
+def _calendar(billing: CustomerBilling, customer: Customer) -> _Calendar:
+    default = billing.get_account(customer.default_account)
+    cycle = next(c for c in billing.catalog(BillCycle) if c.id == default.bill_cycle)
+    term = next(t for t in billing.catalog(PaymentTerm) if t.id == default.payment_term)
+    return _Calendar(default, cycle, term)
+
+
 def invoice_dates(
     billing: CustomerBilling, customer: Customer, days: int = 365
 ) -> list[dict[str, object]]:
     """The default account's invoice and due dates over *days* from ``START``, as records."""
-    default = billing.get_account(customer.default_account)
-    cycle = next(c for c in billing.catalog(BillCycle) if c.id == default.bill_cycle)
-    term = next(t for t in billing.catalog(PaymentTerm) if t.id == default.payment_term)
+    account, cycle, term = _calendar(billing, customer)
     return [
-        {"account": default.number, "invoice_date": day, "due_date": due_date(day, term)}
+        {"account": account.number, "invoice_date": day, "due_date": due_date(day, term)}
         for day in bill_dates(cycle, START, START + timedelta(days=days - 1))
     ]
 
 
 def invoice_calendar(billing: CustomerBilling, customer: Customer, days: int = 365) -> str:
     """A table of the default account's invoice and due dates over *days* from ``START``."""
-    default = billing.get_account(customer.default_account)
-    cycle = next(c for c in billing.catalog(BillCycle) if c.id == default.bill_cycle)
-    term = next(t for t in billing.catalog(PaymentTerm) if t.id == default.payment_term)
-    lines = [f"Invoice dates of {default.number} ({cycle.name}, {term.name}):"]
-    for row in invoice_dates(billing, customer, days):
-        lines.append(f"  {row['invoice_date']}  due {row['due_date']}")
+    account, cycle, term = _calendar(billing, customer)
+    lines = [f"Invoice dates of {account.number} ({cycle.name}, {term.name}):"]
+    for day in bill_dates(cycle, START, START + timedelta(days=days - 1)):
+        lines.append(f"  {day.isoformat()}  due {due_date(day, term).isoformat()}")
     return "\n".join(lines)
 
 

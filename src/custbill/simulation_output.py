@@ -58,6 +58,10 @@ class MonthReport(Tabular):
     terminated: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
 
+    def invoice_records(self) -> list[dict[str, object]]:
+        """One flat dict per invoice line of the month."""
+        return [flatten(line) for line in self.invoices]
+
     def to_records(self) -> list[dict[str, object]]:
         """One flat dict per account: its balance (with its currency), pending charges and
         status at the month's end."""
@@ -85,7 +89,7 @@ class SimulationResult(Tabular):
 
     def to_records(self) -> list[dict[str, object]]:
         """One flat dict per invoice line, ready for ``pandas.DataFrame``."""
-        return [flatten(line) for month in self.months for line in month.invoices]
+        return [row for month in self.months for row in month.invoice_records()]
 
     def account_records(self) -> list[dict[str, object]]:
         """One flat dict per account and month: its balance, pending charges and status at
@@ -166,7 +170,7 @@ def stream(months: Iterable[MonthReport], fmt: str) -> Iterator[str]:
 def _json(months: Iterable[MonthReport]) -> Iterator[str]:
     separator = "[\n"
     for month in months:
-        text = json.dumps(_json_month(month), indent=JSON_INDENT)
+        text = json.dumps(_json_month(month), indent=JSON_INDENT, default=str)
         yield separator + "\n".join(" " * JSON_INDENT + line for line in text.splitlines())
         separator = ",\n"
     yield "[]" if separator == "[\n" else "\n]"
@@ -175,18 +179,7 @@ def _json(months: Iterable[MonthReport]) -> Iterator[str]:
 def _json_month(month: MonthReport) -> dict[str, Any]:
     return {
         "month": month.month,
-        "invoices": [
-            {
-                **record,
-                "total": str(record["total"]),
-                "run_date": str(record["run_date"]),
-                "due_date": str(record["due_date"]),
-                "auto_pay_date": (
-                    str(record["auto_pay_date"]) if record["auto_pay_date"] else None
-                ),
-            }
-            for record in SimulationResult(months=(month,)).to_records()
-        ],
+        "invoices": month.invoice_records(),  # amounts and dates as text (default=str)
         "balances": {n: money_text(b) for n, b in month.balances.items()},
         "pending": {n: money_text(p) for n, p in month.pending.items() if p.amount},
         "statuses": {n: s.value for n, s in month.statuses.items()},
@@ -207,7 +200,7 @@ def _csv(months: Iterable[MonthReport]) -> Iterator[str]:
     for month in months:
         out.seek(0)
         out.truncate()
-        writer.writerows(SimulationResult(months=(month,)).to_records())
+        writer.writerows(month.invoice_records())
         yield out.getvalue()
 
 

@@ -171,16 +171,6 @@ class AccountSummary(Tabular):
             }
         ]
 
-    def _repr_html_(self) -> str:
-        from custbill.model.html import table
-
-        record = self.to_records()[0]
-        return table(
-            f"Account {self.account.number}",
-            ["field", "value"],
-            [[k, v] for k, v in record.items()],
-        )
-
     def __str__(self) -> str:
         a = self.account
         term = self.payment_term.name if self.payment_term is not None else a.payment_term
