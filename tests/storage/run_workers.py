@@ -1,5 +1,5 @@
 """Code run in other processes by the multi-process tests of the SQL stores: bill-run
-workers, and writers racing on the rules' invariants.
+workers (writers racing on the rules' invariants are :mod:`tests.storage.writers`).
 
 A store is named by a string: a PostgreSQL DSN (``postgresql://…``) or a SQLite path.
 Run as a script (``python -m tests.storage.run_workers STORE MARKER``) it is a bill-run
@@ -18,19 +18,10 @@ from datetime import date
 from moneyed import Money
 
 import custbill as cb
-from custbill.storage import PostgresStore, SQLiteStore, Store
-from tests.storage.sqlite_workers import catalog, new_account
+from tests.storage.writers import catalog, facade, new_account, open_store
 
 RUN = date(2026, 7, 1)
 PARTS = 8
-
-
-def open_store(name: str) -> Store:
-    return PostgresStore(name) if name.startswith("postgresql://") else SQLiteStore(name)
-
-
-def facade(name: str) -> cb.CustomerBilling:
-    return cb.CustomerBilling(store=open_store(name))
 
 
 def populate(name: str, tops: int) -> dict[str, Money]:
@@ -105,54 +96,6 @@ class _Stalling(Mapping[str, Money]):
             out.write(str(os.getpid()))
         time.sleep(600)
         return self.charges.items()
-
-
-def create_many(name: str, count: int) -> list[str]:
-    """Create *count* customers; their numbers."""
-    billing = facade(name)
-    numbers = []
-    for index in range(count):
-        customer, _ = billing.create_customer(
-            cb.NewCustomer(
-                kind=cb.CustomerKind.COMPANY,
-                company_name=f"Many {index}",
-                primary_email=f"m{index}@x.example",
-            ),
-            new_account(),
-        )
-        numbers.append(customer.number)
-    billing.close()
-    return numbers
-
-
-def add_defaults(name: str, customer: str, count: int) -> int:
-    """Add *count* accounts to *customer*, each made its default (retrying stale reads);
-    returns the conflicts met."""
-    billing = facade(name)
-    conflicts = 0
-    for _ in range(count):
-        while True:
-            try:
-                billing.add_account(customer, new_account(), make_default=True)
-                break
-            except cb.ConflictError:
-                conflicts += 1
-    billing.close()
-    return conflicts
-
-
-def link(name: str, account: str, responsible: str, start: float) -> str:
-    """At time *start*, make *responsible* the responsible account of *account*: "linked",
-    or the first rule code that refused it."""
-    billing = facade(name)
-    time.sleep(max(0.0, start - time.time()))
-    try:
-        billing.edit_account(account, responsible_account=responsible)
-        outcome = "linked"
-    except cb.RuleViolationError as error:
-        outcome = error.violations[0].code
-    billing.close()
-    return outcome
 
 
 if __name__ == "__main__":
