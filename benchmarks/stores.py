@@ -15,7 +15,8 @@ and contacts.  Then, on each store, with the same calls:
 * ``contention`` (SQL stores): the p99 of get_customer in this process while another
   process plans a run on the same store;
 * ``split_run`` (PostgreSQL): a run split into 8 parts issued by 1, 2 and 4 worker
-  processes; invoices per second and the speedup of 2 workers over 1.
+  processes; invoices per second, the speedup of 2 workers over 1, and what splitting
+  costs one worker against a run issued whole.
 
 PostgreSQL is measured when its server binaries are installed (a throw-away server is
 started); otherwise its keys are absent.
@@ -67,6 +68,8 @@ CYCLES = (
 #: The three runs issued on every store: bill dates of m1.
 RUNS = (date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1))
 SPLIT_RUNS = {1: date(2026, 10, 1), 2: date(2026, 11, 1), 4: date(2026, 12, 1)}
+#: The run issued whole by one worker, beside which the split runs' cost is set.
+WHOLE_RUN_DATE = date(2027, 1, 1)
 PARTS = 8
 SETTINGS = cb.Settings(
     allow_multi_customer_accounts=True,
@@ -296,11 +299,11 @@ def _load_charges(charges_file: str) -> None:
         _worker_charges = pickle.load(source)
 
 
-def issue_parts(name: str, run: date) -> int:
+def issue_parts(name: str, run: date, parts: int = PARTS) -> int:
     """A split-run worker: issue parts until none is left; the invoices it issued."""
     billing = cb.CustomerBilling(store=_open(name))
     issued = 0
-    while part := billing.issue_next_partition("m1", run, _worker_charges, partitions=PARTS):
+    while part := billing.issue_next_partition("m1", run, _worker_charges, partitions=parts):
         issued += len(part.invoices)
     billing.close()
     return issued
@@ -309,25 +312,33 @@ def issue_parts(name: str, run: date) -> int:
 def measure_split_runs(
     store_name: str, billing: cb.CustomerBilling, on_m1: list[str]
 ) -> dict[str, float]:
-    """Invoices per second of a run split in :data:`PARTS` parts, by 1, 2 and 4 workers."""
+    """Invoices per second of a run split in :data:`PARTS` parts, by 1, 2 and 4 workers,
+    and what splitting costs: one worker's time an invoice on the split run against its
+    time an invoice on a run issued whole (``split_run.cost_vs_whole``; 1 when the parts
+    together do no more work than the whole)."""
     figures = {}
-    seconds = {}
-    for workers, run in SPLIT_RUNS.items():
+    rates = {}
+    runs = [*((w, run, PARTS) for w, run in SPLIT_RUNS.items()), (0, WHOLE_RUN_DATE, 1)]
+    for workers, run, parts in runs:
         charges = charges_for(billing, on_m1, run)
         with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as out:
             pickle.dump(charges, out)
         context = multiprocessing.get_context("spawn")
-        with context.Pool(workers, initializer=_load_charges, initargs=(out.name,)) as pool:
-            pool.map(abs, range(workers))  # every worker has started and loaded the charges
+        processes = max(1, workers)
+        with context.Pool(processes, initializer=_load_charges, initargs=(out.name,)) as pool:
+            pool.map(abs, range(processes))  # every worker has started and loaded the charges
             started = time.perf_counter()
-            issued = sum(pool.starmap(issue_parts, [(store_name, run)] * workers))
-            seconds[workers] = time.perf_counter() - started
+            issued = sum(pool.starmap(issue_parts, [(store_name, run, parts)] * processes))
+            rates[workers] = issued / (time.perf_counter() - started)
         os.unlink(out.name)
         status = billing.bill_run_status("m1", run)
         assert status.complete
         assert status.invoices == issued
-        figures[f"split_run.invoices_per_s.{workers}_workers.postgres"] = issued / seconds[workers]
-    figures["split_run.speedup_2_workers.postgres"] = seconds[1] / seconds[2]
+        if workers:
+            figures[f"split_run.invoices_per_s.{workers}_workers.postgres"] = rates[workers]
+    figures["split_run.speedup_2_workers.postgres"] = rates[2] / rates[1]
+    figures["split_run.invoices_per_s.whole.postgres"] = rates[0]
+    figures["split_run.cost_vs_whole.postgres"] = rates[0] / rates[1]
     return figures
 
 

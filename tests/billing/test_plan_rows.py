@@ -17,6 +17,7 @@ import custbill as cb
 from custbill.billing import plan as planning
 from custbill.billing.plan import plan_run
 from custbill.billing.plan_rows import Declined, plan_rows
+from custbill.model.billing import hierarchy_key
 from custbill.service.ledger import ends_of
 from custbill.storage import MemoryStore
 from custbill.storage.cycle_rows import CycleRows
@@ -98,6 +99,9 @@ def check_partitions(
         return
     assert not refused
     assert all(p.partition is not None and p.partition.count == count for p in plans)
+    for index, plan in enumerate(plans):  # each bills the hierarchies whose key it holds
+        part = cb.Partition(index, count)
+        assert all(part.holds(hierarchy_key(i.billed_account)) for i in plan.invoices)
 
     def key(invoice: cb.PlannedInvoice) -> tuple[str, tuple[str, ...]]:
         return invoice.billed_account, invoice.accounts

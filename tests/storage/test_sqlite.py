@@ -14,6 +14,7 @@ from moneyed import Money
 
 import custbill as cb
 from custbill.billing.plan import plan_run
+from custbill.model.billing import hierarchy_key
 from custbill.service.ledger import ends_of
 from custbill.storage import SQLiteStore, _sql_writes
 from custbill.storage._sql import MIGRATIONS
@@ -275,6 +276,28 @@ def test_a_database_of_the_first_schema_is_migrated(tmp_path: Path) -> None:
     assert list(plan.invoices) == list(oracle.invoices)
     assert plan.invoices[0].total == usd(11)  # the carried 4 with the new 7
     assert plan.invoices[1].recipients == ("ap@brick.example",)
+    with sqlite3.connect(path) as db:  # each account's top key is its chain top's
+        keys = dict(db.execute("SELECT number, top_key FROM accounts"))
+        above = dict(db.execute("SELECT number, responsible FROM accounts"))
+    assert any(above.values())  # (the file has a hierarchy)
+    for number, key in keys.items():
+        top = number
+        while above[top] is not None:
+            top = above[top]
+        assert key == hierarchy_key(top)
+    for count in (2, 3):  # so the parts of a split run are the whole run's
+        parts = [
+            billing.plan_bill_run(
+                "m1",
+                august,
+                {"A-000001": usd(7), "A-000002": usd(1)},
+                partition=cb.Partition(i, count),
+            )
+            for i in range(count)
+        ]
+        assert sorted(i.billed_account for p in parts for i in p.invoices) == sorted(
+            i.billed_account for i in plan.invoices
+        )
 
 
 def test_keys_written_before_identity_keys_are_refreshed(tmp_path: Path) -> None:
@@ -303,6 +326,7 @@ def test_keys_written_before_identity_keys_are_refreshed(tmp_path: Path) -> None
         db.execute("ALTER TABLE accounts DROP COLUMN free")  # (the eighth's)
         db.execute("DROP INDEX customers_owner")  # (the ninth's)
         db.execute("ALTER TABLE customers DROP COLUMN owner")
+        db.execute("ALTER TABLE accounts DROP COLUMN top_key")  # (the tenth's)
         db.execute("PRAGMA user_version = 2")
     store = SQLiteStore(path)
     assert store.schema_version == len(MIGRATIONS)

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 
 import custbill as cb
+from custbill.model.billing import hierarchy_key
 from tests.storage import writers
 from tests.storage.conftest import in_processes
 
@@ -115,6 +116,33 @@ def test_four_writers_cannot_close_a_ring(store_name: str) -> None:
         for _ in range(4):
             number = up[number] or number
         assert up[number] is None
+
+
+def test_top_keys_follow_concurrent_moves(store_name: str) -> None:
+    """Two processes move the middle of four chains (top, middle, last) back and forth
+    between tops while two add accounts under their last accounts, all at once: afterwards
+    every account's stored top key is its chain top's, so split runs cut no hierarchy."""
+    billing = _shared_store(store_name, enable_responsible_account_management=True)
+    chains = []
+    for i in range(4):
+        customer, top = _customer(billing, f"Chain {i}")
+        middle = billing.add_account(customer.number, writers.new_account(responsible=top.number))
+        last = billing.add_account(customer.number, writers.new_account(responsible=middle.number))
+        chains.append([top.number, middle.number, last.number])
+    start = time.time() + START_DELAY
+    in_processes(
+        writers.churn,
+        [(store_name, role, chains, 12, start) for role in ("mover", "adder") * 2],
+    )
+    with _sql(store_name) as connection:
+        rows = connection.execute("SELECT number, responsible, top_key FROM accounts").fetchall()
+    above = {number: responsible for number, responsible, _ in rows}
+    assert len(above) == 4 * 3 + 2 * 12 * 4
+    for number, _, key in rows:
+        top = number
+        while above[top] is not None:
+            top = above[top]
+        assert key == hierarchy_key(top), number
 
 
 def test_concurrent_batches_are_whole_or_absent(store_name: str) -> None:

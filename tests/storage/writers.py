@@ -43,10 +43,11 @@ def catalog(billing: cb.CustomerBilling) -> None:
     billing.add_account_category(cb.AccountCategory(id="c", name="C"))
 
 
-def new_account(number: str | None = None) -> cb.NewAccount:
-    """An account on the workers' catalog."""
+def new_account(number: str | None = None, responsible: str | None = None) -> cb.NewAccount:
+    """An account on the workers' catalog (under *responsible*, if given)."""
     return cb.NewAccount(
         number=number,
+        responsible_account=responsible,
         currency="USD",
         bill_cycle="m1",
         start_date=date(2020, 1, 1),
@@ -156,6 +157,32 @@ def link(name: str, account: str, responsible: str, start: float) -> str:
         outcome = "conflict"
     billing.close()
     return outcome
+
+
+def churn(name: str, role: str, chains: list[list[str]], rounds: int, start: float) -> int:
+    """From time *start*, *rounds* times over the *chains* (each a top account, then the
+    accounts below it, each under the one before): as "mover", move each chain's second
+    account under the next chain's top, or make it a top of its own; as "adder", add an
+    account under each chain's last account.  Returns the calls made (conflicts retried)."""
+    billing = facade(name)
+    time.sleep(max(0.0, start - time.time()))
+    calls = 0
+    for round_ in range(rounds):
+        for index, chain in enumerate(chains):
+            while True:
+                try:
+                    if role == "mover":
+                        target = None if round_ % 2 else chains[(index + 1) % len(chains)][0]
+                        billing.edit_account(chain[1], responsible_account=target)
+                    else:
+                        customer = billing.get_account(chain[-1]).customer
+                        billing.add_account(customer, new_account(responsible=chain[-1]))
+                    break
+                except cb.ConflictError:
+                    continue
+            calls += 1
+    billing.close()
+    return calls
 
 
 def write_forever(name: str, prefix: str) -> None:

@@ -48,6 +48,7 @@ from custbill.model import (
     SkippedAccount,
     Violation,
 )
+from custbill.model.billing import top_of
 from custbill.rules import violation
 
 
@@ -63,32 +64,6 @@ def check_run_date(cycle: BillCycle, run_date: date) -> tuple[Violation, ...]:
             bill_cycle=cycle.id,
         ),
     )
-
-
-def top_of(number: str, responsible_of: Callable[[str], str | None], memo: dict[str, str]) -> str:
-    """The account at the top of *number*'s responsible chain (itself if it has none),
-    where *responsible_of* gives an account's responsible account (None at the top, or for
-    an account the caller does not know).
-
-    Walks iteratively and remembers every account it passed in *memo*, so a whole run costs
-    one step per account; a chain that loops (past the rules) stops at the first account
-    seen twice.
-    """
-    path: list[str] = []
-    on_path: set[str] = set()
-    current = number
-    while current not in memo:
-        path.append(current)
-        on_path.add(current)
-        above = responsible_of(current)
-        if above is None or above in on_path:
-            memo[current] = current
-            break
-        current = above
-    top = memo[current]
-    for n in path:
-        memo[n] = top
-    return top
 
 
 def top_of_chain(

@@ -2,9 +2,11 @@
 
 A run (a bill cycle and a run date) may be split into *count* partitions, each planned and
 issued on its own, by any worker.  An account belongs to the partition of the top of its
-responsible chain, so a billing hierarchy is never cut: :func:`partition_of` hashes that
-top account's number (CRC-32, the same in every process and on every machine, unlike
-Python's ``hash`` of a string).
+responsible chain, so a billing hierarchy is never cut: :func:`partition_of` takes that
+top account's :func:`~custbill.model.billing.hierarchy_key`.  A store that keeps plan rows
+hands the planner a partition's rows alone
+(:meth:`~custbill.storage.protocols.PlanRowSource.plan_rows`); :func:`charges_of_rows`
+picks the partition's charges beside them.
 
 An issued partition keeps the :func:`plan_digest` of the plan that was issued; issuing a
 plan for a partition already issued returns its invoices when the digests are equal and
@@ -15,15 +17,13 @@ another plan's invoices.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Callable, Mapping
 
 from moneyed import Money
 
-from custbill.billing.plan import top_of
 from custbill.model import BillRunPlan, Violation
-from custbill.model.billing import Partition
-from custbill.model.plan_row import NUMBER, RESPONSIBLE, PlanRow, PlanRows
+from custbill.model.billing import Partition, hierarchy_key, top_of
+from custbill.model.plan_row import PlanRows
 from custbill.rules import violation
 
 #: The most partitions a run may be split into.  A partition is a row of the run table
@@ -51,33 +51,7 @@ def check_partition(partition: Partition, field: str = "partition") -> tuple[Vio
 
 def partition_of(top: str, count: int) -> int:
     """The partition (of *count*) that bills the hierarchy whose top account is *top*."""
-    return zlib.crc32(top.encode("utf-8")) % count
-
-
-def rows_in(rows: PlanRows, partition: Partition) -> PlanRows:
-    """The plan rows of *partition*'s accounts (a cycle's rows, as a store hands them)."""
-    if partition.count == 1:
-        return rows
-    index, count = partition.index, partition.count
-    row_of = rows.row_of
-    memo: dict[str, str] = {}
-
-    def responsible_of(number: str) -> str | None:
-        row = row_of(number)
-        return None if row is None else row[RESPONSIBLE]
-
-    kept: dict[str, PlanRow] = {}
-    for row in rows.rows:
-        number = row[NUMBER]
-        top = number if row[RESPONSIBLE] is None else top_of(number, responsible_of, memo)
-        if partition_of(top, count) == index:
-            kept[number] = row
-    return PlanRows(
-        kept.values(),
-        [row for row in rows.managed if row[NUMBER] in kept],
-        kept.get,
-        rows.read_many,
-    )
+    return hierarchy_key(top) % count
 
 
 def charges_in(
@@ -99,6 +73,23 @@ def charges_in(
         for number, money in charges.items()
         if partition_of(top_of(number, responsible_of, memo), partition.count) == partition.index
     }
+
+
+def charges_of_rows(
+    charges: Mapping[str, Money], partition: Partition, rows: PlanRows
+) -> Mapping[str, Money]:
+    """The charges *partition* bills, where *rows* are the partition's own plan rows: those
+    of its accounts, and those for no account of the cycle whose own number falls in the
+    partition (so that exactly one partition reports each of them), as
+    :func:`charges_in` finds them.  Only the second kind are looked up
+    (:attr:`~custbill.model.plan_row.PlanRows.on_cycle`), a few in each partition."""
+    if partition.count == 1:
+        return charges
+    row_of, count, index = rows.row_of, partition.count, partition.index
+    strays = [n for n in charges if row_of(n) is None and partition_of(n, count) == index]
+    elsewhere = rows.on_cycle(strays) if strays else frozenset()
+    kept = {n for n in strays if n not in elsewhere}
+    return {n: m for n, m in charges.items() if n in kept or row_of(n) is not None}
 
 
 def plan_digest(plan: BillRunPlan) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -117,9 +118,10 @@ class Partition(Tabular):
     """One of ``count`` parts of a bill run, numbered from 0.
 
     A run split into partitions is planned and issued a partition at a time, each by any
-    worker; every billing hierarchy lies whole in one partition (an account belongs to the
-    partition of the top of its responsible chain).  Whether ``index`` and ``count`` are in
-    range is checked when a run is planned (``billing.partition_invalid``).
+    worker; every billing hierarchy lies whole in one partition: an account belongs to the
+    partition that :meth:`holds` the :func:`hierarchy_key` of the top of its responsible
+    chain.  Whether ``index`` and ``count`` are in range is checked when a run is planned
+    (``billing.partition_invalid``).
     """
 
     index: int
@@ -128,12 +130,31 @@ class Partition(Tabular):
     def __attrs_post_init__(self) -> None:
         check_fields(self)
 
+    def holds(self, key: int) -> bool:
+        """Whether the hierarchy of :func:`hierarchy_key` *key* is billed in this
+        partition.
+
+        >>> key = hierarchy_key("A-000001")
+        >>> [Partition(i, 4).holds(key) for i in range(4)]
+        [False, True, False, False]
+        """
+        return key % self.count == self.index
+
     def __str__(self) -> str:
         return f"partition {self.index} of {self.count}"
 
 
 #: The whole of a run, as a partition: what a plan made without a partition covers.
 WHOLE_RUN = Partition(0, 1)
+
+
+def hierarchy_key(top: str) -> int:
+    """The key that places the billing hierarchy whose top account is *top* in a
+    partition (see :meth:`Partition.holds`): the CRC-32 of its number, the same in every
+    process and on every machine (unlike Python's ``hash`` of a string), from 0 to
+    2**32 - 1.  The SQL stores keep it in a column of every account, so that a partition's
+    accounts are read alone."""
+    return zlib.crc32(top.encode("utf-8"))
 
 
 class IssuedPart(NamedTuple):
@@ -356,3 +377,29 @@ class PoolResult(Tabular):
     def to_records(self) -> list[dict[str, object]]:
         """One flat dict per account, with the pool's root."""
         return [{"root": self.root, **flatten(a)} for a in self.allocations]
+
+
+def top_of(number: str, responsible_of: Callable[[str], str | None], memo: dict[str, str]) -> str:
+    """The account at the top of *number*'s responsible chain (itself if it has none),
+    where *responsible_of* gives an account's responsible account (None at the top, or for
+    an account the caller does not know).
+
+    Walks iteratively and remembers every account it passed in *memo*, so a whole run costs
+    one step per account; a chain that loops (past the rules) stops at the first account
+    seen twice.
+    """
+    path: list[str] = []
+    on_path: set[str] = set()
+    current = number
+    while current not in memo:
+        path.append(current)
+        on_path.add(current)
+        above = responsible_of(current)
+        if above is None or above in on_path:
+            memo[current] = current
+            break
+        current = above
+    top = memo[current]
+    for n in path:
+        memo[n] = top
+    return top

@@ -109,15 +109,24 @@ def plan_row(
     )
 
 
+def _none_elsewhere(numbers: Collection[str]) -> frozenset[str]:
+    return frozenset()
+
+
 class PlanRows(NamedTuple):
-    """The plan rows of one bill cycle, as a store hands them to the row planner."""
+    """The plan rows of one bill cycle, or of one partition of its runs
+    (:class:`~custbill.model.billing.Partition`), as a store hands them to the row
+    planner."""
 
     #: Every account's row, in number order (read once per plan).
     rows: Iterable[PlanRow]
     #: The rows of the accounts that have a responsible account.
     managed: Iterable[PlanRow]
-    #: The row of an account of the cycle by number (None for any other number).
+    #: The row of an account of the rows by number (None for any other number).
     row_of: Callable[[str], PlanRow | None]
     #: Reads the accounts of several numbers at once, for a store where reading one
     #: account costs a round trip (None where one read costs no more than a lookup).
     read_many: Callable[[Collection[str]], Mapping[str, BillingAccount]] | None = None
+    #: Which of several numbers are accounts of the cycle outside these rows (in other
+    #: partitions); the rows of a whole cycle have none.
+    on_cycle: Callable[[Collection[str]], Collection[str]] = _none_elsewhere

@@ -13,15 +13,15 @@ import attrs
 from moneyed import Money
 
 from custbill.billing.charges import charges_taken, with_stored
-from custbill.billing.plan import EndOf, check_run_date, plan_run, top_of
+from custbill.billing.plan import EndOf, check_run_date, plan_run
 from custbill.billing.plan_rows import Declined, plan_rows
 from custbill.billing.pooling import allocate, subtree
 from custbill.billing.runs import (
     charges_in,
+    charges_of_rows,
     check_partition,
     partition_of,
     plan_digest,
-    rows_in,
     run_name,
 )
 from custbill.errors import ConflictError, NotFoundError
@@ -43,9 +43,9 @@ from custbill.model.billing import (
     PartitionIssued,
     Payment,
     PoolResult,
+    top_of,
 )
 from custbill.model.enums import AdjustmentKind
-from custbill.model.plan_row import RESPONSIBLE, PlanRow
 from custbill.model.plan_row import end_of as last_day
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
@@ -139,12 +139,12 @@ def _plan_from_rows(
     accounts = uow.accounts
     if not isinstance(accounts, PlanRowSource):
         return None
-    rows = accounts.plan_rows(cycle.id)
-    billed = charges_in(charges, part, partial(_responsible_in_rows, rows.row_of))
+    rows = accounts.plan_rows(cycle.id, part)
+    billed = charges_of_rows(charges, part, rows)
     plan = plan_rows(
         cycle,
         run_date,
-        rows_in(rows, part),
+        rows,
         billed,
         account=accounts.get,
         payment_term=partial(uow.catalog.get, PaymentTerm),
@@ -212,11 +212,6 @@ def ends_of(uow: UnitOfWork) -> EndOf:
         return last_day(account.end_date, customer_ends[number])
 
     return end_of
-
-
-def _responsible_in_rows(row_of: Callable[[str], PlanRow | None], number: str) -> str | None:
-    row = row_of(number)
-    return None if row is None else row[RESPONSIBLE]
 
 
 def issue_bill_run(uow: UnitOfWork, ctx: Context, plan: BillRunPlan) -> tuple[Invoice, ...]:

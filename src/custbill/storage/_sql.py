@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from custbill.errors import StorageError
 from custbill.storage._sql_ledger import SQLLedger
-from custbill.storage._sql_plan import fill_plan_columns
+from custbill.storage._sql_plan import fill_plan_columns, fill_top_keys
 from custbill.storage._sql_repositories import (
     SQLAccounts,
     SQLCatalog,
@@ -132,6 +132,12 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         # the reseller a customer sits under (every customer stored before has none)
         "ALTER TABLE customers ADD COLUMN owner {text}",
         "CREATE INDEX customers_owner ON customers (owner) WHERE owner IS NOT NULL",
+    ),
+    (
+        # the hierarchy key of the top of each account's responsible chain, so that a
+        # partition of a bill run reads its own accounts alone (custbill.storage._sql_plan)
+        "ALTER TABLE accounts ADD COLUMN top_key BIGINT",
+        fill_top_keys,
     ),
 )
 

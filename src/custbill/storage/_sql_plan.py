@@ -5,13 +5,14 @@ accounts (and the customer's email and end date in columns of theirs), so that a
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import NamedTuple
 
 from custbill.model import BillingAccount, Customer
+from custbill.model.billing import WHOLE_RUN, Partition, hierarchy_key, top_of
 from custbill.model.enums import AccountStatus
 from custbill.model.plan_row import PlanRow, PlanRows, end_of, profile_key
 from custbill.serialization import from_json
@@ -78,15 +79,119 @@ def fill_plan_columns(execute: Execute) -> None:
         execute("UPDATE customers SET primary_email = ? WHERE number = ?", (email, number))
 
 
-# A cycle's plan rows (custbill.model.plan_row), in number order.
+def fill_top_keys(execute: Execute) -> None:
+    """Fill every account's ``top_key`` from the responsible column (the migration that
+    added it)."""
+    above = dict(execute("SELECT number, responsible FROM accounts", ()).fetchall())
+    tops: dict[str, str] = {}
+    for number in above:
+        key = hierarchy_key(top_of(number, above.get, tops))
+        execute("UPDATE accounts SET top_key = ? WHERE number = ?", (key, number))
+
+
+def _stored_key(db: Writes, number: str) -> int:
+    """The top key of account *number* as stored (for an account that is not stored, past
+    the rules, its own: it is the top of the chains that reach it)."""
+    row = db.one("SELECT top_key FROM accounts WHERE number = ?", (number,))
+    return hierarchy_key(number) if row is None or row[0] is None else int(row[0])
+
+
+# Gives the accounts below one (by responsible account, at any depth) its new top key.
+# (UNION, not UNION ALL, drops repeats: a cycle stored past the rules ends the walk.)
+_KEY_BELOW = (
+    "WITH RECURSIVE below(number) AS ("
+    "SELECT number FROM accounts WHERE responsible = ?"
+    " UNION SELECT a.number FROM accounts a JOIN below b ON a.responsible = b.number)"
+    " UPDATE accounts SET top_key = ? WHERE number IN (SELECT number FROM below)"
+)
+
+#: An account whose responsible account this transaction has not read yet.
+_UNREAD = object()
+
+
+class TopKeys:
+    """Keeps the accounts' ``top_key`` column right, for one unit of work's accounts.
+
+    An account's key is the :func:`~custbill.model.billing.hierarchy_key` of the top of
+    its responsible chain: its responsible account's key, or its own number's at the top.
+    A new account takes the key of the account above it (:meth:`of_new`); an account moved
+    in the billing hierarchy takes a new one and gives it to every account below it
+    (:meth:`of_moved`, then :meth:`give_below`).  Both happen under the store's hierarchy
+    lock (*hold*: PostgreSQL's transaction-scoped advisory lock, the one cycle checks
+    take; SQLite runs one writer at a time anyway), so that a move committed meanwhile
+    cannot change the key a new account copied, nor a move miss an account created below
+    it meanwhile.  Other writes leave keys alone and take no lock.
+    """
+
+    __slots__ = ("db", "generation", "hold", "keys", "responsible")
+
+    def __init__(self, db: Writes, hold: Callable[[], None]) -> None:
+        self.db = db
+        self.hold = hold
+        self.generation = -1  # the transaction (Writes generation) the notes below are of
+        #: The keys of the accounts this transaction added (read again after any move).
+        self.keys: dict[str, int] = {}
+        #: Each account's responsible account, as this transaction last read or wrote it.
+        self.responsible: dict[str, str | None] = {}
+
+    def _notes(self) -> None:
+        if self.generation != self.db.generation:
+            self.keys.clear()
+            self.responsible.clear()
+            self.generation = self.db.generation
+
+    def seen(self, account: BillingAccount) -> None:
+        """Note the responsible account of *account*, as read."""
+        self._notes()
+        self.responsible[account.number] = account.responsible_account
+
+    def of_new(self, account: BillingAccount) -> int:
+        """The key of *account*, about to be added (no account is below a new one)."""
+        self._notes()
+        number, above = account.number, account.responsible_account
+        self.responsible[number] = above
+        if above is None:
+            key = hierarchy_key(number)
+        else:
+            self.hold()
+            known = self.keys.get(above)
+            key = _stored_key(self.db, above) if known is None else known
+        self.keys[number] = key
+        return key
+
+    def of_moved(self, account: BillingAccount) -> int | None:
+        """The new key of *account*, about to be updated, when the update moves it in the
+        billing hierarchy; None when it stays where it is (and so does its key)."""
+        self._notes()
+        number, above = account.number, account.responsible_account
+        before = self.responsible.get(number, _UNREAD)
+        if before is _UNREAD:
+            row = self.db.one("SELECT responsible FROM accounts WHERE number = ?", (number,))
+            before = None if row is None else row[0]
+        self.responsible[number] = above
+        if before == above:
+            return None
+        self.hold()
+        self.keys.clear()  # (those below it change)
+        return hierarchy_key(number) if above is None else _stored_key(self.db, above)
+
+    def give_below(self, number: str, key: int) -> None:
+        """Give every account below *number* in the billing hierarchy *number*'s new
+        *key*."""
+        self.db.run(_KEY_BELOW, (number, key))
+
+
+# A cycle's plan rows (custbill.model.plan_row), in number order; {partition} narrows
+# them to a partition's accounts.
 _PLAN_ROWS = (
     "SELECT a.number, a.deactivated, a.start_date, a.responsible, a.invoice_currency,"
     " a.minimum, a.profile, c.primary_email,"
     " EXISTS (SELECT 1 FROM accounts m WHERE m.responsible = a.number),"
     " a.end_date, c.end_date, a.free"
     " FROM accounts a JOIN customers c ON c.number = a.customer"
-    " WHERE a.bill_cycle = ? ORDER BY a.number"
+    " WHERE a.bill_cycle = ?{partition} ORDER BY a.number"
 )
+_IN_PARTITION = " AND a.top_key % ? = ?"
 
 
 #: How many numbers a read of several accounts names in one statement, under SQLite's
@@ -108,8 +213,32 @@ def read_many(db: Writes, numbers: Collection[str]) -> dict[str, BillingAccount]
     return found
 
 
-def plan_rows(db: Writes, bill_cycle: str) -> PlanRows:
-    """The plan rows of the cycle's accounts, streamed from their columns in one query."""
+def on_cycle(db: Writes, bill_cycle: str, numbers: Collection[str]) -> set[str]:
+    """Which of *numbers* are accounts on *bill_cycle*, :data:`READ_MANY` per statement."""
+    ordered = sorted(numbers)
+    found: set[str] = set()
+    for start in range(0, len(ordered), READ_MANY):
+        chunk = ordered[start : start + READ_MANY]
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            number
+            for (number,) in db.all(
+                f"SELECT number FROM accounts WHERE bill_cycle = ? AND number IN ({marks})",
+                [bill_cycle, *chunk],
+            )
+        )
+    return found
+
+
+def plan_rows(db: Writes, bill_cycle: str, partition: Partition = WHOLE_RUN) -> PlanRows:
+    """The plan rows of the cycle's accounts in *partition*, streamed from their columns in
+    one query (a partition's alone: the database picks them by ``top_key``)."""
+    params: list[str | int]
+    if partition.count == 1:
+        query, params = _PLAN_ROWS.format(partition=""), [bill_cycle]
+    else:
+        query = _PLAN_ROWS.format(partition=_IN_PARTITION)
+        params = [bill_cycle, partition.count, partition.index]
     profiles: dict[str, int] = {}
     rows: dict[str, PlanRow] = {}
     managed: list[PlanRow] = []
@@ -127,7 +256,7 @@ def plan_rows(db: Writes, bill_cycle: str) -> PlanRows:
         account_end,
         customer_end,
         free,
-    ) in db.stream(_PLAN_ROWS, (bill_cycle,)):
+    ) in db.stream(query, params):
         profile = profiles.get(key)
         if profile is None:
             profile = profiles[key] = len(profiles)
@@ -150,4 +279,7 @@ def plan_rows(db: Writes, bill_cycle: str) -> PlanRows:
         rows[number] = row
         if above is not None:
             managed.append(row)
-    return PlanRows(rows.values(), managed, rows.get, partial(read_many, db))
+    if partition.count == 1:
+        return PlanRows(rows.values(), managed, rows.get, partial(read_many, db))
+    elsewhere = partial(on_cycle, db, bill_cycle)
+    return PlanRows(rows.values(), managed, rows.get, partial(read_many, db), elsewhere)

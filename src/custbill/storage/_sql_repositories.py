@@ -27,11 +27,18 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
+from custbill.model.billing import WHOLE_RUN, Partition
 from custbill.model.plan_row import PlanRows
 from custbill.model.text import identity_key
 from custbill.serialization import from_json
 from custbill.serialization import to_compact_json as to_json
-from custbill.storage._sql_plan import customer_email, iso_date, plan_columns, plan_rows
+from custbill.storage._sql_plan import (
+    TopKeys,
+    customer_email,
+    iso_date,
+    plan_columns,
+    plan_rows,
+)
 from custbill.storage._sql_writes import Database, Dialect, Execute, Writes
 from custbill.storage.protocols import CatalogItem, CatalogKind, Hierarchy
 from custbill.storage.search import name_tokens, normalise
@@ -218,18 +225,31 @@ class SQLAccounts:
         self.added = added  # numbers given in this transaction (see number_taken)
         self.dialect = dialect
         self.hierarchy_held = -1  # the Writes generation (transaction) holding the lock
+        self.top_keys = TopKeys(db, self._hold_hierarchy)
+
+    def _hold_hierarchy(self) -> None:
+        """Take the store's hierarchy lock (where it has one) for this transaction: calls
+        that check a new link, or change the top keys, run one at a time."""
+        lock = self.dialect.hierarchy_lock
+        if lock is not None and self.hierarchy_held != self.db.generation:
+            self.db.one(lock)
+            self.hierarchy_held = self.db.generation
 
     def get(self, number: str) -> BillingAccount | None:
         row = self.db.one("SELECT data FROM accounts WHERE number = ?", (number,))
-        return None if row is None else from_json(BillingAccount, row[0])
+        if row is None:
+            return None
+        account = from_json(BillingAccount, row[0])
+        self.top_keys.seen(account)
+        return account
 
     def add(self, account: BillingAccount) -> None:
         self.added.add(account.number)
         self.db.insert(
             "INSERT INTO accounts (number, customer, external_number, responsible, parent,"
             " bill_cycle, number_key, external_key, version, deactivated, start_date,"
-            " invoice_currency, minimum, profile, end_date, free, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " invoice_currency, minimum, profile, end_date, free, top_key, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     account.number,
@@ -244,17 +264,19 @@ class SQLAccounts:
                     *plan_columns(account),
                     iso_date(account.end_date),
                     int(account.payment_mode is PaymentMode.FREE),
+                    self.top_keys.of_new(account),
                     to_json(account),
                 )
             ],
         )
 
     def update(self, account: BillingAccount) -> None:
+        key = self.top_keys.of_moved(account)  # (None: it keeps its key)
         changed = self.db.run(
             "UPDATE accounts SET customer = ?, external_number = ?, responsible = ?,"
             " parent = ?, bill_cycle = ?, external_key = ?, version = ?, deactivated = ?,"
             " start_date = ?, invoice_currency = ?, minimum = ?, profile = ?, end_date = ?,"
-            " free = ?, data = ? WHERE number = ? AND version = ?",
+            " free = ?, top_key = coalesce(?, top_key), data = ? WHERE number = ? AND version = ?",
             (
                 account.customer,
                 account.external_number,
@@ -266,6 +288,7 @@ class SQLAccounts:
                 *plan_columns(account),
                 iso_date(account.end_date),
                 int(account.payment_mode is PaymentMode.FREE),
+                key,
                 to_json(account),
                 account.number,
                 account.version - 1,
@@ -274,6 +297,8 @@ class SQLAccounts:
         if not changed:
             actual = self.db.one("SELECT version FROM accounts WHERE number = ?", (account.number,))
             raise ConflictError(account.number, account.version - 1, actual[0] if actual else None)
+        if key is not None:
+            self.top_keys.give_below(account.number, key)
 
     def with_external_number(self, external_number: str) -> str | None:
         row = self.db.one(
@@ -300,12 +325,9 @@ class SQLAccounts:
     def in_chain(self, number: str, start: str, hierarchy: Hierarchy) -> bool:
         if number == start:
             return True
-        lock = self.dialect.hierarchy_lock
-        if lock is not None and self.hierarchy_held != self.db.generation:
-            # two writers checking links at once could each close half of a cycle: the
-            # second walks after the first committed
-            self.db.one(lock)
-            self.hierarchy_held = self.db.generation
+        # two writers checking links at once could each close half of a cycle: the second
+        # walks after the first committed
+        self._hold_hierarchy()
         column = "responsible" if hierarchy == "responsible" else "parent"
         # UNION (not UNION ALL) drops repeats, so a cycle stored past the rules ends the walk
         row = self.db.one(
@@ -319,10 +341,11 @@ class SQLAccounts:
     def on_bill_cycle(self, bill_cycle: str) -> tuple[str, ...]:
         return self._numbers("bill_cycle", bill_cycle)
 
-    def plan_rows(self, bill_cycle: str) -> PlanRows:
-        """The plan rows of the cycle's accounts, read from their columns in one query
-        (:class:`~custbill.storage.protocols.PlanRowSource`): no record is decoded."""
-        return plan_rows(self.db, bill_cycle)
+    def plan_rows(self, bill_cycle: str, partition: Partition = WHOLE_RUN) -> PlanRows:
+        """The plan rows of the cycle's accounts in *partition*, read from their columns in
+        one query (:class:`~custbill.storage.protocols.PlanRowSource`): no record is
+        decoded."""
+        return plan_rows(self.db, bill_cycle, partition)
 
     def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
         return _search(self.db, _ACCOUNT_WORD, words, limit)

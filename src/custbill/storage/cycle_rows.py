@@ -7,10 +7,11 @@ See :mod:`custbill.model.plan_row` for what a row holds and
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from itertools import islice
 from operator import itemgetter
 
+from custbill.model.billing import WHOLE_RUN, Partition, hierarchy_key, top_of
 from custbill.model.plan_row import NUMBER, RESPONSIBLE, PlanRow, PlanRows
 
 #: Late rows are folded into the ordered ones (one sort of the cycle) once they are more
@@ -102,8 +103,32 @@ class CycleRows:
             return list(self.ordered)
         return [row[NUMBER] for row in self.rows_in_order()]
 
-    def plan_rows(self) -> PlanRows:
-        """The rows as the row planner takes them."""
+    def plan_rows(self, partition: Partition = WHOLE_RUN) -> PlanRows:
+        """The rows (of *partition*'s accounts) as the row planner takes them."""
+        if partition.count > 1:
+            return self._partition_rows(partition)
         if not self.late:
             return PlanRows(self.ordered.values(), self.managed.values(), self.ordered.get)
         return PlanRows(self.rows_in_order(), self.managed.values(), self.get)
+
+    def _partition_rows(self, partition: Partition) -> PlanRows:
+        """The rows of the accounts whose chain's top (within the cycle) *partition*
+        holds: one walk over the cycle, each chain climbed once."""
+        get = self.get
+        tops: dict[str, str] = {}  # account -> the top of its chain, for every one passed
+
+        def responsible_of(number: str) -> str | None:
+            row = get(number)
+            return None if row is None else row[RESPONSIBLE]
+
+        kept = {
+            row[NUMBER]: row
+            for row in self.rows_in_order()
+            if partition.holds(hierarchy_key(top_of(row[NUMBER], responsible_of, tops)))
+        }
+
+        def on_cycle(numbers: Collection[str]) -> set[str]:
+            return {n for n in numbers if n not in kept and get(n) is not None}
+
+        managed = [row for row in kept.values() if row[RESPONSIBLE] is not None]
+        return PlanRows(kept.values(), managed, kept.get, on_cycle=on_cycle)

@@ -38,7 +38,7 @@ from custbill.model import (
     Note,
     Settings,
 )
-from custbill.model.billing import Charge, Invoice
+from custbill.model.billing import WHOLE_RUN, Charge, Invoice, Partition
 from custbill.model.packing import Packed, Packer, packer_of
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
 from custbill.storage.cycle_rows import CycleRows
@@ -505,14 +505,14 @@ class _Accounts(_Records[BillingAccount]):
         cycle = self.store.by_bill_cycle.get(bill_cycle)
         return cycle.numbers() if cycle is not None else []
 
-    def plan_rows(self, bill_cycle: str) -> PlanRows:
-        """The plan rows of the cycle's accounts
+    def plan_rows(self, bill_cycle: str, partition: Partition = WHOLE_RUN) -> PlanRows:
+        """The plan rows of the cycle's accounts in *partition*
         (:class:`~custbill.storage.protocols.PlanRowSource`)."""
         cycle = self.store.by_bill_cycle.get(bill_cycle)
         if cycle is None:
             nothing: dict[str, PlanRow] = {}
             return PlanRows((), (), nothing.get)
-        return cycle.plan_rows()
+        return cycle.plan_rows(partition)
 
     def matching(self, word: str) -> set[str]:
         """Accounts whose number or external number, or whose customer's name, matches."""

@@ -78,7 +78,9 @@ _SEQUENCE_KIND = re.compile(r"[a-z_]{1,40}")
 
 
 def _pg(sql: str) -> str:
-    return sql.replace("?", "%s")
+    """*sql* with ``?`` placeholders in psycopg's style (``%s``, and ``%%`` for the ``%``
+    operator)."""
+    return sql.replace("%", "%%").replace("?", "%s")
 
 
 #: The kinds of numbers custbill draws (customers, accounts, invoices, payments,
@@ -381,7 +383,7 @@ class PostgresStore:
             if self.scoped_role is not None:
                 steps += role_statements(self.scoped_role)
             for sql in steps:
-                db._execute(sql.replace("%", "%%"), ())
+                db._execute(sql, ())
             transaction.commit()
         finally:
             transaction.end()

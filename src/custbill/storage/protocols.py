@@ -36,7 +36,16 @@ from custbill.model import (
     Note,
     Settings,
 )
-from custbill.model.billing import Adjustment, Charge, Deposit, Invoice, IssuedPart, Payment
+from custbill.model.billing import (
+    WHOLE_RUN,
+    Adjustment,
+    Charge,
+    Deposit,
+    Invoice,
+    IssuedPart,
+    Partition,
+    Payment,
+)
 from custbill.model.dunning import DunningNotice
 from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores name it here
 from custbill.model.plan_row import PlanRows
@@ -435,8 +444,12 @@ class PlanRowSource(Protocol):
     otherwise; both give the same plan.
     """
 
-    def plan_rows(self, bill_cycle: str) -> PlanRows:
-        """The plan rows of the accounts on *bill_cycle*."""
+    def plan_rows(self, bill_cycle: str, partition: Partition = WHOLE_RUN) -> PlanRows:
+        """The plan rows of the accounts on *bill_cycle* in *partition*: those whose
+        responsible chain's top has a :func:`~custbill.model.billing.hierarchy_key` the
+        partition :meth:`~custbill.model.billing.Partition.holds` (every account of the
+        cycle for the whole run), with the cycle's other accounts answered by
+        :attr:`~custbill.model.plan_row.PlanRows.on_cycle`."""
         ...
 
 
