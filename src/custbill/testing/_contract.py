@@ -24,6 +24,7 @@ from custbill.model import (
     PaymentTerm,
     Settings,
 )
+from custbill.model.billing import Partition, hierarchy_key
 from custbill.model.plan_row import (
     END,
     MANAGING,
@@ -497,6 +498,43 @@ class StoreContract(LogsContract):
             assert [row[NUMBER] for row in rows.managed] == [managed.number]
             assert rows.row_of(other.number) is None
             assert rows.row_of("A-404") is None
+
+    def test_plan_rows_of_a_partition(self, store: Store) -> None:
+        """A partition's plan rows are those of the accounts whose chain's top has a
+        :func:`~custbill.model.billing.hierarchy_key` it holds, also after a subtree moves
+        to another top: the partitions share no row and together hold the cycle's, and
+        each tells the cycle's accounts outside it from numbers of no account there."""
+        with store.unit_of_work(read_only=True) as uow:
+            if not isinstance(uow.accounts, PlanRowSource):
+                pytest.skip("this store keeps no plan rows")
+        billing = facade_for(store)
+        tops = [billing.create_customer(new_customer(f"Top {i}"), new_account()) for i in range(6)]
+        chain = [tops[0][1].number]
+        for _ in range(3):  # three deep under the first top
+            below = new_account(responsible_account=chain[-1])
+            chain.append(billing.add_account(tops[0][0].number, below).number)
+        billing.edit_account(chain[1], responsible_account=tops[1][1].number)  # a subtree moves
+        _, elsewhere = billing.create_customer(new_customer("M15"), new_account(bill_cycle="m15"))
+        top_of = dict.fromkeys(chain[1:], tops[1][1].number) | {t.number: t.number for _, t in tops}
+        for count in (2, 3):
+            seen: list[str] = []
+            for index in range(count):
+                part = Partition(index, count)
+                with store.unit_of_work(read_only=True) as uow:
+                    assert isinstance(uow.accounts, PlanRowSource)
+                    rows = uow.accounts.plan_rows("m1", part)
+                    numbers = [row[NUMBER] for row in rows.rows]
+                    assert numbers == sorted(numbers)
+                    assert all(part.holds(hierarchy_key(top_of[n])) for n in numbers)
+                    assert all(rows.row_of(n) is not None for n in numbers)
+                    assert [r[NUMBER] for r in rows.managed] == [
+                        n for n in numbers if n != top_of[n]
+                    ]
+                    others = [n for n in top_of if n not in numbers]
+                    asked = [*others, elsewhere.number, "A-404"]
+                    assert set(rows.on_cycle(asked)) == set(others)
+                seen += numbers
+            assert sorted(seen) == sorted(top_of)
 
     def test_threads_share_one_store(self, store: Store) -> None:
         """Threads using one store take turns: every creation lands, numbers never repeat."""
