@@ -69,7 +69,7 @@ def check_run_date(cycle: BillCycle, run_date: date) -> tuple[Violation, ...]:
 def top_of_chain(
     number: str, account: Callable[[str], BillingAccount | None], memo: dict[str, str]
 ) -> str:
-    """:func:`top_of` over account objects found by *account*."""
+    """:func:`~custbill.model.billing.top_of` over account objects found by *account*."""
 
     def responsible_of(current: str) -> str | None:
         found = account(current)

@@ -119,9 +119,9 @@ class Partition(Tabular):
 
     A run split into partitions is planned and issued a partition at a time, each by any
     worker; every billing hierarchy lies whole in one partition: an account belongs to the
-    partition that :meth:`holds` the :func:`hierarchy_key` of the top of its responsible
-    chain.  Whether ``index`` and ``count`` are in range is checked when a run is planned
-    (``billing.partition_invalid``).
+    partition that :meth:`holds` the :func:`~custbill.model.billing.hierarchy_key` of the
+    top of its responsible chain.  Whether ``index`` and ``count`` are in range is checked
+    when a run is planned (``billing.partition_invalid``).
     """
 
     index: int
@@ -131,9 +131,10 @@ class Partition(Tabular):
         check_fields(self)
 
     def holds(self, key: int) -> bool:
-        """Whether the hierarchy of :func:`hierarchy_key` *key* is billed in this
-        partition.
+        """Whether the hierarchy whose
+        :func:`~custbill.model.billing.hierarchy_key` is *key* is billed in this partition.
 
+        >>> from custbill.model.billing import Partition, hierarchy_key
         >>> key = hierarchy_key("A-000001")
         >>> [Partition(i, 4).holds(key) for i in range(4)]
         [False, True, False, False]
@@ -150,7 +151,7 @@ WHOLE_RUN = Partition(0, 1)
 
 def hierarchy_key(top: str) -> int:
     """The key that places the billing hierarchy whose top account is *top* in a
-    partition (see :meth:`Partition.holds`): the CRC-32 of its number, the same in every
+    partition (see :meth:`custbill.Partition.holds`): the CRC-32 of its number, the same in every
     process and on every machine (unlike Python's ``hash`` of a string), from 0 to
     2**32 - 1.  The SQL stores keep it in a column of every account, so that a partition's
     accounts are read alone."""

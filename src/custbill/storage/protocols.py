@@ -447,7 +447,7 @@ class PlanRowSource(Protocol):
     def plan_rows(self, bill_cycle: str, partition: Partition = WHOLE_RUN) -> PlanRows:
         """The plan rows of the accounts on *bill_cycle* in *partition*: those whose
         responsible chain's top has a :func:`~custbill.model.billing.hierarchy_key` the
-        partition :meth:`~custbill.model.billing.Partition.holds` (every account of the
+        partition :meth:`~custbill.Partition.holds` (every account of the
         cycle for the whole run), with the cycle's other accounts answered by
         :attr:`~custbill.model.plan_row.PlanRows.on_cycle`."""
         ...
