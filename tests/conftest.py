@@ -80,6 +80,14 @@ def add_catalog(billing: cb.CustomerBilling) -> None:
     )
 
 
+def unless_refused(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``operation(*args, **kwargs)``, or None when the rules refuse it."""
+    try:
+        return operation(*args, **kwargs)
+    except cb.RuleViolationError:
+        return None
+
+
 def new_customer(**changes: Any) -> cb.NewCustomer:
     """A valid company customer, with *changes* applied."""
     fields: dict[str, Any] = {

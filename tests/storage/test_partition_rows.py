@@ -8,7 +8,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import psycopg
 import pytest
@@ -27,6 +26,7 @@ from tests.conftest import (
     new_account,
     new_customer,
     new_database,
+    unless_refused,
 )
 
 RUN = date(2026, 7, 1)
@@ -34,13 +34,6 @@ RUN = date(2026, 7, 1)
 
 class Undone(Exception):
     """Raised inside a batch to undo it."""
-
-
-def _try(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    try:
-        return operation(*args, **kwargs)
-    except cb.RuleViolationError:
-        return None
 
 
 #: Reads ``(number, responsible, top_key)`` of every account from a SQL store's table.
@@ -93,12 +86,12 @@ def build(billing: cb.CustomerBilling, data: st.DataObject) -> list[str]:
         in_batch = data.draw(st.sampled_from(["alone", "batch", "undone"]))
         fields = new_account(bill_cycle=cycle, responsible_account=above)
         if in_batch == "alone":
-            made = _try(billing.create_customer, new_customer(), fields)
+            made = unless_refused(billing.create_customer, new_customer(), fields)
             numbers += [made[1].number] if made else []
             continue
         try:
             with billing.batch():
-                made = _try(billing.create_customer, new_customer(), fields)
+                made = unless_refused(billing.create_customer, new_customer(), fields)
                 if made is None:
                     continue
                 below = billing.add_account(
@@ -117,15 +110,15 @@ def build(billing: cb.CustomerBilling, data: st.DataObject) -> list[str]:
         number = data.draw(st.sampled_from(managing or numbers))
         change = data.draw(st.sampled_from(["relink", "unlink", "batch"]))
         if change == "unlink":
-            _try(billing.edit_account, number, responsible_account=None)
+            unless_refused(billing.edit_account, number, responsible_account=None)
         elif change == "relink":
             target = data.draw(st.sampled_from(numbers))
-            _try(billing.edit_account, number, responsible_account=target)
+            unless_refused(billing.edit_account, number, responsible_account=target)
         else:  # two moves in one batch, the second refused or not
             with billing.batch():
-                _try(billing.edit_account, number, responsible_account=None)
+                unless_refused(billing.edit_account, number, responsible_account=None)
                 target = data.draw(st.sampled_from(numbers))
-                _try(billing.edit_account, target, responsible_account=number)
+                unless_refused(billing.edit_account, target, responsible_account=number)
     return numbers
 
 
