@@ -2,8 +2,9 @@
 
 A run (a bill cycle and a run date) may be split into *count* partitions, each planned and
 issued on its own, by any worker.  An account belongs to the partition of the top of its
-responsible chain, so a billing hierarchy is never cut: :func:`partition_of` takes that
-top account's :func:`~custbill.model.billing.hierarchy_key`.  A store that keeps plan rows
+responsible chain, so a billing hierarchy is never cut: the partition that
+:meth:`~custbill.Partition.holds` that top account's
+:func:`~custbill.model.billing.hierarchy_key`.  A store that keeps plan rows
 hands the planner a partition's rows alone
 (:meth:`~custbill.storage.protocols.PlanRowSource.plan_rows`); :func:`charges_of_rows`
 picks the partition's charges beside them.
@@ -49,11 +50,6 @@ def check_partition(partition: Partition, field: str = "partition") -> tuple[Vio
     )
 
 
-def partition_of(top: str, count: int) -> int:
-    """The partition (of *count*) that bills the hierarchy whose top account is *top*."""
-    return hierarchy_key(top) % count
-
-
 def charges_in(
     charges: Mapping[str, Money],
     partition: Partition,
@@ -71,7 +67,7 @@ def charges_in(
     return {
         number: money
         for number, money in charges.items()
-        if partition_of(top_of(number, responsible_of, memo), partition.count) == partition.index
+        if partition.holds(hierarchy_key(top_of(number, responsible_of, memo)))
     }
 
 
@@ -85,11 +81,17 @@ def charges_of_rows(
     (:attr:`~custbill.model.plan_row.PlanRows.on_cycle`), a few in each partition."""
     if partition.count == 1:
         return charges
-    row_of, count, index = rows.row_of, partition.count, partition.index
-    strays = [n for n in charges if row_of(n) is None and partition_of(n, count) == index]
-    elsewhere = rows.on_cycle(strays) if strays else frozenset()
-    kept = {n for n in strays if n not in elsewhere}
-    return {n: m for n, m in charges.items() if n in kept or row_of(n) is not None}
+    row_of = rows.row_of
+    billed: dict[str, Money] = {}
+    strays: list[str] = []  # charges for no account of these rows, falling in the partition
+    for number, money in charges.items():
+        if row_of(number) is not None:
+            billed[number] = money
+        elif partition.holds(hierarchy_key(number)):
+            strays.append(number)
+    elsewhere = rows.on_cycle(strays) if strays else ()
+    billed.update((n, charges[n]) for n in strays if n not in elsewhere)
+    return billed
 
 
 def plan_digest(plan: BillRunPlan) -> str:

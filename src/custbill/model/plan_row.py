@@ -127,6 +127,6 @@ class PlanRows(NamedTuple):
     #: Reads the accounts of several numbers at once, for a store where reading one
     #: account costs a round trip (None where one read costs no more than a lookup).
     read_many: Callable[[Collection[str]], Mapping[str, BillingAccount]] | None = None
-    #: Which of several numbers are accounts of the cycle outside these rows (in other
-    #: partitions); the rows of a whole cycle have none.
+    #: Which of several numbers, none of them in these rows, are accounts of the cycle (in
+    #: other partitions); for the rows of a whole cycle, none are.
     on_cycle: Callable[[Collection[str]], Collection[str]] = _none_elsewhere

@@ -20,7 +20,6 @@ from custbill.billing.runs import (
     charges_in,
     charges_of_rows,
     check_partition,
-    partition_of,
     plan_digest,
     run_name,
 )
@@ -43,6 +42,7 @@ from custbill.model.billing import (
     PartitionIssued,
     Payment,
     PoolResult,
+    hierarchy_key,
     top_of,
 )
 from custbill.model.enums import AdjustmentKind
@@ -179,9 +179,7 @@ def _plan_from_accounts(
     if part.count > 1:
         memo: dict[str, str] = {}
         on_cycle = (
-            a
-            for a in on_cycle
-            if partition_of(top_of(a.number, responsible_of, memo), part.count) == part.index
+            a for a in on_cycle if part.holds(hierarchy_key(top_of(a.number, responsible_of, memo)))
         )
     billed = charges_in(charges, part, responsible_of)
     plan = plan_run(
