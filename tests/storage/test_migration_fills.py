@@ -64,7 +64,7 @@ def read(execute: Execute, sql: str) -> list[tuple[Any, ...]]:
 
 def test_top_keys_are_filled_when_a_store_of_the_schema_before_opens(store_name: str) -> None:
     build(store_name)
-    assert TOP_KEY_VERSION == len(MIGRATIONS), "roll the later migrations back here too"
+    assert len(MIGRATIONS) == TOP_KEY_VERSION, "roll the later migrations back here too"
     with raw(store_name) as execute:
         execute("ALTER TABLE accounts DROP COLUMN top_key", ())
         if store_name.startswith("postgresql://"):

@@ -6,11 +6,20 @@ import functools
 import operator
 
 import pytest
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import custbill as cb
-from custbill.storage import MemoryStore, memory, memory_search, token_index
+from custbill.storage import (
+    MemoryStore,
+    SQLiteStore,
+    memory,
+    memory_search,
+    token_index,
+)
+from custbill.storage import (
+    _sql_search as sql_search,
+)
 from custbill.storage.search import name_tokens, normalise, prefix_bits, query_words
 from custbill.storage.token_index import SIGNED_FROM, TokenIndex
 
@@ -345,8 +354,120 @@ def test_prefix_ranges_hold_exactly_the_strings_starting_with_a_word(word: str, 
     """The SQL stores find a word's matches as a range of keys: the range holds a text
     exactly when the text starts with the word, also where the next code point is a
     surrogate (a search for U+D7FF once raised UnicodeEncodeError) or there is none."""
-    from custbill.storage._sql_repositories import _prefix_range
+    from custbill.storage._sql_search import prefix_range
 
-    low, high = _prefix_range(word)
+    low, high = prefix_range(word)
     assert (low <= text < high) == text.startswith(word)
     assert not any("\ud800" <= c <= "\udfff" for c in high)
+
+
+_SQL_COUNTS = [(0, 0), (1, 2), (sql_search.FEW_MATCHES, sql_search.COUNTED_MATCHES)]
+
+
+@pytest.mark.parametrize(("few", "counted"), _SQL_COUNTS)
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(words, min_size=1, max_size=3).map(" ".join),
+            st.none() | st.sampled_from(["BR-1", "br-2", "CO/3", "ltd9"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(
+        st.sampled_from(["br", "bri", "brick", "co", "c-0", "a-0", "ltd", "o'b", "b", "xo"]),
+        max_size=3,
+    ),
+    st.none() | st.integers(1, 6),
+)
+def test_sql_search_finds_what_a_scan_finds(
+    tmp_path_factory: pytest.TempPathFactory,
+    few: int,
+    counted: int,
+    customers: list[tuple[str, str | None]],
+    query: list[str],
+    limit: int | None,
+) -> None:
+    """The SQL stores' search finds the first customers and accounts in number order that
+    a scan finds — whichever word it starts from, and when it intersects because every
+    word matches more than it counts (``few`` and ``counted`` at 0, 1 and 2)."""
+    from custbill.testing import facade_for, new_account, new_customer
+
+    billing = facade_for(SQLiteStore(tmp_path_factory.mktemp("search") / "store.db"))
+    made: list[tuple[cb.Customer, cb.BillingAccount]] = []
+    for name, external in customers:
+        if any(c.external_number == external for c, _ in made):
+            external = None  # (external numbers are unique)
+        made.append(
+            billing.create_customer(new_customer(name, external_number=external), new_account())
+        )
+    text = " ".join(query)
+    words = query_words(text)
+
+    def keys(customer: cb.Customer, record: cb.Customer | cb.BillingAccount) -> set[str]:
+        """What a word may start: the customer's name tokens, the record's numbers."""
+        numbers = {normalise(record.number)} | (
+            set() if record.external_number is None else {normalise(record.external_number)}
+        )
+        return name_tokens(customer.name) | numbers
+
+    def expected(which: int) -> list[str]:
+        found = sorted(
+            pair[which].number
+            for pair in made
+            if all(any(k.startswith(w) for k in keys(pair[0], pair[which])) for w in words)
+        )
+        return found[:limit] if words else []
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sql_search, "FEW_MATCHES", few)
+        patch.setattr(sql_search, "COUNTED_MATCHES", counted)
+        found = [c.number for c in billing.search_customers(text, limit=limit)]
+        accounts = [a.number for a in billing.search_accounts(text, limit=limit)]
+    assert found == expected(0)
+    assert accounts == expected(1)
+
+
+def test_sql_search_starts_from_the_narrowest_word(store_name: str) -> None:
+    """On both SQL stores: a search starts from the word matching fewest (counted a few
+    first, then further when every word matches more); and every query finds what the
+    in-memory store finds, whichever way the SQL store takes (each count's limits at 0, 1
+    and 2 and as they are)."""
+    from custbill.testing import facade_for, new_account, new_customer
+    from tests.storage.writers import open_store
+
+    store = open_store(store_name)
+    stores = [facade_for(MemoryStore()), facade_for(store)]
+    names = [f"Brick Ltd {i}" for i in range(30)] + ["Cobalt Ltd", "Brick Cobalt", "Xo"]
+    for billing in stores:
+        for i, name in enumerate(names):
+            external = f"EXT-{i}" if i % 3 == 0 else None
+            billing.create_customer(new_customer(name, external_number=external), new_account())
+    with store.unit_of_work(read_only=True) as uow:
+        db = uow.customers.db  # type: ignore[attr-defined]
+        assert sql_search.narrowest(db, sql_search.CUSTOMERS, ["ltd", "cobalt"]) == ("cobalt", 2)
+        assert sql_search.narrowest(db, sql_search.CUSTOMERS, ["ltd", "co"]) == ("co", 2)
+        with pytest.MonkeyPatch.context() as patch:  # (no word is few: counted on)
+            patch.setattr(sql_search, "FEW_MATCHES", 0)
+            assert sql_search.narrowest(db, sql_search.CUSTOMERS, ["co", "ltd"]) == ("co", 2)
+            assert sql_search.narrowest(db, sql_search.ACCOUNTS, ["brick", "xo"]) == ("xo", 1)
+            assert sql_search.narrowest(db, sql_search.ACCOUNTS, ["brick", "ltd"]) == ("brick", 31)
+    queries = ["ltd co", "brick ltd 1", "co br", "ext-1 ltd", "ext b", "c-00 ltd", "a-0 br"]
+    queries += ["brick brick", "xo ltd", "zz ltd", "l b c"]
+    for few, counted in _SQL_COUNTS:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sql_search, "FEW_MATCHES", few)
+            patch.setattr(sql_search, "COUNTED_MATCHES", counted)
+            for text in queries:
+                for limit in (None, 3):
+                    memory, sql = (
+                        (
+                            [c.number for c in b.search_customers(text, limit=limit)],
+                            [a.number for a in b.search_accounts(text, limit=limit)],
+                        )
+                        for b in stores
+                    )
+                    assert sql == memory, (text, limit, few, counted)

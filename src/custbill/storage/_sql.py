@@ -213,7 +213,7 @@ class SQLUnitOfWork:
         # accounts, and per number shape the number above which the shape was found free
         self._added: set[str] = set()
         self._free: dict[tuple[str, int], str] = {}
-        self.customers = SQLCustomers(self.db, self._added)
+        self.customers = SQLCustomers(self.db, self._added, dialect)
         self.accounts = SQLAccounts(self.db, self._added, dialect)
         self.catalog = SQLCatalog(self.db, catalog_cache)
         self.settings = SQLSettings(self.db)

@@ -39,62 +39,10 @@ from custbill.storage._sql_plan import (
     plan_columns,
     plan_rows,
 )
+from custbill.storage._sql_search import ACCOUNTS, CUSTOMERS, search
 from custbill.storage._sql_writes import Database, Dialect, Execute, Writes
 from custbill.storage.protocols import CatalogItem, CatalogKind, Hierarchy
 from custbill.storage.search import name_tokens, normalise
-
-#: The last code point.
-_LAST = "\U0010ffff"
-#: A run of the last code point longer than any text custbill keeps (text fields are at
-#: most 1,000 characters, custbill.rules.limits): above every string starting with a word
-#: made of the last code point alone.
-_ABOVE_ALL = _LAST * 1_001
-
-
-def _prefix_range(word: str) -> tuple[str, str]:
-    """Bounds of the strings that start with *word*, in code-point order: *word*, and the
-    first string past all of them — *word* with its last code point that can grow grown
-    by one, skipping the surrogates (U+D800 to U+DFFF), which no stored text holds."""
-    head = word.rstrip(_LAST)
-    if not head:
-        return word, word + _ABOVE_ALL
-    after = ord(head[-1]) + 1
-    if 0xD800 <= after <= 0xDFFF:
-        after = 0xE000
-    return word, head[:-1] + chr(after)
-
-
-def _range(column: str) -> str:
-    return f"{column} >= ? AND {column} < ?"
-
-
-# One query word's matches, as SQL over (low, high) bounds given three times.
-_CUSTOMER_WORD = (
-    f"SELECT number FROM customers WHERE {_range('number_key')}"
-    f" UNION SELECT number FROM customers WHERE {_range('external_key')}"
-    f" UNION SELECT number FROM customer_tokens WHERE {_range('token')}"
-)
-_ACCOUNT_WORD = (
-    f"SELECT number FROM accounts WHERE {_range('number_key')}"
-    f" UNION SELECT number FROM accounts WHERE {_range('external_key')}"
-    " UNION SELECT a.number FROM customer_tokens t JOIN accounts a ON a.customer = t.number"
-    f" WHERE {_range('t.token')}"
-)
-
-
-def _search(db: Database, word_sql: str, words: Sequence[str], limit: int | None) -> list[str]:
-    if not words:
-        return []
-    parts: list[str] = []
-    params: list[Any] = []
-    for word in words:
-        parts.append(f"SELECT number FROM ({word_sql}) AS w{len(parts)}")
-        params.extend(_prefix_range(word) * 3)
-    sql = " INTERSECT ".join(parts) + " ORDER BY number"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [row[0] for row in db.all(sql, params)]
 
 
 def _key(number: str | None) -> str | None:
@@ -130,9 +78,10 @@ def refresh_text_keys(execute: Execute) -> None:
 
 
 class SQLCustomers:
-    def __init__(self, db: Writes, added: set[str]) -> None:
+    def __init__(self, db: Writes, added: set[str], dialect: Dialect) -> None:
         self.db = db
         self.added = added  # numbers given in this transaction (see number_taken)
+        self.dialect = dialect
 
     def get(self, number: str) -> Customer | None:
         row = self.db.one("SELECT data FROM customers WHERE number = ?", (number,))
@@ -212,7 +161,7 @@ class SQLCustomers:
         return tuple(r[0] for r in rows)
 
     def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
-        return _search(self.db, _CUSTOMER_WORD, words, limit)
+        return search(self.db, CUSTOMERS, words, limit, self.dialect.per_row)
 
     def all(self) -> Iterator[Customer]:
         rows = self.db.all("SELECT data FROM customers ORDER BY number")
@@ -348,7 +297,7 @@ class SQLAccounts:
         return plan_rows(self.db, bill_cycle, partition)
 
     def search(self, words: Sequence[str], limit: int | None = None) -> list[str]:
-        return _search(self.db, _ACCOUNT_WORD, words, limit)
+        return search(self.db, ACCOUNTS, words, limit, self.dialect.per_row)
 
     def all(self) -> Iterator[BillingAccount]:
         rows = self.db.all("SELECT data FROM accounts ORDER BY number")

@@ -52,6 +52,11 @@ class Dialect(NamedTuple):
     #: A statement that holds, until the transaction ends, the right to walk a hierarchy
     #: and link accounts (None where a writing transaction holds the whole database).
     hierarchy_lock: str | None = None
+    #: Ends a correlated subquery that must be run for each outer row, looking its rows up
+    #: by an index, rather than read whole once and hashed (PostgreSQL's ``OFFSET 0``:
+    #: without statistics its planner takes a word's matches for few and hashes them all;
+    #: SQLite runs such a subquery for each row anyway).
+    per_row: str = ""
 
 
 class Database(Protocol):

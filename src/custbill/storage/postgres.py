@@ -52,6 +52,7 @@ _LOCKS = Dialect(
     lock=" FOR UPDATE",
     lock_skipping=" FOR UPDATE SKIP LOCKED",
     hierarchy_lock="SELECT pg_advisory_xact_lock(6527815217378830700)",
+    per_row=" OFFSET 0",
 )
 #: The key of the advisory lock a migration holds (an arbitrary constant, "custbill").
 MIGRATION_LOCK_KEY = 0x637573746269

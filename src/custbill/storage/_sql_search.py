@@ -1,0 +1,179 @@
+"""The SQL stores' search: which customers (or accounts) a query's words match.
+
+A word matches a record when it starts a token of the customer's name, the number or the
+external number: each is a range of an indexed column (:func:`prefix_range`).
+
+:func:`intersect` is the plain way — every word's matches, intersected by the database —
+and the oracle the tests hold :func:`search` against.  Intersecting reads every match of
+every word, so a query with a word most customers share (``acme ltd``) reads the whole
+table.  :func:`search` first counts each word's matches, stopping at
+:data:`COUNTED_MATCHES`, and reads the matches of the word that matches fewest only, each
+checked against the other words by number (index lookups); when every word matches more
+than that it intersects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from custbill.storage._sql_writes import Database
+
+#: The last code point.
+_LAST = "\U0010ffff"
+#: A run of the last code point longer than any text custbill keeps (text fields are at
+#: most 1,000 characters, custbill.rules.limits): above every string starting with a word
+#: made of the last code point alone.
+_ABOVE_ALL = _LAST * 1_001
+
+#: Every word of a query is first counted up to this many matches, and one matching no
+#: more is started from without counting on: reading this many index entries costs a
+#: fraction of a millisecond, and checking this many candidates a millisecond or two.
+FEW_MATCHES = 100
+
+#: Counting a word's matches stops past this many.  Checking this many candidates against
+#: the other words costs about what intersecting does once a word matches some tens of
+#: thousands of records, and counting this far costs a few milliseconds at most: a word
+#: matching more is not worth starting from.
+COUNTED_MATCHES = 2_000
+
+
+def prefix_range(word: str) -> tuple[str, str]:
+    """Bounds of the strings that start with *word*, in code-point order: *word*, and the
+    first string past all of them — *word* with its last code point that can grow grown
+    by one, skipping the surrogates (U+D800 to U+DFFF), which no stored text holds."""
+    head = word.rstrip(_LAST)
+    if not head:
+        return word, word + _ABOVE_ALL
+    after = ord(head[-1]) + 1
+    if 0xD800 <= after <= 0xDFFF:
+        after = 0xE000
+    return word, head[:-1] + chr(after)
+
+
+def _range(column: str) -> str:
+    return f"{column} >= ? AND {column} < ?"
+
+
+class WordSQL(NamedTuple):
+    """How one kind of record is searched, each statement over a word's
+    :func:`prefix_range` given three times."""
+
+    #: The numbers of the records a word matches (a query).
+    matches: str
+    #: The same rows, duplicates kept, so that a ``LIMIT`` stops reading them early.
+    rows: str
+    #: Whether the record ``found.number`` is matched by a word (a condition; each
+    #: subquery ends in ``{per_row}``, :attr:`~custbill.storage._sql_writes.Dialect.per_row`).
+    check: str
+
+
+CUSTOMERS = WordSQL(
+    matches=(
+        f"SELECT number FROM customers WHERE {_range('number_key')}"
+        f" UNION SELECT number FROM customers WHERE {_range('external_key')}"
+        f" UNION SELECT number FROM customer_tokens WHERE {_range('token')}"
+    ),
+    rows=(
+        f"SELECT number FROM customers WHERE {_range('number_key')}"
+        f" UNION ALL SELECT number FROM customers WHERE {_range('external_key')}"
+        f" UNION ALL SELECT number FROM customer_tokens WHERE {_range('token')}"
+    ),
+    check=(
+        "(EXISTS (SELECT 1 FROM customers c WHERE c.number = found.number"
+        f" AND ({_range('c.number_key')} OR {_range('c.external_key')}){{per_row}})"
+        " OR EXISTS (SELECT 1 FROM customer_tokens t WHERE t.number = found.number"
+        f" AND {_range('t.token')}{{per_row}}))"
+    ),
+)
+ACCOUNTS = WordSQL(
+    matches=(
+        f"SELECT number FROM accounts WHERE {_range('number_key')}"
+        f" UNION SELECT number FROM accounts WHERE {_range('external_key')}"
+        " UNION SELECT a.number FROM customer_tokens t JOIN accounts a ON a.customer = t.number"
+        f" WHERE {_range('t.token')}"
+    ),
+    rows=(
+        f"SELECT number FROM accounts WHERE {_range('number_key')}"
+        f" UNION ALL SELECT number FROM accounts WHERE {_range('external_key')}"
+        " UNION ALL SELECT a.number FROM customer_tokens t"
+        f" JOIN accounts a ON a.customer = t.number WHERE {_range('t.token')}"
+    ),
+    check=(
+        "EXISTS (SELECT 1 FROM accounts a WHERE a.number = found.number"
+        f" AND ({_range('a.number_key')} OR {_range('a.external_key')}"
+        " OR EXISTS (SELECT 1 FROM customer_tokens t WHERE t.number = a.customer"
+        f" AND {_range('t.token')}{{per_row}})){{per_row}})"
+    ),
+)
+
+
+def _limited(sql: str, params: list[Any], limit: int | None) -> str:
+    if limit is None:
+        return sql
+    params.append(limit)
+    return sql + " LIMIT ?"
+
+
+def intersect(db: Database, kind: WordSQL, words: Sequence[str], limit: int | None) -> list[str]:
+    """The numbers of the records every one of *words* matches, in order (the first
+    *limit*): every word's matches, intersected."""
+    if not words:
+        return []
+    parts: list[str] = []
+    params: list[Any] = []
+    for word in words:
+        parts.append(f"SELECT number FROM ({kind.matches}) AS w{len(parts)}")
+        params.extend(prefix_range(word) * 3)
+    sql = " INTERSECT ".join(parts) + " ORDER BY number"
+    return [row[0] for row in db.all(_limited(sql, params, limit), params)]
+
+
+def counted(db: Database, kind: WordSQL, word: str, most: int = COUNTED_MATCHES) -> int:
+    """How many times *word* matches (a record matched twice, by its name and its number,
+    counts twice), counted up to *most* + 1."""
+    row = db.one(
+        f"SELECT count(*) FROM ({kind.rows} LIMIT ?) AS counted",
+        (*prefix_range(word) * 3, most + 1),
+    )
+    return int(row[0]) if row else 0
+
+
+def narrowest(db: Database, kind: WordSQL, words: Sequence[str]) -> tuple[str, int]:
+    """The word to start from, and how many times it matches: the word matching fewest,
+    every word counted up to :data:`FEW_MATCHES` + 1 first; when each matches more than
+    that, counted again up to :data:`COUNTED_MATCHES` + 1, longest first (longer words
+    tend to match fewer), each only until it matches more than the best so far."""
+    sizes = {word: counted(db, kind, word, FEW_MATCHES) for word in words}
+    best = min(words, key=sizes.__getitem__)
+    if sizes[best] <= FEW_MATCHES:
+        return best, sizes[best]
+    fewest = COUNTED_MATCHES + 1
+    for word in sorted(words, key=len, reverse=True):
+        size = counted(db, kind, word, min(fewest, COUNTED_MATCHES))
+        if size < fewest:
+            best, fewest = word, size
+    return best, fewest
+
+
+def search(
+    db: Database, kind: WordSQL, words: Sequence[str], limit: int | None, per_row: str = ""
+) -> list[str]:
+    """What :func:`intersect` finds, reading the matches of the word matching fewest
+    records only (:func:`narrowest`), unless every word matches more than
+    :data:`COUNTED_MATCHES` times.  *per_row* ends the subqueries that check the other
+    words (:attr:`~custbill.storage._sql_writes.Dialect.per_row`)."""
+    distinct = list(dict.fromkeys(words))
+    if len(distinct) < 2:
+        return intersect(db, kind, distinct, limit)
+    first, size = narrowest(db, kind, distinct)
+    if size > COUNTED_MATCHES:
+        return intersect(db, kind, distinct, limit)
+    params: list[Any] = list(prefix_range(first) * 3)
+    checks = []
+    for word in distinct:
+        if word != first:
+            checks.append(kind.check.format(per_row=per_row))
+            params.extend(prefix_range(word) * 3)
+    sql = f"SELECT number FROM ({kind.matches}) AS found WHERE {' AND '.join(checks)}"
+    return [row[0] for row in db.all(_limited(sql + " ORDER BY number", params, limit), params)]
