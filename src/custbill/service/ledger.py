@@ -101,10 +101,23 @@ def plan_bill_run(
     if partition is not None:
         require(partition, Partition, "partition")
         raise_if(check_partition(partition))
-    part = partition or WHOLE_RUN
     cycle = uow.catalog.get(BillCycle, bill_cycle)
     if cycle is None:
         raise NotFoundError("bill cycle", bill_cycle)
+    return _plan_checked(uow, ctx, cycle, run_date, charges, partition)
+
+
+def _plan_checked(
+    uow: UnitOfWork,
+    ctx: Context,
+    cycle: BillCycle,
+    run_date: date,
+    charges: Mapping[str, Money],
+    partition: Partition | None,
+) -> BillRunPlan:
+    """:func:`plan_bill_run` past the checks of its arguments (*charges* checked, the
+    cycle found): each part of a split run checks the caller's charges once."""
+    part = partition or WHOLE_RUN
     stored = charges_taken(
         uow.ledger.pending_charges(), cycle, run_date, uow.accounts.get, ends_of(uow)
     )
@@ -355,7 +368,7 @@ def issue_next_partition(
     if index is None:
         return None
     partition = Partition(index, count)
-    plan = plan_bill_run(uow, ctx, bill_cycle, run_date, charges, partition)
+    plan = _plan_checked(uow, ctx, cycle, run_date, charges, partition)
     return PartitionIssued(partition=partition, invoices=issue_bill_run(uow, ctx, plan))
 
 
