@@ -9,7 +9,7 @@ itself when it wrote (cosmicpython's service layer).  The facade
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,7 +42,7 @@ from custbill.model.references import CatalogKind
 from custbill.rules import violation
 from custbill.rules.cards import card_violations
 from custbill.rules.limits import MAX_TEXT_LENGTH, record_text_violations
-from custbill.storage.protocols import Hierarchy, RowSecurity, UnitOfWork
+from custbill.storage.protocols import Hierarchy, ReadsMany, RowSecurity, UnitOfWork
 
 Found = TypeVar("Found", Customer, BillingAccount)
 
@@ -286,6 +286,37 @@ def _found(get: Callable[[str], Found | None], kind: str, number: str) -> Found:
     if found is None:
         raise NotFoundError(kind, number)
     return found
+
+
+def read_customers(uow: UnitOfWork, numbers: Sequence[str]) -> tuple[Customer, ...]:
+    """The customers of *numbers*, in their order (NotFoundError for a missing one): read
+    together where the store can (:class:`~custbill.storage.protocols.ReadsMany`)."""
+    customers = uow.customers
+    many = customers.get_many if isinstance(customers, ReadsMany) else None
+    return _all_found(customers.get, many, "customer", numbers)
+
+
+def read_accounts(uow: UnitOfWork, numbers: Sequence[str]) -> tuple[BillingAccount, ...]:
+    """The accounts of *numbers*, in their order (NotFoundError for a missing one): read
+    together where the store can (:class:`~custbill.storage.protocols.ReadsMany`)."""
+    accounts = uow.accounts
+    many = accounts.get_many if isinstance(accounts, ReadsMany) else None
+    return _all_found(accounts.get, many, "account", numbers)
+
+
+def _all_found(
+    get: Callable[[str], Found | None],
+    get_many: Callable[[Sequence[str]], Mapping[str, Found]] | None,
+    kind: str,
+    numbers: Sequence[str],
+) -> tuple[Found, ...]:
+    if get_many is None or len(numbers) < 2:
+        return tuple(_found(get, kind, number) for number in numbers)
+    found = get_many(numbers)
+    missing = next((number for number in numbers if number not in found), None)
+    if missing is not None:
+        raise NotFoundError(kind, missing)
+    return tuple(found[number] for number in numbers)
 
 
 def new_number(uow: UnitOfWork, kind: str, prefix: str) -> str:

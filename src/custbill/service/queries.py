@@ -26,7 +26,15 @@ from custbill.model import (
 from custbill.rules import check_account, check_customer
 from custbill.rules.hierarchy import PARENT_STATUSES, descendants
 from custbill.rules.limits import search_limits
-from custbill.service._unit import Context, account_of, customer_of, raise_if, require
+from custbill.service._unit import (
+    Context,
+    account_of,
+    customer_of,
+    raise_if,
+    read_accounts,
+    read_customers,
+    require,
+)
 from custbill.service.accounting import available_credit, balances, pending_total
 from custbill.service.deposits import held
 from custbill.storage.protocols import CatalogItem, CatalogKind, UnitOfWork
@@ -73,7 +81,7 @@ def get_account(uow: UnitOfWork, ctx: Context, number: str) -> BillingAccount:
 def _accounts_of(uow: UnitOfWork, customer: Customer) -> tuple[BillingAccount, ...]:
     numbers = uow.accounts.of_customer(customer.number)
     ordered = [customer.default_account] + [n for n in numbers if n != customer.default_account]
-    return tuple(account_of(uow, n) for n in ordered)
+    return read_accounts(uow, ordered)
 
 
 def accounts_of(uow: UnitOfWork, ctx: Context, customer_number: str) -> tuple[BillingAccount, ...]:
@@ -84,13 +92,13 @@ def accounts_of(uow: UnitOfWork, ctx: Context, customer_number: str) -> tuple[Bi
 def managed_accounts(uow: UnitOfWork, ctx: Context, number: str) -> tuple[BillingAccount, ...]:
     """The accounts invoiced on this (responsible) account, by number."""
     account_of(uow, number)
-    return tuple(account_of(uow, n) for n in uow.accounts.managed_by(number))
+    return read_accounts(uow, uow.accounts.managed_by(number))
 
 
 def child_accounts(uow: UnitOfWork, ctx: Context, number: str) -> tuple[BillingAccount, ...]:
     """The accounts whose reporting parent is this account, by number."""
     account_of(uow, number)
-    return tuple(account_of(uow, n) for n in uow.accounts.children_of(number))
+    return read_accounts(uow, uow.accounts.children_of(number))
 
 
 #: A search limit above this is no limit at all (no store holds more records), and is
@@ -124,7 +132,7 @@ def search_customers(
     words, limit = _search_words(text, limit)
     if not words:
         return ()
-    return tuple(customer_of(uow, n) for n in uow.customers.search(words, limit))
+    return read_customers(uow, uow.customers.search(words, limit))
 
 
 def search_accounts(
@@ -134,7 +142,7 @@ def search_accounts(
     words, limit = _search_words(text, limit)
     if not words:
         return ()
-    return tuple(account_of(uow, n) for n in uow.accounts.search(words, limit))
+    return read_accounts(uow, uow.accounts.search(words, limit))
 
 
 def responsible_account_candidates(

@@ -16,7 +16,7 @@ from custbill.model.billing import WHOLE_RUN, Partition, hierarchy_key, top_of
 from custbill.model.enums import AccountStatus
 from custbill.model.plan_row import PlanRow, PlanRows, end_of, profile_key
 from custbill.serialization import from_json
-from custbill.storage._sql_writes import Execute, Writes
+from custbill.storage._sql_writes import Execute, Writes, rows_naming
 
 
 def iso_date(day: date | None) -> str | None:
@@ -235,40 +235,19 @@ _PLAN_ROWS = (
 _IN_PARTITION = " AND a.top_key % ? = ?"
 
 
-#: How many numbers a read of several accounts names in one statement, under SQLite's
-#: default limit of host parameters (32,766 since 3.32, 999 before) with room to spare.
-READ_MANY = 900
-
-
 def read_many(db: Writes, numbers: Collection[str]) -> dict[str, BillingAccount]:
-    """The accounts of *numbers* (those that exist), :data:`READ_MANY` per statement."""
-    ordered = sorted(numbers)
-    found: dict[str, BillingAccount] = {}
-    for start in range(0, len(ordered), READ_MANY):
-        chunk = ordered[start : start + READ_MANY]
-        marks = ", ".join("?" * len(chunk))
-        for number, data in db.all(
-            f"SELECT number, data FROM accounts WHERE number IN ({marks})", chunk
-        ):
-            found[number] = from_json(BillingAccount, data)
-    return found
+    """The accounts of *numbers* (those that exist), read together
+    (:func:`~custbill.storage._sql_writes.rows_naming`)."""
+    sql = "SELECT number, data FROM accounts WHERE number IN ({numbers})"
+    return {
+        number: from_json(BillingAccount, data) for number, data in rows_naming(db, sql, numbers)
+    }
 
 
 def on_cycle(db: Writes, bill_cycle: str, numbers: Collection[str]) -> set[str]:
-    """Which of *numbers* are accounts on *bill_cycle*, :data:`READ_MANY` per statement."""
-    ordered = sorted(numbers)
-    found: set[str] = set()
-    for start in range(0, len(ordered), READ_MANY):
-        chunk = ordered[start : start + READ_MANY]
-        marks = ", ".join("?" * len(chunk))
-        found.update(
-            number
-            for (number,) in db.all(
-                f"SELECT number FROM accounts WHERE bill_cycle = ? AND number IN ({marks})",
-                [bill_cycle, *chunk],
-            )
-        )
-    return found
+    """Which of *numbers* are accounts on *bill_cycle* (read together)."""
+    sql = "SELECT number FROM accounts WHERE bill_cycle = ? AND number IN ({numbers})"
+    return {number for (number,) in rows_naming(db, sql, numbers, (bill_cycle,))}
 
 
 def plan_rows(db: Writes, bill_cycle: str, partition: Partition = WHOLE_RUN) -> PlanRows:

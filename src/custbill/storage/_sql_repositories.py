@@ -8,7 +8,7 @@ them to its driver.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,9 +38,10 @@ from custbill.storage._sql_plan import (
     iso_date,
     plan_columns,
     plan_rows,
+    read_many,
 )
 from custbill.storage._sql_search import ACCOUNTS, CUSTOMERS, search
-from custbill.storage._sql_writes import Database, Dialect, Execute, Writes
+from custbill.storage._sql_writes import Database, Dialect, Execute, Writes, rows_naming
 from custbill.storage.protocols import CatalogItem, CatalogKind, Hierarchy
 from custbill.storage.search import name_tokens, normalise
 
@@ -86,6 +87,10 @@ class SQLCustomers:
     def get(self, number: str) -> Customer | None:
         row = self.db.one("SELECT data FROM customers WHERE number = ?", (number,))
         return None if row is None else from_json(Customer, row[0])
+
+    def get_many(self, numbers: Collection[str]) -> dict[str, Customer]:
+        sql = "SELECT number, data FROM customers WHERE number IN ({numbers})"
+        return {n: from_json(Customer, data) for n, data in rows_naming(self.db, sql, numbers)}
 
     def _tokens(self, number: str, tokens: frozenset[str]) -> None:
         self.db.insert(
@@ -191,6 +196,12 @@ class SQLAccounts:
         account = from_json(BillingAccount, row[0])
         self.top_keys.seen(account)
         return account
+
+    def get_many(self, numbers: Collection[str]) -> dict[str, BillingAccount]:
+        found = read_many(self.db, numbers)
+        for account in found.values():
+            self.top_keys.seen(account)
+        return found
 
     def add(self, account: BillingAccount) -> None:
         self.added.add(account.number)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from custbill.errors import StorageError
@@ -39,6 +39,21 @@ def is_seconds(value: object) -> bool:
 
 #: Runs one statement (``?`` placeholders) with its parameters; returns a cursor.
 Execute = Callable[[str, Sequence[Any]], Any]
+
+#: How many numbers one statement names (``number IN (…)``): under SQLite's default limit
+#: of host parameters (32,766 since 3.32, 999 before) with room to spare.
+NUMBERS_PER_STATEMENT = 900
+
+
+def rows_naming(
+    db: Database, sql: str, numbers: Collection[str], params: Sequence[Any] = ()
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of the query *sql* for *numbers*, whose ``{numbers}`` stands for their
+    placeholders (after those of *params*): :data:`NUMBERS_PER_STATEMENT` a statement."""
+    ordered = sorted(numbers)
+    for start in range(0, len(ordered), NUMBERS_PER_STATEMENT):
+        chunk = ordered[start : start + NUMBERS_PER_STATEMENT]
+        yield from db.all(sql.format(numbers=", ".join("?" * len(chunk))), [*params, *chunk])
 
 
 class Dialect(NamedTuple):

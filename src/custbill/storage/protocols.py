@@ -13,17 +13,17 @@ Repositories hand out and take frozen model objects.  ``update`` methods check t
 optimistic version: the stored record must be at ``new.version - 1``, else
 :class:`~custbill.ConflictError`.
 
-A store may offer more than the protocols ask: :class:`PlanRowSource` is the one optional
-capability the facade looks for (with ``isinstance``).
+A store may offer more than the protocols ask: the facade looks (with ``isinstance``) for
+two optional capabilities, :class:`PlanRowSource` and :class:`ReadsMany`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from moneyed import Money
 
@@ -51,6 +51,9 @@ from custbill.model.enums import Hierarchy as Hierarchy  # re-exported: stores n
 from custbill.model.plan_row import PlanRows
 from custbill.model.references import CatalogItem as CatalogItem  # re-exported
 from custbill.model.references import CatalogKind as CatalogKind  # re-exported
+
+#: A record a repository reads (:class:`ReadsMany`).
+Record_co = TypeVar("Record_co", covariant=True)
 
 
 class CustomerRepository(Protocol):
@@ -450,6 +453,22 @@ class PlanRowSource(Protocol):
         partition :meth:`~custbill.Partition.holds` (every account of the
         cycle for the whole run), with the cycle's other accounts answered by
         :attr:`~custbill.model.plan_row.PlanRows.on_cycle`."""
+        ...
+
+
+@runtime_checkable
+class ReadsMany(Protocol[Record_co]):
+    """A customer or account repository that reads several records at once.
+
+    Optional: where reading a record costs a round trip to a database, the facade's
+    listings and searches read their records together from a repository that offers this
+    (``isinstance(uow.customers, ReadsMany)``), and one at a time otherwise; both give the
+    same records.
+    """
+
+    def get_many(self, numbers: Collection[str]) -> Mapping[str, Record_co]:
+        """The records of *numbers* that exist, by number (a number with no record is left
+        out)."""
         ...
 
 

@@ -20,11 +20,7 @@ from custbill.model.billing import (
 from custbill.model.dunning import DunningNotice
 from custbill.model.enums import AdjustmentKind, DepositAction, DunningAction
 from custbill.storage.protocols import Store
-from custbill.testing._data import START
-
-
-def usd(amount: int) -> Money:
-    return Money(amount, "USD")
+from custbill.testing._data import START, usd
 
 
 class LogsContract:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from moneyed import Money
+
 from custbill.model import (
     AccountCategory,
     BillCycle,
@@ -51,6 +53,11 @@ CATALOG = (
     AccountCategory(id="corp", name="Corporate"),
     DunningPlan(id="std", name="Standard", steps=(DunningStep(days_past_due=10, action="remind"),)),
 )
+
+
+def usd(amount: int) -> Money:
+    """*amount* US dollars."""
+    return Money(amount, "USD")
 
 
 def new_customer(name: str = "Acme Brick", **fields: Any) -> NewCustomer:
