@@ -126,7 +126,7 @@ def intersect(db: Database, kind: WordSQL, words: Sequence[str], limit: int | No
         parts.append(f"SELECT number FROM ({kind.matches}) AS w{len(parts)}")
         params.extend(prefix_range(word) * 3)
     sql = " INTERSECT ".join(parts) + " ORDER BY number"
-    return [row[0] for row in db.all(_limited(sql, params, limit), params)]
+    return [row[0] for row in db.all(_limited(sql, params, limit), params, each_time=True)]
 
 
 def counted(db: Database, kind: WordSQL, word: str, most: int = COUNTED_MATCHES) -> int:
@@ -135,6 +135,7 @@ def counted(db: Database, kind: WordSQL, word: str, most: int = COUNTED_MATCHES)
     row = db.one(
         f"SELECT count(*) FROM ({kind.rows} LIMIT ?) AS counted",
         (*prefix_range(word) * 3, most + 1),
+        each_time=True,
     )
     return int(row[0]) if row else 0
 
@@ -176,4 +177,5 @@ def search(
             checks.append(kind.check.format(per_row=per_row))
             params.extend(prefix_range(word) * 3)
     sql = f"SELECT number FROM ({kind.matches}) AS found WHERE {' AND '.join(checks)}"
-    return [row[0] for row in db.all(_limited(sql + " ORDER BY number", params, limit), params)]
+    sql = _limited(sql + " ORDER BY number", params, limit)
+    return [row[0] for row in db.all(sql, params, each_time=True)]

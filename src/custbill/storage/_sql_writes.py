@@ -77,12 +77,18 @@ class Dialect(NamedTuple):
 class Database(Protocol):
     """What the repositories need of a connection inside a transaction."""
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        """The first row of a query, or None."""
+    def one(
+        self, sql: str, params: Sequence[Any] = (), *, each_time: bool = False
+    ) -> tuple[Any, ...] | None:
+        """The first row of a query, or None.  With *each_time*, the query is planned for
+        its values every time it runs (on PostgreSQL it is never prepared: a plan kept for
+        other values of a search's key ranges may read a whole range)."""
         ...
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Every row of a query."""
+    def all(
+        self, sql: str, params: Sequence[Any] = (), *, each_time: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """Every row of a query (*each_time* as for :meth:`one`)."""
         ...
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -245,13 +251,17 @@ class Writes:
         self.generation += 1
         self.broken = False
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    def one(
+        self, sql: str, params: Sequence[Any] = (), *, each_time: bool = False
+    ) -> tuple[Any, ...] | None:
         self.flush()
-        return self.db.one(sql, params)
+        return self.db.one(sql, params, each_time=each_time)
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def all(
+        self, sql: str, params: Sequence[Any] = (), *, each_time: bool = False
+    ) -> list[tuple[Any, ...]]:
         self.flush()
-        return self.db.all(sql, params)
+        return self.db.all(sql, params, each_time=each_time)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         self.flush()

@@ -187,25 +187,33 @@ class _Database:
         self.store = store
         self.transaction = transaction
 
-    def _execute(self, sql: str, params: Sequence[Any]) -> Any:
+    def _execute(self, sql: str, params: Sequence[Any], prepare: bool | None = None) -> Any:
         self.transaction.ensure()
         try:
-            return self.transaction.connection.execute(_pg(sql), params)
+            return self.transaction.connection.execute(_pg(sql), params, prepare=prepare)
         except UnicodeEncodeError as exc:  # (before anything reached the server)
             raise StorageError(f"{exc} in {sql.split()[0]} statement") from None
         except self.store.errors as exc:
             raise self.transaction.fail(exc, f"{sql.split()[0]} statement") from exc
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    # (each_time: psycopg prepares a statement run often, and PostgreSQL may then keep one
+    # plan for every value; a statement sent unprepared is planned for its own values)
+    def one(
+        self, sql: str, params: Sequence[Any] = (), *, each_time: bool = False
+    ) -> tuple[Any, ...] | None:
         if unstorable(params):
             return None
-        row: tuple[Any, ...] | None = self._execute(sql, params).fetchone()
+        cursor = self._execute(sql, params, False if each_time else None)
+        row: tuple[Any, ...] | None = cursor.fetchone()
         return row
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def all(
+        self, sql: str, params: Sequence[Any] = (), *, each_time: bool = False
+    ) -> list[tuple[Any, ...]]:
         if unstorable(params):
             return []
-        rows: list[tuple[Any, ...]] = self._execute(sql, params).fetchall()
+        cursor = self._execute(sql, params, False if each_time else None)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
         return rows
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:

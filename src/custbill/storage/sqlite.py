@@ -50,12 +50,17 @@ class _Database:
         except UnicodeEncodeError:
             return None
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    # (each_time: SQLite plans a statement without looking at its values anyway)
+    def one(
+        self, sql: str, params: Sequence[Any] = (), *, each_time: bool = False
+    ) -> tuple[Any, ...] | None:
         cursor = self._read(sql, params)
         row: tuple[Any, ...] | None = None if cursor is None else cursor.fetchone()
         return row
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def all(
+        self, sql: str, params: Sequence[Any] = (), *, each_time: bool = False
+    ) -> list[tuple[Any, ...]]:
         cursor = self._read(sql, params)
         return [] if cursor is None else cursor.fetchall()
 
