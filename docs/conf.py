@@ -55,7 +55,7 @@ nitpick_ignore_regex = [
     (
         "py:class",
         r"custbill\.(service\.over_time\.AccountsOverTime|service\.platforms\.PlatformCalls"
-        r"|testing\._contract_logs\.LogsContract)",
+        r"|testing\._contract_logs\.LogsContract|testing\._contract_optional\.OptionalContract)",
     ),
 ]
 
