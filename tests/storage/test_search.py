@@ -160,22 +160,28 @@ def test_signatures_rule_out_most_misses() -> None:
     assert len(kept) in (20, 200)  # all 180 misses go, unless "cob" collides with "ltd"
 
 
-@pytest.mark.parametrize("few", [0, memory_search.FEW_MATCHES])
-@given(
-    st.lists(
+def named_customers(most: int) -> st.SearchStrategy[list[tuple[str, str | None]]]:
+    """Up to *most* customers' names of a few words, some with an external number."""
+    return st.lists(
         st.tuples(
             st.lists(words, min_size=1, max_size=3).map(" ".join),
             st.none() | st.sampled_from(["BR-1", "br-2", "CO/3", "ltd9"]),
         ),
         min_size=1,
-        max_size=30,
-    ),
-    st.lists(
-        st.sampled_from(["br", "bri", "brick", "co", "c-0", "ltd", "o'b", "b", "brie", "xo"]),
+        max_size=most,
+    )
+
+
+def queries(*more: str) -> st.SearchStrategy[list[str]]:
+    """Up to three query words, of names and of numbers (and *more*)."""
+    return st.lists(
+        st.sampled_from(["br", "bri", "brick", "co", "c-0", "ltd", "o'b", "b", "xo", *more]),
         max_size=3,
-    ),
-    st.integers(1, 6),
-)
+    )
+
+
+@pytest.mark.parametrize("few", [0, memory_search.FEW_MATCHES])
+@given(named_customers(30), queries("brie"), st.integers(1, 6))
 def test_several_words_find_what_a_scan_finds(
     few: int, customers: list[tuple[str, str | None]], query: list[str], limit: int
 ) -> None:
@@ -368,21 +374,7 @@ _SQL_COUNTS = [(0, 0), (1, 2), (sql_search.FEW_MATCHES, sql_search.COUNTED_MATCH
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(
-    st.lists(
-        st.tuples(
-            st.lists(words, min_size=1, max_size=3).map(" ".join),
-            st.none() | st.sampled_from(["BR-1", "br-2", "CO/3", "ltd9"]),
-        ),
-        min_size=1,
-        max_size=12,
-    ),
-    st.lists(
-        st.sampled_from(["br", "bri", "brick", "co", "c-0", "a-0", "ltd", "o'b", "b", "xo"]),
-        max_size=3,
-    ),
-    st.none() | st.integers(1, 6),
-)
+@given(named_customers(12), queries("a-0"), st.none() | st.integers(1, 6))
 def test_sql_search_finds_what_a_scan_finds(
     tmp_path_factory: pytest.TempPathFactory,
     few: int,
