@@ -6,10 +6,10 @@ external number: each is a range of an indexed column (:func:`prefix_range`).
 :func:`intersect` is the plain way — every word's matches, intersected by the database —
 and the oracle the tests hold :func:`search` against.  Intersecting reads every match of
 every word, so a query with a word most customers share (``acme ltd``) reads the whole
-table.  :func:`search` first counts each word's matches, stopping at
-:data:`COUNTED_MATCHES`, and reads the matches of the word that matches fewest only, each
-checked against the other words by number (index lookups); when every word matches more
-than that it intersects.
+table.  :func:`search` first counts each word's matches (up to :data:`FEW_MATCHES`, then,
+when every word matches more, up to :data:`COUNTED_MATCHES`) and reads the matches of the
+word that matches fewest only, each checked against the other words by number (index
+lookups); when every word matches more than :data:`COUNTED_MATCHES` it intersects.
 """
 
 from __future__ import annotations
