@@ -59,25 +59,29 @@ class WordSQL(NamedTuple):
     """How one kind of record is searched, each statement over a word's
     :func:`prefix_range` given three times."""
 
-    #: The numbers of the records a word matches (a query).
-    matches: str
-    #: The same rows, duplicates kept, so that a ``LIMIT`` stops reading them early.
-    rows: str
+    #: The three ways a word matches a record (by its number, its external number, its
+    #: customer's name tokens): a query of the numbers each finds.
+    ways: tuple[str, str, str]
     #: Whether the record ``found.number`` is matched by a word (a condition; each
     #: subquery ends in ``{per_row}``, :attr:`~custbill.storage._sql_writes.Dialect.per_row`).
     check: str
 
+    @property
+    def matches(self) -> str:
+        """The numbers of the records a word matches (a query)."""
+        return " UNION ".join(self.ways)
+
+    @property
+    def rows(self) -> str:
+        """The same, duplicates kept, so that a ``LIMIT`` stops reading them early."""
+        return " UNION ALL ".join(self.ways)
+
 
 CUSTOMERS = WordSQL(
-    matches=(
-        f"SELECT number FROM customers WHERE {_range('number_key')}"
-        f" UNION SELECT number FROM customers WHERE {_range('external_key')}"
-        f" UNION SELECT number FROM customer_tokens WHERE {_range('token')}"
-    ),
-    rows=(
-        f"SELECT number FROM customers WHERE {_range('number_key')}"
-        f" UNION ALL SELECT number FROM customers WHERE {_range('external_key')}"
-        f" UNION ALL SELECT number FROM customer_tokens WHERE {_range('token')}"
+    ways=(
+        f"SELECT number FROM customers WHERE {_range('number_key')}",
+        f"SELECT number FROM customers WHERE {_range('external_key')}",
+        f"SELECT number FROM customer_tokens WHERE {_range('token')}",
     ),
     check=(
         "(EXISTS (SELECT 1 FROM customers c WHERE c.number = found.number"
@@ -87,17 +91,11 @@ CUSTOMERS = WordSQL(
     ),
 )
 ACCOUNTS = WordSQL(
-    matches=(
-        f"SELECT number FROM accounts WHERE {_range('number_key')}"
-        f" UNION SELECT number FROM accounts WHERE {_range('external_key')}"
-        " UNION SELECT a.number FROM customer_tokens t JOIN accounts a ON a.customer = t.number"
-        f" WHERE {_range('t.token')}"
-    ),
-    rows=(
-        f"SELECT number FROM accounts WHERE {_range('number_key')}"
-        f" UNION ALL SELECT number FROM accounts WHERE {_range('external_key')}"
-        " UNION ALL SELECT a.number FROM customer_tokens t"
-        f" JOIN accounts a ON a.customer = t.number WHERE {_range('t.token')}"
+    ways=(
+        f"SELECT number FROM accounts WHERE {_range('number_key')}",
+        f"SELECT number FROM accounts WHERE {_range('external_key')}",
+        "SELECT a.number FROM customer_tokens t JOIN accounts a ON a.customer = t.number"
+        f" WHERE {_range('t.token')}",
     ),
     check=(
         "EXISTS (SELECT 1 FROM accounts a WHERE a.number = found.number"
