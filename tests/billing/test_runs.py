@@ -10,6 +10,7 @@ import pytest
 from moneyed import Money
 
 import custbill as cb
+from custbill.model.billing import hierarchy_key
 from custbill.storage import Store
 from tests.conftest import (
     new_account,
@@ -126,3 +127,31 @@ def test_bad_calls_open_nothing(billing: cb.CustomerBilling) -> None:
     assert billing.bill_run_status("m1", RUN).partitions is None
     # and the run can still be split as anyone likes
     assert billing.issue_next_partition("m1", RUN, charges, partitions=3) is not None
+
+
+def test_a_part_refused_for_its_charges_stays_to_be_issued(billing: cb.CustomerBilling) -> None:
+    """A worker whose part is refused (a charge it alone reports: a key no account holds)
+    issues nothing of it; the other parts are issued, the refused part is taken again, and
+    issued once the caller's charges are mended."""
+    charges = _hierarchies(billing, 12)
+    key = "A-\ud800"
+    assert cb.Partition(2, 3).holds(hierarchy_key(key))  # the part workers take last
+    bad = {**charges, key: usd(1)}
+    outcomes = []
+    for _ in range(4):  # a part each, then the refused one again
+        try:
+            part = billing.issue_next_partition("m1", RUN, bad, partitions=3)
+            outcomes.append("none" if part is None else "issued")
+        except cb.RuleViolationError as error:
+            assert error.codes == {"billing.charge_not_billable"}
+            outcomes.append("refused")
+    assert outcomes == ["issued", "issued", "refused", "refused"]
+    status = billing.bill_run_status("m1", RUN)
+    assert len(status.issued) == 2 and not status.complete
+    last = billing.issue_next_partition("m1", RUN, charges, partitions=3)
+    assert last is not None and last.partition.index not in status.issued
+    assert billing.issue_next_partition("m1", RUN, charges, partitions=3) is None
+    done = billing.bill_run_status("m1", RUN)
+    assert done.complete
+    whole = billing.plan_bill_run("m1", RUN, charges)
+    assert done.invoices == sum(not i.suppressed for i in whole.invoices)

@@ -154,8 +154,9 @@ def hierarchy_key(top: str) -> int:
     partition (see :meth:`custbill.Partition.holds`): the CRC-32 of its number, the same in every
     process and on every machine (unlike Python's ``hash`` of a string), from 0 to
     2**32 - 1.  The SQL stores keep it in a column of every account, so that a partition's
-    accounts are read alone."""
-    return zlib.crc32(top.encode("utf-8"))
+    accounts are read alone.  (A lone surrogate, which no number holds but a caller's charge
+    key may, is encoded as UTF-8 would if it could: such a key falls in a partition too.)"""
+    return zlib.crc32(top.encode("utf-8", "surrogatepass"))
 
 
 class IssuedPart(NamedTuple):

@@ -49,8 +49,10 @@ def rows_naming(
     db: Database, sql: str, numbers: Collection[str], params: Sequence[Any] = ()
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of the query *sql* for *numbers*, whose ``{numbers}`` stands for their
-    placeholders (after those of *params*): :data:`NUMBERS_PER_STATEMENT` a statement."""
-    ordered = sorted(numbers)
+    placeholders (after those of *params*): :data:`NUMBERS_PER_STATEMENT` a statement.
+    A number no store can hold (with a NUL or a lone surrogate: a caller's charge key, say)
+    names no row and is left out, not sent."""
+    ordered = sorted(n for n in numbers if not _UNSTORABLE.search(n))
     for start in range(0, len(ordered), NUMBERS_PER_STATEMENT):
         chunk = ordered[start : start + NUMBERS_PER_STATEMENT]
         yield from db.all(sql.format(numbers=", ".join("?" * len(chunk))), [*params, *chunk])

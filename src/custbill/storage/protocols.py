@@ -468,7 +468,7 @@ class ReadsMany(Protocol[Record_co]):
 
     def get_many(self, numbers: Collection[str]) -> Mapping[str, Record_co]:
         """The records of *numbers* that exist, by number (a number with no record is left
-        out)."""
+        out, as is one holding text no record holds: a NUL, a lone surrogate)."""
         ...
 
 

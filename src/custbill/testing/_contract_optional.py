@@ -119,8 +119,9 @@ class OptionalContract:
     def test_get_many(self, store: Store) -> None:
         """A repository that reads several records at once
         (:class:`~custbill.storage.protocols.ReadsMany`) gives the records ``get`` gives,
-        leaving out numbers of no record, also inside a unit that wrote them; and the
-        facade's listings and searches read the same records through it."""
+        leaving out numbers of no record (text no record holds among them), also inside a
+        unit that wrote them; and the facade's listings and searches read the same records
+        through it."""
         with store.unit_of_work(read_only=True) as uow:
             repositories = [uow.customers, uow.accounts]
             if not any(isinstance(r, ReadsMany) for r in repositories):
@@ -138,7 +139,7 @@ class OptionalContract:
             uow.customers.update(renamed)  # (unwritten yet, where inserts wait)
             for repository, numbers in ((uow.customers, customers), (uow.accounts, accounts)):
                 if isinstance(repository, ReadsMany):
-                    asked = [*numbers, "C-404", "A-404"]
+                    asked = [*numbers, "C-404", "A-404", "C-1\x00", "A-\ud800"]
                     expected = {n: repository.get(n) for n in numbers}
                     assert dict(repository.get_many(asked)) == expected
                     assert dict(repository.get_many([])) == {}
