@@ -257,9 +257,20 @@ def test_every_facade_method_keeps_the_contract(
     before = dump(store)
     try:
         call()
-    except (cb.CustbillError, TypeError):
+    except cb.CustbillError as error:
+        assert dump(store) == before
+        assert_prints_whole(error)
+    except TypeError:
         assert dump(store) == before
     _every_read_works(billing, store)
+
+
+def assert_prints_whole(error: Exception) -> None:
+    """The message of *error* encodes as UTF-8 and has no control character but the line
+    breaks between its lines: whatever a caller passed, it prints and logs as it reads."""
+    message = str(error)
+    message.encode("utf-8")
+    assert all(line.isprintable() for line in message.split("\n")), repr(message)
 
 
 def test_every_method_is_covered() -> None:

@@ -15,6 +15,9 @@ from moneyed import Money
 
 import custbill as cb
 from custbill.billing import calendar
+from custbill.errors import TransactionConflictError
+from custbill.model.billing import hierarchy_key
+from custbill.model.text import printable
 from custbill.serialization import from_dict, from_json, to_dict
 from custbill.simulation import load_scenario, parse_scenario
 from custbill.storage import PostgresStore, SQLiteStore, Store
@@ -24,6 +27,7 @@ from tests.conftest import (
     new_database,
     standard_facade,
 )
+from tests.test_error_contract import assert_prints_whole
 
 
 @pytest.mark.parametrize("depth", [10_000, 200_000])
@@ -91,6 +95,83 @@ def test_a_key_no_store_holds_is_not_found(billing: cb.CustomerBilling, key: str
         with pytest.raises(cb.NotFoundError):
             listing(key)
     assert billing.bill_run_status(key, date(2026, 7, 1)).issued == ()
+
+
+#: Charge keys no account number holds: a NUL, a lone surrogate, a terminal's escape
+#: sequence, a line break.
+UNHELD_KEYS = ["A-1\x00", "A-\ud800", "A-1\x1b[2J", "A-1\nforged line"]
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_a_charge_keyed_by_text_no_number_holds_is_refused_by_one_part(
+    billing: cb.CustomerBilling, parts: int
+) -> None:
+    """A charge keyed by text no account number holds is not billable, refused by exactly
+    one part of the run and only it, beside charges for managed accounts that other parts
+    bill, with an error that prints whole: its path and message show the key escaped,
+    its params the key as given.  (A lone surrogate was a UnicodeEncodeError on a split
+    run, and messages carried the raw characters.)"""
+    charges: dict[str, Money] = {}
+    managed: list[tuple[str, str]] = []  # (managed account, its top)
+    for _ in range(24):
+        customer, top = billing.create_customer(new_customer(), new_account())
+        below = billing.add_account(customer.number, new_account(responsible_account=top.number))
+        charges[top.number] = charges[below.number] = Money(5, "USD")
+        managed.append((below.number, top.number))
+    partitions = [cb.Partition(i, parts) for i in range(parts)] if parts > 1 else [None]
+    for key in UNHELD_KEYS:  # the part a key falls in looks up a managed account of another
+        own = next(p for p in partitions if p is None or p.holds(hierarchy_key(key)))
+        assert own is None or any(
+            own.holds(hierarchy_key(below)) and not own.holds(hierarchy_key(top))
+            for below, top in managed
+        )
+    for key in UNHELD_KEYS:
+        refused = []
+        for partition in partitions:
+            try:
+                billing.plan_bill_run(
+                    "m1", date(2026, 7, 1), {**charges, key: Money(1, "USD")}, partition=partition
+                )
+            except cb.RuleViolationError as error:
+                refused.append(error)
+        assert len(refused) == 1, key
+        (error,) = refused
+        assert [(v.code, v.params["account"]) for v in error.violations] == [
+            ("billing.charge_not_billable", key)
+        ]
+        assert error.violations[0].path == f"charges[{printable(key)}]"
+        message = str(error)
+        assert printable(key) in message
+        assert all(line.isprintable() for line in message.split("\n"))
+        message.encode("utf-8")
+
+
+@pytest.mark.parametrize("key", UNHELD_KEYS)
+def test_every_error_message_prints_whole(key: str) -> None:
+    """Whatever text an error names, its message shows it escaped, on the error's own
+    lines (found by the error-contract suite: a plan's charge unknown to the store was a
+    ConflictError naming the raw key); the attributes keep the value as given."""
+    conflict = cb.ConflictError(key, "pending", "unknown", what="charge")
+    assert str(conflict) == f"{printable(key)}: charge is unknown, not pending: reload and retry"
+    assert conflict.number == key
+    naming: list[Callable[[str], cb.CustbillError]] = [
+        lambda text: cb.ConflictError(text, "pending", "unknown", what="charge"),
+        lambda text: cb.NotFoundError("account", text),
+        lambda text: cb.InvalidDataError([text]),
+        lambda text: cb.InvalidDataError([text, text]),
+        lambda text: cb.RuleViolationError(
+            [cb.Violation(code="c", path=text, message=text, params={})]
+        ),
+    ]
+    for make in naming:
+        error, plain = make(key), make("A-1")
+        assert_prints_whole(error)
+        assert str(error).count("\n") == str(plain).count("\n")  # no line forged
+    # a message of several lines (a database's ERROR and DETAIL) keeps them, escaped within
+    storage = cb.StorageError(f"ERROR {key}\nDETAIL: {key}")
+    assert_prints_whole(storage)
+    assert str(storage).split("\n")[0] == printable(f"ERROR {key}".split("\n")[0])
+    assert_prints_whole(TransactionConflictError(key))
 
 
 def test_reads_of_the_catalog_check_their_kind(billing: cb.CustomerBilling) -> None:

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from custbill.model.text import printable
 from custbill.model.values import Violation
 
 
 class CustbillError(Exception):
-    """Base class of every error custbill raises on purpose."""
+    """Base class of every error custbill raises on purpose.
+
+    Its message prints whole, whatever a caller passed: each of its lines is
+    :func:`~custbill.model.text.printable` (control characters and lone surrogates shown
+    as escapes), the line breaks between them kept.  The attributes an error names values
+    by (``ConflictError.number``, ``NotFoundError.key``) keep them as given.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(_printable_lines(a) if isinstance(a, str) else a for a in args))
+
+
+def _printable_lines(message: str) -> str:
+    if message.isprintable():  # the common case: one line, nothing to escape
+        return message
+    return "\n".join(map(printable, message.split("\n")))
 
 
 #: The most violations an error message lists; it says how many more there were.
@@ -62,7 +78,8 @@ class ConflictError(CustbillError):
         self.expected = expected
         self.actual = actual
         self.what = what
-        super().__init__(f"{number}: {what} is {actual}, not {expected}: reload and retry")
+        shown = [printable(str(value)) for value in (number, actual, expected)]
+        super().__init__(f"{shown[0]}: {what} is {shown[1]}, not {shown[2]}: reload and retry")
 
 
 class TransactionConflictError(ConflictError):
@@ -104,10 +121,10 @@ class InvalidDataError(CustbillError, ValueError):
         self.errors: tuple[str, ...] = tuple(errors)
         count = len(self.errors)
         if count == 1:
-            super().__init__(f"invalid data: {self.errors[0]}")
+            super().__init__(f"invalid data: {printable(self.errors[0])}")
             return
         listed = self.errors[:MAX_LISTED_VIOLATIONS]
-        lines = [f"invalid data, {count:,} problems:", *(f"  {e}" for e in listed)]
+        lines = [f"invalid data, {count:,} problems:", *(f"  {printable(e)}" for e in listed)]
         if count > len(listed):
             lines.append(f"  and {count - len(listed):,} more")
         super().__init__("\n".join(lines))

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import custbill as cb
-from custbill.model.text import DEFAULT_IGNORABLE, identity_key, invisible_at, nfc
+from custbill.model.text import DEFAULT_IGNORABLE, identity_key, invisible_at, nfc, printable
 from custbill.storage.search import name_tokens, normalise
 from custbill.testing import new_customer
 
@@ -129,3 +129,22 @@ def test_model_objects_keep_text_in_nfc(text: str) -> None:
     assert customer.secondary_emails == (expected,)
     assert dict(customer.custom_fields) == {expected or "f": expected}
     assert attrs.evolve(customer, tax_number=text).tax_number == expected
+
+
+@given(
+    st.text(st.characters(exclude_categories=()))
+    | st.sampled_from(["A-\ud800", "\x00\x1b[2J\n", "A-1\\x1b"])
+)
+def test_printable_text_prints_whole_and_reads_the_same(text: str) -> None:
+    """printable() gives text that prints and encodes whole; it leaves printable text as
+    it is, escapes each other character as Python would, and escaping twice changes
+    nothing; a Violation keeps its path and message so."""
+    shown = printable(text)
+    assert shown.isprintable()
+    shown.encode("utf-8")
+    assert printable(shown) == shown
+    assert (shown == text) == text.isprintable()
+    if "\\" not in text:  # each character kept or escaped: the escapes read back give text
+        assert shown.encode("ascii", "backslashreplace").decode("unicode_escape") == text
+    found = cb.Violation(code="c", path=f"charges[{text}]", message=text, params={"k": text})
+    assert (found.path, found.message, found.params["k"]) == (f"charges[{shown}]", shown, text)

@@ -90,3 +90,18 @@ def invisible_at(text: str) -> int | None:
         return None
     found = _IGNORABLE.search(text)
     return None if found is None else found.start()
+
+
+def printable(text: str) -> str:
+    r"""*text* as a message shows it: each character ``str.isprintable()`` refuses
+    (control characters such as NUL or ESC, lone surrogates, separators other than the
+    space) written as its Python escape, so that a message naming whatever a caller passed
+    prints, logs and encodes whole (the same object when nothing needs escaping).
+
+    >>> from custbill.model.text import printable
+    >>> printable("A-1\x1b[31m"), printable("A-\ud800"), printable("Ångström 1")
+    ('A-1\\x1b[31m', 'A-\\ud800', 'Ångström 1')
+    """
+    if text.isprintable():  # the common case
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

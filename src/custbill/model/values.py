@@ -11,6 +11,7 @@ import attrs
 from custbill.model._typecheck import check_fields
 from custbill.model.enums import PaymentMethodKind, PhoneType
 from custbill.model.records import Tabular
+from custbill.model.text import printable
 
 
 @attrs.frozen(kw_only=True)
@@ -84,16 +85,27 @@ class PaymentMethod(Tabular):
         check_fields(self)
 
 
+def _shown(text: str) -> str:
+    """A violation's path or message as it keeps it: :func:`~custbill.model.text.printable`."""
+    if not isinstance(text, str):
+        raise TypeError(f"a violation's path and message are str, not {type(text).__name__}")
+    return printable(text)
+
+
 @attrs.frozen(kw_only=True)
 class Violation(Tabular):
     """One broken rule: a stable ``code``, the ``path`` of the field, a readable message.
 
-    ``params`` holds machine-readable details (never protected personal data).
+    ``params`` holds machine-readable details (never protected personal data), values as
+    given.  ``path`` and ``message`` are kept :func:`~custbill.model.text.printable`: a
+    control character or a lone surrogate of a caller's text (a charge keyed
+    ``"A-1\\x1b[2J"``) is shown as its escape, so an error prints and logs whole and
+    cannot drive a terminal.
     """
 
     code: str
-    path: str
-    message: str
+    path: str = attrs.field(converter=_shown)
+    message: str = attrs.field(converter=_shown)
     params: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     def __str__(self) -> str:
