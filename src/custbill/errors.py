@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from custbill.model.text import printable
 from custbill.model.values import Violation
@@ -14,11 +15,27 @@ class CustbillError(Exception):
     Its message prints whole, whatever a caller passed: each of its lines is
     :func:`~custbill.model.text.printable` (control characters and lone surrogates shown
     as escapes), the line breaks between them kept.  The attributes an error names values
-    by (``ConflictError.number``, ``NotFoundError.key``) keep them as given.
+    by (``ConflictError.number``, ``NotFoundError.key``) keep them as given.  Every error
+    pickles with its message and attributes, so one raised in a worker process arrives
+    whole where a pool or a job queue hands it back.
     """
 
     def __init__(self, *args: object) -> None:
         super().__init__(*(_printable_lines(a) if isinstance(a, str) else a for a in args))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its message and attributes, rebuilt without calling __init__ (whose
+        # arguments differ by class): an error raised in a worker process reaches the
+        # process that waits for it (multiprocessing, Celery, RQ, Dask) whole.
+        return (_restored, (type(self), self.args, self.__dict__))
+
+
+def _restored(cls: type[CustbillError], args: tuple[object, ...], state: dict[str, Any]) -> Any:
+    """An error of *cls* with the message *args* and the attributes *state*."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 def _printable_lines(message: str) -> str:
