@@ -39,7 +39,7 @@ nitpick_ignore_regex = [
     (
         "py:class",
         r"(datetime|decimal|moneyed|collections\.abc|contextlib|typing|types|enum|attrs"
-        r"|threading|os|pathlib|hypothesis|pytest)(\..*)?",
+        r"|threading|os|pathlib|sqlite3|hypothesis|pytest)(\..*)?",
     ),
     (
         "py:class",

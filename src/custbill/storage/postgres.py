@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from custbill.errors import StorageError, TransactionConflictError
+from custbill.storage._per_process import PerProcess
 from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork, migrate
 from custbill.storage._sql_writes import MAX_WAIT_SECONDS, Dialect, is_seconds, unstorable
 from custbill.storage.pg_security import (
@@ -110,6 +111,7 @@ class _Transaction:
         self.plain_begin = begin_sql
         self.errors = store.errors
         self.connection: Any = None
+        self.pool: Any = None  # the pool *connection* came from (the process's own)
         self.active = False
         #: What runs once the transaction commits (and is dropped if it does not).
         self.after_commit: list[Callable[[], None]] = []
@@ -146,7 +148,8 @@ class _Transaction:
 
     def begin(self) -> None:
         try:
-            self.connection = self.store.pool.getconn(timeout=self.store.timeout)
+            self.pool = self.store.pool
+            self.connection = self.pool.getconn(timeout=self.store.timeout)
         except self.store.pool_errors as exc:
             raise StorageError(f"no connection to the server: {exc}") from exc
 
@@ -173,7 +176,7 @@ class _Transaction:
             self.active = False
             self.after_commit.clear()
             if connection is not None:
-                self.store.pool.putconn(connection)
+                self.pool.putconn(connection)
 
 
 def _version(connection: Any) -> int:
@@ -354,19 +357,24 @@ class PostgresStore:
         self.catalog_cache: dict[tuple[type, str], Any] = {}
         #: Sequences known to exist.
         self.sequences: set[str] = set()
-        self.pool = psycopg_pool.ConnectionPool(
-            dsn,
-            min_size=1,
-            max_size=pool_size,
-            kwargs={"autocommit": True},
-            open=False,
-            name="custbill",
-        )
-        try:
-            self.pool.open(wait=True, timeout=timeout)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            self.pool.close()
-            raise StorageError(f"cannot connect: {exc}") from exc
+
+        def open_pool() -> Any:
+            pool = psycopg_pool.ConnectionPool(
+                dsn,
+                min_size=1,
+                max_size=pool_size,
+                kwargs={"autocommit": True},
+                open=False,
+                name="custbill",
+            )
+            try:
+                pool.open(wait=True, timeout=timeout)
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+                pool.close()
+                raise StorageError(f"cannot connect: {exc}") from exc
+            return pool
+
+        self._pools = PerProcess(open_pool)
         self._migrate()
         self._create_sequences(SEQUENCE_KINDS)
         self._secure()
@@ -447,6 +455,13 @@ class PostgresStore:
         )
 
     @property
+    def pool(self) -> Any:
+        """This process's connection pool.  A process forked from the one that made the
+        store opens its own (:class:`~custbill.storage._per_process.PerProcess`), so a
+        store made before a pre-fork server or a worker pool forks serves every child."""
+        return self._pools.get()
+
+    @property
     def schema_version(self) -> int:
         """The schema version of the database."""
         with self.pool.connection(timeout=self.timeout) as connection:
@@ -469,5 +484,8 @@ class PostgresStore:
         )
 
     def close(self) -> None:
-        """Close the pool's connections."""
-        self.pool.close()
+        """Close the calling process's pool (a forked process that never used the store
+        has none; the pool it inherited stays its parent's)."""
+        pool = self._pools.opened_here()
+        if pool is not None:
+            pool.close()

@@ -20,9 +20,10 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from custbill.errors import StorageError
+from custbill.storage._per_process import PerProcess
 from custbill.storage._sql import MIGRATIONS, LockedTransaction, SQLUnitOfWork, migrate
 from custbill.storage._sql_writes import MAX_WAIT_SECONDS, Dialect, is_seconds
 
@@ -101,6 +102,13 @@ class _Database:
             )
 
 
+class _Connection(NamedTuple):
+    """A process's connection to the file, and the lock its units of work take turns by."""
+
+    connection: sqlite3.Connection
+    lock: threading.RLock
+
+
 #: A writing transaction holds the whole database file: no row lock to add.
 _DIALECT_LOCKS = Dialect(lock="", lock_skipping="")
 
@@ -126,7 +134,8 @@ class SQLiteStore:
             int).
 
     Safe to share between threads (units of work take turns) and between processes (SQLite
-    locks the file).
+    locks the file), including processes forked after the store was made (each opens its
+    own connection).
     """
 
     def __init__(
@@ -142,53 +151,72 @@ class SQLiteStore:
         if not is_seconds(busy_timeout):
             raise TypeError(f"busy_timeout: expected seconds from 0 to {MAX_WAIT_SECONDS:,}")
         self.path = os.fspath(path)
-        self.lock = threading.RLock()
         #: Catalog entries read so far (they never change once added).
         self.catalog_cache: dict[tuple[type, str], Any] = {}
-        try:
-            self.connection = sqlite3.connect(
-                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            self.connection.execute("PRAGMA journal_mode=WAL")
-            # content deleted or replaced is overwritten with zeros, whatever the build's
-            # default: what an erasure removes (and what edits replaced before it) leaves
-            # no copy in free space
-            self.connection.execute("PRAGMA secure_delete=ON")
-            self.connection.execute(f"PRAGMA synchronous={synchronous}")
-            self.connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-            # a 64 MiB page cache (SQLite's default is 2 MiB): a large unit of work keeps its
-            # index pages in memory instead of spilling them to the log before it commits
-            self.connection.execute("PRAGMA cache_size=-65536")
-        except (sqlite3.Error, ValueError) as exc:  # (ValueError: a NUL in the path)
-            raise StorageError(f"cannot open {self.path!r}: {exc}") from exc
+
+        def connect() -> _Connection:
+            try:
+                connection = sqlite3.connect(
+                    self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                )
+                connection.execute("PRAGMA journal_mode=WAL")
+                # content deleted or replaced is overwritten with zeros, whatever the build's
+                # default: what an erasure removes (and what edits replaced before it) leaves
+                # no copy in free space
+                connection.execute("PRAGMA secure_delete=ON")
+                connection.execute(f"PRAGMA synchronous={synchronous}")
+                connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+                # a 64 MiB page cache (SQLite's default is 2 MiB): a large unit of work keeps
+                # its index pages in memory instead of spilling them to the log before it
+                # commits
+                connection.execute("PRAGMA cache_size=-65536")
+            except (sqlite3.Error, ValueError) as exc:  # (ValueError: a NUL in the path)
+                raise StorageError(f"cannot open {self.path!r}: {exc}") from exc
+            return _Connection(connection, threading.RLock())
+
+        self._connections = PerProcess(connect)
         self._migrate()
 
-    def _transaction(self, read_only: bool = False) -> LockedTransaction:
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This process's connection to the file.  A process forked from the one that
+        made the store opens its own (:class:`~custbill.storage._per_process.PerProcess`)."""
+        return self._connections.get().connection
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock this process's units of work take turns by."""
+        return self._connections.get().lock
+
+    def _transaction(self, here: _Connection, read_only: bool = False) -> LockedTransaction:
         # a reading unit's deferred transaction reads a snapshot of the WAL and waits for no
         # writer; a writing one takes the write lock first, so it never has to give up a
         # snapshot another writer moved past
         begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
-        return LockedTransaction(self.lock, self.connection.execute, (begin,), sqlite3.Error)
+        return LockedTransaction(here.lock, here.connection.execute, (begin,), sqlite3.Error)
 
     @property
     def schema_version(self) -> int:
         """The schema version of the database file."""
-        with self.lock:
-            row = self.connection.execute("PRAGMA user_version").fetchone()
+        here = self._connections.get()
+        with here.lock:
+            row = here.connection.execute("PRAGMA user_version").fetchone()
             return int(row[0])
 
     def _migrate(self) -> None:
         if self.schema_version == len(MIGRATIONS):
             return  # up to date: no write lock to wait for
 
+        execute = self._connections.get().connection.execute
+
         def record(version: int) -> None:
-            self.connection.execute(f"PRAGMA user_version={version}")
+            execute(f"PRAGMA user_version={version}")
 
         migrate(
-            self._transaction(),
-            self.connection.execute,
+            self._transaction(self._connections.get()),
+            execute,
             _DIALECT,
-            version=lambda: int(self.connection.execute("PRAGMA user_version").fetchone()[0]),
+            version=lambda: int(execute("PRAGMA user_version").fetchone()[0]),
             record=record,
             what=self.path,
         )
@@ -196,12 +224,16 @@ class SQLiteStore:
     def unit_of_work(self, *, read_only: bool = False) -> SQLUnitOfWork:
         """A new unit of work: one ``BEGIN IMMEDIATE`` transaction (``BEGIN DEFERRED``,
         waiting for no writer, with *read_only*)."""
-        transaction = self._transaction(read_only)
+        here = self._connections.get()
+        transaction = self._transaction(here, read_only)
         return SQLUnitOfWork(
-            _Database(self.connection, transaction), transaction, self.catalog_cache, _DIALECT_LOCKS
+            _Database(here.connection, transaction), transaction, self.catalog_cache, _DIALECT_LOCKS
         )
 
     def close(self) -> None:
-        """Close the database connection."""
-        with self.lock:
-            self.connection.close()
+        """Close the calling process's database connection (a forked process that never
+        used the store has none; the connection it inherited stays its parent's)."""
+        here = self._connections.opened_here()
+        if here is not None:
+            with here.lock:
+                here.connection.close()
