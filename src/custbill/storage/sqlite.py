@@ -183,11 +183,6 @@ class SQLiteStore:
         made the store opens its own (:class:`~custbill.storage._per_process.PerProcess`)."""
         return self._connections.get().connection
 
-    @property
-    def lock(self) -> threading.RLock:
-        """The lock this process's units of work take turns by."""
-        return self._connections.get().lock
-
     def _transaction(self, here: _Connection, read_only: bool = False) -> LockedTransaction:
         # a reading unit's deferred transaction reads a snapshot of the WAL and waits for no
         # writer; a writing one takes the write lock first, so it never has to give up a
