@@ -3,9 +3,9 @@
 A pre-fork server (gunicorn with ``--preload``), a Celery prefork worker or a
 ``multiprocessing`` pool started by *fork* makes the store before the fork and uses it in
 every child.  A child must not use the parent's connection: the socket to PostgreSQL is the
-same one, so two processes talking over it read each other's answers (a child once got a
-row the parent asked for), and SQLite's file locks and log index belong to the process
-that opened the file.  :class:`PerProcess` gives each process its own.
+same one, so two processes talking over it read each other's answers (the parent once
+read a child's answer as its row), and SQLite's file locks and log index belong to the
+process that opened the file.  :class:`PerProcess` gives each process its own.
 """
 
 from __future__ import annotations
