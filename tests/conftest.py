@@ -88,6 +88,14 @@ def unless_refused(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> 
         return None
 
 
+def assert_prints_whole(error: Exception) -> None:
+    """The message of *error* encodes as UTF-8 and has no control character but the line
+    breaks between its lines: whatever a caller passed, it prints and logs as it reads."""
+    message = str(error)
+    message.encode("utf-8")
+    assert all(line.isprintable() for line in message.split("\n")), repr(message)
+
+
 def new_customer(**changes: Any) -> cb.NewCustomer:
     """A valid company customer, with *changes* applied."""
     fields: dict[str, Any] = {

@@ -37,6 +37,7 @@ from custbill.testing import dump
 from tests.conftest import (
     ALL_ON,
     add_catalog,
+    assert_prints_whole,
     fixed_clock,
     new_account,
     new_customer,
@@ -263,14 +264,6 @@ def test_every_facade_method_keeps_the_contract(
     except TypeError:
         assert dump(store) == before
     _every_read_works(billing, store)
-
-
-def assert_prints_whole(error: Exception) -> None:
-    """The message of *error* encodes as UTF-8 and has no control character but the line
-    breaks between its lines: whatever a caller passed, it prints and logs as it reads."""
-    message = str(error)
-    message.encode("utf-8")
-    assert all(line.isprintable() for line in message.split("\n")), repr(message)
 
 
 def test_every_method_is_covered() -> None:

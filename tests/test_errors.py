@@ -15,6 +15,7 @@ from moneyed import Money
 import custbill as cb
 from custbill import errors
 from custbill.storage import MemoryStore
+from tests.conftest import new_account, new_customer, standard_facade
 
 #: An error of each class, as custbill raises them.
 SAMPLES: dict[type[cb.CustbillError], cb.CustbillError] = {
@@ -60,13 +61,14 @@ def test_an_error_pickles_and_copies_whole(error: cb.CustbillError) -> None:
 
 def _refused_call(kind: str) -> None:
     """In a worker process: a facade call that custbill refuses, by *kind*."""
-    billing = cb.CustomerBilling(store=MemoryStore())
-    if kind == "not found":
-        billing.get_customer("C-404")
-    elif kind == "rules":
-        billing.add_payment_term(cb.PaymentTerm(id="t", name="T", net_days=-5))
-    else:
-        raise errors.ConflictError("run m1 2026-07-01", "abc", "def", what="digest")
+    with standard_facade(MemoryStore()) as billing:
+        if kind == "not found":
+            billing.get_customer("C-404")
+        elif kind == "rules":
+            billing.add_payment_term(cb.PaymentTerm(id="t", name="T", net_days=-5))
+        else:  # an edit based on a version that is not the stored one
+            customer, _ = billing.create_customer(new_customer(), new_account())
+            billing.edit_customer(customer.number, expected_version=99, company_name="Other")
 
 
 #: How long the test waits for a worker's answer: generous, as a new interpreter imports
@@ -91,4 +93,4 @@ def test_a_workers_error_reaches_the_pool(kind: str, expected: type[Exception]) 
     if isinstance(error, cb.RuleViolationError):
         assert error.codes == {"catalog.invalid"}
     if isinstance(error, cb.ConflictError):
-        assert (error.number, error.what) == ("run m1 2026-07-01", "digest")
+        assert (error.number, error.what, error.expected) == ("C-000001", "version", 99)

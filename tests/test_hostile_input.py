@@ -22,12 +22,12 @@ from custbill.serialization import from_dict, from_json, to_dict
 from custbill.simulation import load_scenario, parse_scenario
 from custbill.storage import PostgresStore, SQLiteStore, Store
 from tests.conftest import (
+    assert_prints_whole,
     new_account,
     new_customer,
     new_database,
     standard_facade,
 )
-from tests.test_error_contract import assert_prints_whole
 
 
 @pytest.mark.parametrize("depth", [10_000, 200_000])

@@ -95,8 +95,8 @@ class ConflictError(CustbillError):
         self.expected = expected
         self.actual = actual
         self.what = what
-        shown = [printable(str(value)) for value in (number, actual, expected)]
-        super().__init__(f"{shown[0]}: {what} is {shown[1]}, not {shown[2]}: reload and retry")
+        named, found, wanted = (printable(str(value)) for value in (number, actual, expected))
+        super().__init__(f"{named}: {what} is {found}, not {wanted}: reload and retry")
 
 
 class TransactionConflictError(ConflictError):

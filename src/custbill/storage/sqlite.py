@@ -202,13 +202,14 @@ class SQLiteStore:
         if self.schema_version == len(MIGRATIONS):
             return  # up to date: no write lock to wait for
 
-        execute = self._connections.get().connection.execute
+        here = self._connections.get()
+        execute = here.connection.execute
 
         def record(version: int) -> None:
             execute(f"PRAGMA user_version={version}")
 
         migrate(
-            self._transaction(self._connections.get()),
+            self._transaction(here),
             execute,
             _DIALECT,
             version=lambda: int(execute("PRAGMA user_version").fetchone()[0]),
