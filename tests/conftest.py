@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 import custbill as cb
+from custbill.model.text import SHOWN_LENGTH
 from custbill.service._unit import UnitLookup
 from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
 from tests.storage.postgres_server import ServerUnavailable, postgres_server
@@ -89,11 +90,13 @@ def unless_refused(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> 
 
 
 def assert_prints_whole(error: Exception) -> None:
-    """The message of *error* encodes as UTF-8 and has no control character but the line
-    breaks between its lines: whatever a caller passed, it prints and logs as it reads."""
+    """The message of *error* encodes as UTF-8, has no control character but the line
+    breaks between its lines, and no line longer than SHOWN_LENGTH: whatever a caller
+    passed, it prints and logs as it reads."""
     message = str(error)
     message.encode("utf-8")
-    assert all(line.isprintable() for line in message.split("\n")), repr(message)
+    assert all(line.isprintable() for line in message.split("\n")), repr(message[:500])
+    assert max(map(len, message.split("\n"))) <= SHOWN_LENGTH, repr(message[:500])
 
 
 def new_customer(**changes: Any) -> cb.NewCustomer:

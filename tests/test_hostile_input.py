@@ -174,6 +174,42 @@ def test_every_error_message_prints_whole(key: str) -> None:
     assert_prints_whole(TransactionConflictError(key))
 
 
+#: Keys no record could hold, too long to show whole: a megabyte of digits, and a lone
+#: surrogate repeated (each shown as a six-character escape).
+HUGE_KEYS = ["A-" + "9" * 1_000_000, "A-" + "\ud800" * 300_000]
+
+
+@pytest.mark.parametrize("key", HUGE_KEYS, ids=["digits", "surrogates"])
+def test_an_error_naming_a_huge_key_keeps_a_short_message(
+    billing: cb.CustomerBilling, key: str
+) -> None:
+    """An error naming a megabyte of a caller's text shows its start and its end, each
+    line at most SHOWN_LENGTH characters, on every store; the error's attributes and a
+    violation's params keep the key whole.  (Such an error was as long as the key.)"""
+
+    def assert_short(error: cb.CustbillError) -> None:
+        assert_prints_whole(error)  # each line at most SHOWN_LENGTH
+        assert printable(key[:4]) in str(error) and "characters left out" in str(error)
+
+    for read in (billing.get_customer, billing.get_account):
+        with pytest.raises(cb.NotFoundError) as missing:
+            read(key)
+        assert_short(missing.value)
+        assert missing.value.key == key
+    with pytest.raises(cb.RuleViolationError) as refused:
+        billing.plan_bill_run("m1", date(2026, 7, 1), {key: Money(1, "USD")})
+    assert_short(refused.value)
+    assert refused.value.violations[0].params["account"] == key
+    for error in (
+        cb.ConflictError(key, 1, 2),
+        cb.InvalidDataError([key]),
+        cb.InvalidDataError([key, key]),
+        cb.StorageError(f"ERROR {key}\nDETAIL: {key}"),
+    ):
+        assert_short(error)
+    assert cb.ConflictError(key, 1, 2).number == key
+
+
 def test_reads_of_the_catalog_check_their_kind(billing: cb.CustomerBilling) -> None:
     with pytest.raises(TypeError, match="kind"):
         billing.catalog(None)  # type: ignore[type-var]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from custbill.model.text import printable
+from custbill.model.text import SHOWN_LENGTH, printable
 from custbill.model.values import Violation
 
 
@@ -14,7 +14,9 @@ class CustbillError(Exception):
 
     Its message prints whole, whatever a caller passed: each of its lines is
     :func:`~custbill.model.text.printable` (control characters and lone surrogates shown
-    as escapes), the line breaks between them kept.  The attributes an error names values
+    as escapes), the line breaks between them kept, and a line longer than
+    :data:`~custbill.model.text.SHOWN_LENGTH` characters shows its start and its end (a
+    megabyte key makes no megabyte message).  The attributes an error names values
     by (``ConflictError.number``, ``NotFoundError.key``) keep them as given.  Every error
     pickles with its message and attributes, so one raised in a worker process arrives
     whole where a pool or a job queue hands it back.
@@ -39,7 +41,7 @@ def _restored(cls: type[CustbillError], args: tuple[object, ...], state: dict[st
 
 
 def _printable_lines(message: str) -> str:
-    if message.isprintable():  # the common case: one line, nothing to escape
+    if len(message) <= SHOWN_LENGTH and message.isprintable():  # the common case
         return message
     return "\n".join(map(printable, message.split("\n")))
 

@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import custbill as cb
-from custbill.model.text import DEFAULT_IGNORABLE, identity_key, invisible_at, nfc, printable
+from custbill.model.text import (
+    DEFAULT_IGNORABLE,
+    SHOWN_LENGTH,
+    identity_key,
+    invisible_at,
+    nfc,
+    printable,
+)
+from custbill.rules.limits import MAX_TEXT_LENGTH
 from custbill.storage.search import name_tokens, normalise
 from custbill.testing import new_customer
 
@@ -131,8 +139,13 @@ def test_model_objects_keep_text_in_nfc(text: str) -> None:
     assert attrs.evolve(customer, tax_number=text).tax_number == expected
 
 
+#: Texts no longer than this are never shortened, escaped (10 characters at most each)
+#: and inside a violation's path.
+_SHORT = SHOWN_LENGTH // 10 - len("charges[]")
+
+
 @given(
-    st.text(st.characters(exclude_categories=()))
+    st.text(st.characters(exclude_categories=()), max_size=_SHORT)
     | st.sampled_from(["A-\ud800", "\x00\x1b[2J\n", "A-1\\x1b"])
 )
 def test_printable_text_prints_whole_and_reads_the_same(text: str) -> None:
@@ -148,3 +161,42 @@ def test_printable_text_prints_whole_and_reads_the_same(text: str) -> None:
         assert shown.encode("ascii", "backslashreplace").decode("unicode_escape") == text
     found = cb.Violation(code="c", path=f"charges[{text}]", message=text, params={"k": text})
     assert (found.path, found.message, found.params["k"]) == (f"charges[{shown}]", shown, text)
+
+
+#: Any character but the ellipsis, which marks where a shortened text was cut.
+_UNCUT = st.characters(exclude_categories=(), exclude_characters="…")
+
+
+@given(
+    head=st.text(_UNCUT, max_size=40),
+    filler=_UNCUT,
+    extra=st.integers(min_value=1, max_value=3 * SHOWN_LENGTH),
+    tail=st.text(_UNCUT, max_size=40),
+)
+def test_a_long_text_is_shown_by_its_start_and_end(
+    head: str, filler: str, extra: int, tail: str
+) -> None:
+    """Escaped past SHOWN_LENGTH characters, a text shows its start and its end and how
+    many characters were left out between them, at most SHOWN_LENGTH characters in all:
+    a megabyte key makes no megabyte message.  Shown again, it stays as it is."""
+    text = head + filler * (SHOWN_LENGTH + extra) + tail
+    escaped = "".join(map(printable, text))  # each character alone is never shortened
+    shown = printable(text)
+    assert len(shown) <= SHOWN_LENGTH < len(escaped)
+    assert shown.isprintable()
+    assert printable(shown) == shown
+    start, note, end = shown.split(" … ")
+    assert escaped.startswith(start) and escaped.endswith(end)
+    assert printable(head) in start and printable(tail) in end
+    count, words = note.split(" ", 1)
+    assert words == "characters left out"
+    assert len(start) + int(count.replace(",", "")) + len(end) == len(escaped)
+
+
+def test_text_up_to_the_shown_length_is_shown_whole() -> None:
+    """The bound falls past any text a record holds: a message about a record's own text
+    shows it whole."""
+    assert SHOWN_LENGTH >= 2 * MAX_TEXT_LENGTH
+    assert printable("x" * SHOWN_LENGTH) == "x" * SHOWN_LENGTH
+    assert printable("x" * (SHOWN_LENGTH + 1)) != "x" * (SHOWN_LENGTH + 1)
+    assert printable("\x1b" * (SHOWN_LENGTH // 4)) == "\\x1b" * (SHOWN_LENGTH // 4)

@@ -92,16 +92,39 @@ def invisible_at(text: str) -> int | None:
     return None if found is None else found.start()
 
 
+#: The longest a message shows any text: twice the longest text a record holds
+#: (``MAX_TEXT_LENGTH`` of :mod:`custbill.rules.limits`, 1,000 characters), so a message
+#: about a record's own texts shows them whole, while a caller's text no record could hold
+#: (a key of a megabyte) leaves an error, a log line or a traceback of bounded size.
+SHOWN_LENGTH: Final = 2_000
+
+#: Room kept in a shortened text for the note of what was left out ("… 1,234 characters
+#: left out …"), enough for the count of any text Python can hold.
+_NOTE_ROOM: Final = 64
+
+
 def printable(text: str) -> str:
     r"""*text* as a message shows it: each character ``str.isprintable()`` refuses
     (control characters such as NUL or ESC, lone surrogates, separators other than the
     space) written as its Python escape, so that a message naming whatever a caller passed
-    prints, logs and encodes whole (the same object when nothing needs escaping).
+    prints, logs and encodes whole; and, past :data:`SHOWN_LENGTH` characters once escaped,
+    its start and its end with how many characters were left out between them.  The same
+    object when nothing needs either; showing a shown text again changes nothing.
 
     >>> from custbill.model.text import printable
     >>> printable("A-1\x1b[31m"), printable("A-\ud800"), printable("Ångström 1")
     ('A-1\\x1b[31m', 'A-\\ud800', 'Ångström 1')
+    >>> shown = printable("A-" + "9" * 100_000)
+    >>> len(shown), shown.split(" … ")[1]
+    (1968, '98,066 characters left out')
     """
-    if text.isprintable():  # the common case
+    if len(text) <= SHOWN_LENGTH and text.isprintable():  # the common case
         return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    if len(text) <= SHOWN_LENGTH:
+        return text
+    kept = SHOWN_LENGTH - _NOTE_ROOM
+    head = kept // 2
+    tail = kept - head
+    return f"{text[:head]} … {len(text) - kept:,} characters left out … {text[-tail:]}"

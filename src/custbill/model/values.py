@@ -100,7 +100,8 @@ class Violation(Tabular):
     given.  ``path`` and ``message`` are kept :func:`~custbill.model.text.printable`: a
     control character or a lone surrogate of a caller's text (a charge keyed
     ``"A-1\\x1b[2J"``) is shown as its escape, so an error prints and logs whole and
-    cannot drive a terminal.
+    cannot drive a terminal; one longer than :data:`~custbill.model.text.SHOWN_LENGTH`
+    characters is shown by its start and its end.
     """
 
     code: str
