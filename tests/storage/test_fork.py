@@ -2,18 +2,20 @@
 (gunicorn with ``--preload``), a Celery prefork worker or a ``multiprocessing`` pool
 started by fork makes the store once and uses it in each worker.  Each process opens its
 own connection (``storage/_per_process.py``); before, the children talked to PostgreSQL
-over the parent's socket and read each other's answers (the parent got a child's row)."""
+over the parent's socket and read each other's answers (the parent got a child's row).
+A memory store cannot be shared so: a child holds a copy, and its first write warns."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import warnings
 from collections.abc import Callable, Iterator
 
 import pytest
 
 import custbill as cb
-from custbill.storage import Store
+from custbill.storage import MemoryStore, Store
 from custbill.storage._per_process import PerProcess
 from tests.conftest import new_account, new_customer, standard_facade
 
@@ -112,3 +114,38 @@ def test_a_child_closing_the_store_leaves_the_parent_connected(
         _INHERITED.clear()
     for _ in range(CALLS):
         assert billing.get_customer(customer.number) == customer
+
+
+def _write_in_child(task: int, number: str) -> tuple[list[str], list[str], bool]:
+    """In a forked worker holding a copy of a memory store: read (no warning), write
+    twice (warned once), and say what it saw."""
+    billing = _INHERITED[0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read = billing.get_customer(number).number == number
+        before = [str(w.message) for w in caught]
+        for i in range(2):
+            billing.create_customer(new_customer(company_name=f"Child {task} {i}"), new_account())
+        after = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    return before, after, read
+
+
+def test_a_forked_copy_of_a_memory_store_warns_on_its_first_write() -> None:
+    """A child forked from a process that made a memory store holds a copy: its first
+    write warns, once, that no other process sees it; reads do not warn, and the parent's
+    writes never do.  (Each worker of a pre-fork server silently kept records of its own.)"""
+    with standard_facade(MemoryStore()) as billing:
+        customer, _ = billing.create_customer(new_customer(), new_account())
+        _INHERITED[:] = [billing]
+        try:
+            with multiprocessing.get_context("fork").Pool(1) as pool:
+                before, after, read = pool.apply(_write_in_child, (1, customer.number))
+        finally:
+            _INHERITED.clear()
+        assert read and before == []
+        assert len(after) == 1, after
+        assert after[0].startswith(f"a MemoryStore made in process {os.getpid()} is written")
+        assert billing.search_customers("child") == ()  # the copy's writes stayed there
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            billing.create_customer(new_customer(company_name="Parent"), new_account())

@@ -6,12 +6,16 @@ every child.  A child must not use the parent's connection: the socket to Postgr
 same one, so two processes talking over it read each other's answers (the parent once
 read a child's answer as its row), and SQLite's file locks and log index belong to the
 process that opened the file.  :class:`PerProcess` gives each process its own.
+
+A memory store has nothing to open again: a child holds a copy of it, and what the child
+writes no other process sees.  :class:`MadeIn` warns the child that writes to one.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -54,3 +58,34 @@ class PerProcess(Generic[T]):
         """This process's resource if it has opened one, else None: what a store closes
         (a child that never used the store has nothing of its own to close)."""
         return self._value if self._pid == os.getpid() else None
+
+
+class MadeIn:
+    """The process an in-process store was made in, so that a process forked from it that
+    writes to its copy is told, once, that no other process sees the write.
+
+    A warning (``RuntimeWarning``) rather than an error: a child may mean to work on its
+    own copy (scenarios simulated side by side from one prepared store), and a host that
+    does can filter the warning by its message, which starts ``"a MemoryStore made in
+    process"``.
+    """
+
+    __slots__ = ("_pid", "_warned")
+
+    def __init__(self) -> None:
+        self._pid = self._warned = os.getpid()
+
+    def check_write(self) -> None:
+        """Warn when the calling process is not the one the store was made in, the first
+        time it writes."""
+        pid = os.getpid()
+        if pid in (self._pid, self._warned):  # the common case: the process that made it
+            return
+        self._warned = pid
+        warnings.warn(
+            f"a MemoryStore made in process {self._pid} is written in process {pid}, which "
+            "holds a copy of it: no other process sees this write (share records between "
+            "processes through SQLiteStore or PostgresStore)",
+            RuntimeWarning,
+            stacklevel=2,
+        )

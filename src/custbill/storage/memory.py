@@ -41,6 +41,7 @@ from custbill.model import (
 from custbill.model.billing import WHOLE_RUN, Charge, Invoice, Partition
 from custbill.model.packing import Packed, Packer, packer_of
 from custbill.model.plan_row import PlanRow, PlanRows, ProfileKey, plan_row, profile_key
+from custbill.storage._per_process import MadeIn
 from custbill.storage.cycle_rows import CycleRows
 from custbill.storage.memory_logs import (
     Entry,
@@ -80,7 +81,8 @@ Rec = TypeVar("Rec", bound=_Versioned)
 class MemoryStore:
     """Keeps everything in memory with the indexes the facade needs.
 
-    Safe to share between threads.  Nothing survives the process.
+    Safe to share between threads.  Nothing survives the process, and a process forked
+    from it holds a copy: the first write there warns that no other process sees it.
     """
 
     def __init__(self) -> None:
@@ -126,6 +128,7 @@ class MemoryStore:
         self.runs: dict[tuple[str, date], MemoryRun] = {}
         self.sequences: dict[str, int] = {}
         self.closed = False
+        self.made_in = MadeIn()
         #: The undo log of the unit of work holding the lock.
         self.undo: list[Undo] = []
         self.repositories = (
@@ -363,7 +366,9 @@ class MemoryUnitOfWork:
 
     def commit(self) -> None:
         """Keep every write made so far."""
-        self.undo.clear()
+        if self.undo:
+            self.store.made_in.check_write()
+            self.undo.clear()
 
     def rollback(self) -> None:
         """Undo every write since the last commit, newest first."""
