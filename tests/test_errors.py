@@ -31,6 +31,7 @@ SAMPLES: dict[type[cb.CustbillError], cb.CustbillError] = {
         "A-000001", Money(5, "USD"), Money(7, "USD"), what="pending amount"
     ),
     errors.TransactionConflictError: errors.TransactionConflictError("deadlock detected"),
+    errors.ConnectionLostError: errors.ConnectionLostError("SELECT statement: server closed"),
     errors.CurrencyMismatchError: errors.CurrencyMismatchError("USD", "EUR"),
     errors.InvalidDataError: errors.InvalidDataError(["a @ $.x", "b @ $.y"]),
     errors.StorageError: errors.StorageError("database is locked\nDETAIL: more"),

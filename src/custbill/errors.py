@@ -154,3 +154,17 @@ class StorageError(CustbillError):
 
     Nothing of the failed operation was committed.
     """
+
+
+class ConnectionLostError(StorageError):
+    """The connection to the database broke before the unit of work committed — the server
+    restarted or failed over, or something between ended an idle session — so nothing of
+    it was committed.
+
+    The facade runs the call again on another connection, as for
+    :class:`TransactionConflictError` (up to :data:`custbill.service.facade.ATTEMPTS`
+    times in all); a call inside :meth:`~custbill.CustomerBilling.batch` is not run again:
+    the batch fails.  A connection that breaks *during* the commit is a plain
+    :class:`StorageError` saying so: whether that unit committed is unknown, so it is
+    never run again by custbill.
+    """

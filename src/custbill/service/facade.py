@@ -23,7 +23,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from moneyed import Money
 
-from custbill.errors import StorageError, TransactionConflictError
+from custbill.errors import ConnectionLostError, StorageError, TransactionConflictError
 from custbill.model import (
     AccountCategory,
     BillCycle,
@@ -54,9 +54,10 @@ from custbill.storage.memory import MemoryStore
 from custbill.storage.protocols import CatalogKind, Store, UnitOfWork
 from custbill.summary import AccountSummary, CustomerSummary
 
-#: How many times a call runs when it keeps running into concurrent units of work.  Enough
-#: for a handful of writers on one row to each get through, few enough that a call under
-#: a storm of conflicts gives up within a fraction of a second.
+#: How many times a call runs when it keeps running into concurrent units of work (or
+#: losing its connection).  Enough for a handful of writers on one row to each get
+#: through, few enough that a call under a storm of conflicts gives up within a fraction
+#: of a second.
 ATTEMPTS = 5
 #: The longest pause (seconds) before the second attempt, growing with each attempt; random,
 #: so that two colliding units do not collide again in step.
@@ -137,8 +138,9 @@ class CustomerBilling(AccountsOverTime, PlatformCalls):
         """Run *use_case* over a unit of work of its own (or the batch's).
 
         A unit of work of its own that ran into a concurrent one
-        (:class:`~custbill.errors.TransactionConflictError`: nothing of it was committed)
-        runs again, after a short random pause, up to :data:`ATTEMPTS` times in all.
+        (:class:`~custbill.errors.TransactionConflictError`) or lost its connection
+        (:class:`~custbill.errors.ConnectionLostError`), nothing of it committed, runs
+        again, after a short random pause, up to :data:`ATTEMPTS` times in all.
         """
         return self._attempt(False, use_case, *args, **kwargs)
 
@@ -170,7 +172,7 @@ class CustomerBilling(AccountsOverTime, PlatformCalls):
                     self._view(uow) as view,
                 ):
                     return use_case(view, self._context, *args, **kwargs)
-            except TransactionConflictError:
+            except (TransactionConflictError, ConnectionLostError):
                 if attempt == ATTEMPTS:
                     raise
                 time.sleep(_PAUSES.uniform(0, PAUSE_S * attempt))

@@ -25,6 +25,12 @@ How units of work run side by side:
 * A serialization failure, a deadlock or a key another unit inserted first raises
   :class:`~custbill.errors.TransactionConflictError`; the facade runs the call again, up
   to :data:`custbill.service.facade.ATTEMPTS` times in all.
+* A connection that broke before its unit of work committed (a server restarted or failed
+  over, an idle session ended by the server or a proxy) raises
+  :class:`~custbill.errors.ConnectionLostError`, run again the same way; the pool then
+  checks its idle connections, which broke the same way, so the next attempt gets one
+  that works.  Nothing checks a connection before use: that would cost every call a
+  round trip to the server.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from custbill.errors import StorageError, TransactionConflictError
+from custbill.errors import ConnectionLostError, StorageError, TransactionConflictError
 from custbill.storage._per_process import PerProcess
 from custbill.storage._sql import MIGRATIONS, SQLUnitOfWork, migrate
 from custbill.storage._sql_writes import MAX_WAIT_SECONDS, Dialect, is_seconds, unstorable
@@ -117,11 +123,18 @@ class _Transaction:
         self.after_commit: list[Callable[[], None]] = []
 
     def fail(self, exc: Exception, doing: str) -> StorageError | TransactionConflictError:
-        """The custbill error for a driver error raised while *doing* something."""
+        """The custbill error for a driver error raised while *doing* something (not
+        committing): on a broken connection, nothing of the unit was committed."""
         state = getattr(exc, "sqlstate", None)
         if state in RETRY_STATES:
             return TransactionConflictError(f"{doing}: {exc}")
+        if self.broken():
+            return ConnectionLostError(f"{doing}: {exc}")
         return StorageError(f"{doing}: {exc}")
+
+    def broken(self) -> bool:
+        """True when the connection was interrupted (not closed by custbill)."""
+        return self.connection is not None and bool(self.connection.broken)
 
     def ensure(self) -> None:
         if not self.active and self.begin_sql:
@@ -160,6 +173,11 @@ class _Transaction:
                 self.connection.execute("COMMIT")
             except self.store.errors as exc:
                 self.after_commit.clear()
+                if self.broken():  # the server may have committed before it went
+                    raise StorageError(
+                        "the connection broke during the commit: whether the unit of work "
+                        f"committed is unknown: {exc}"
+                    ) from exc
                 raise self.fail(exc, "commit failed") from exc
         done, self.after_commit = self.after_commit, []
         for step in done:
@@ -176,7 +194,9 @@ class _Transaction:
             self.active = False
             self.after_commit.clear()
             if connection is not None:
-                self.pool.putconn(connection)
+                self.pool.putconn(connection)  # (which drops it if it broke)
+                if connection.broken:  # the others idle in the pool broke with it, likely
+                    self.pool.check()
 
 
 def _version(connection: Any) -> int:
