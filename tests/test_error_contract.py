@@ -381,9 +381,10 @@ def postgres_database(postgres_dsn: str) -> str:
     dsn=hostile_text,
     pool_size=st.sampled_from([1, 2]) | hostile.map(built),
     timeout=st.sampled_from([1.0, 2]) | hostile.map(built),
+    prepared=st.booleans() | hostile.map(built),
 )
 def test_the_postgres_store_constructor_takes_or_refuses(
-    postgres_database: str, dsn: str, pool_size: Any, timeout: Any
+    postgres_database: str, dsn: str, pool_size: Any, timeout: Any, prepared: Any
 ) -> None:
     """A DSN of any text is refused as a storage error in at most the timeout given (one
     second here, when a hostile timeout is not); hostile pool sizes and timeouts are
@@ -391,7 +392,9 @@ def test_the_postgres_store_constructor_takes_or_refuses(
     safe_timeout = timeout if isinstance(timeout, float | int) and 0 < timeout <= 2 else 1.0
     for target, size, wait in ((dsn, 1, 1.0), (postgres_database, pool_size, safe_timeout)):
         with contextlib.suppress(cb.CustbillError, TypeError):
-            PostgresStore(target, pool_size=size, timeout=wait).close()
+            PostgresStore(
+                target, pool_size=size, timeout=wait, prepared_statements=prepared
+            ).close()
 
 
 def test_the_store_path_may_hold_any_character(tmp_path: Path) -> None:

@@ -264,7 +264,13 @@ def test_postgres_store_refuses_bad_options_at_once(postgres_dsn: str) -> None:
         with pytest.raises(cb.StorageError, match="cannot connect"):
             PostgresStore(dsn, timeout=20)
     assert time.perf_counter() - started < 15  # (each would have waited 20 s in the pool)
-    for options in ({"pool_size": 0}, {"pool_size": True}, {"timeout": math.inf}):
+    for options in (
+        {"pool_size": 0},
+        {"pool_size": True},
+        {"timeout": math.inf},
+        {"prepared_statements": "no"},
+        {"prepared_statements": 0},
+    ):
         with pytest.raises(TypeError, match=next(iter(options))):
             PostgresStore(new_database(postgres_dsn), **options)  # type: ignore[arg-type]
 

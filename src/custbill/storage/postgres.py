@@ -326,14 +326,20 @@ class PostgresStore:
         pool_size: connections the store keeps at most
             (:data:`~custbill.storage.postgres.POOL_SIZE`).
         timeout: seconds to wait for the server, or for a free connection.
+        prepared_statements: let psycopg prepare the statements a connection runs often
+            (the default: the server then plans them once).  ``False`` behind a pooler in
+            *transaction* mode that does not carry prepared statements between the
+            server sessions it hands out (PgBouncer before 1.21, or later ones without
+            ``max_prepared_statements``): there a statement prepared on one session
+            fails on the next ("prepared statement … already exists").
 
     Raises:
         StorageError: psycopg is not installed, *dsn* is no connection string, or the
             server cannot be reached (told by one connection before the pool opens, so a
             server that is not there is known at once, not after *timeout*).
         TypeError: *dsn* is not text, *pool_size* not an int from 1 to
-            :data:`~custbill.storage.postgres.MAX_POOL_SIZE`, or *timeout* not a number of
-            seconds from 0 to 2,147,483.
+            :data:`~custbill.storage.postgres.MAX_POOL_SIZE`, *timeout* not a number of
+            seconds from 0 to 2,147,483, or *prepared_statements* not a bool.
     """
 
     def __init__(
@@ -343,6 +349,7 @@ class PostgresStore:
         pool_size: int = POOL_SIZE,
         timeout: float = CONNECT_TIMEOUT,
         scoped_role: str | None = None,
+        prepared_statements: bool = True,
     ) -> None:
         try:
             import psycopg
@@ -359,6 +366,10 @@ class PostgresStore:
             raise TypeError(f"pool_size: expected 1 to {MAX_POOL_SIZE}, got {pool_size}")
         if not is_seconds(timeout):
             raise TypeError(f"timeout: expected seconds from 0 to {MAX_WAIT_SECONDS:,}")
+        if not isinstance(prepared_statements, bool):
+            raise TypeError(
+                f"prepared_statements: expected bool, got {type(prepared_statements).__name__}"
+            )
         if scoped_role is not None and (
             not isinstance(scoped_role, str) or not ROLE_NAME.fullmatch(scoped_role)
         ):
@@ -383,7 +394,10 @@ class PostgresStore:
                 dsn,
                 min_size=1,
                 max_size=pool_size,
-                kwargs={"autocommit": True},
+                # (prepare_threshold None: psycopg prepares nothing)
+                kwargs={"autocommit": True}
+                if prepared_statements
+                else {"autocommit": True, "prepare_threshold": None},
                 open=False,
                 name="custbill",
             )
