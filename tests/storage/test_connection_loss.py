@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import psycopg
 import pytest
+from moneyed import Money
 
 import custbill as cb
 from custbill.errors import ConnectionLostError
@@ -18,6 +20,9 @@ from custbill.service.facade import ATTEMPTS
 from custbill.storage import PostgresStore
 from custbill.storage.postgres import _Transaction
 from tests.conftest import new_account, new_customer, new_database, standard_facade
+
+#: The run date of the split run.
+RUN = date(2026, 7, 1)
 
 #: Threads reading at once to open several of the pool's connections, so that several
 #: sit idle in it when the server ends them.
@@ -120,6 +125,29 @@ def test_a_unit_whose_connection_breaks_midway_runs_again_and_lands_once(
     assert _customers_named(billing, "Midway") == 1
     assert billing.get_customer(customer.number).number == customer.number
     assert billing.get_account(account.number).customer == customer.number
+
+
+def test_a_part_of_a_split_run_whose_connection_breaks_is_issued_once(
+    billing: cb.CustomerBilling, break_in_unit: Callable[[int], list[int]]
+) -> None:
+    """A worker whose connection breaks while it holds a part (the claim's row lock goes
+    with the session) takes it again and issues it, once."""
+    charges = {
+        billing.create_customer(new_customer(company_name=f"Split {i}"), new_account())[
+            1
+        ].number: Money(5, "USD")
+        for i in range(12)
+    }
+    ended = break_in_unit(1)
+    parts: list[cb.PartitionIssued] = []
+    while (part := billing.issue_next_partition("m1", RUN, charges, partitions=3)) is not None:
+        parts.append(part)
+    assert len(ended) == 1
+    assert sorted(p.partition.index for p in parts) == [0, 1, 2]
+    billed = [i.billed_account for p in parts for i in p.invoices]
+    assert sorted(billed) == sorted(charges)
+    status = billing.bill_run_status("m1", RUN)
+    assert status.complete and status.invoices == len(charges)
 
 
 def test_a_call_that_keeps_losing_its_connection_gives_up(

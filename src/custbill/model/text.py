@@ -92,7 +92,7 @@ def invisible_at(text: str) -> int | None:
     return None if found is None else found.start()
 
 
-#: The longest a message shows any text: twice the longest text a record holds
+#: The most characters a message shows of any text, twice the longest text a record holds
 #: (``MAX_TEXT_LENGTH`` of :mod:`custbill.rules.limits`, 1,000 characters), so a message
 #: about a record's own texts shows them whole, while a caller's text no record could hold
 #: (a key of a megabyte) leaves an error, a log line or a traceback of bounded size.
