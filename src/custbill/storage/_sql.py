@@ -8,7 +8,6 @@ A unit of work is one database transaction, written through
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol
@@ -369,6 +368,14 @@ class SQLSavepoint:
             self.unit.forget_read()
 
 
+class Lock(Protocol):
+    """What a :class:`LockedTransaction` holds from its begin to its end."""
+
+    def acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
 class LockedTransaction:
     """The transaction of one unit of work on a SQL store.
 
@@ -379,7 +386,7 @@ class LockedTransaction:
 
     def __init__(
         self,
-        lock: threading.RLock,
+        lock: Lock,
         execute: Callable[[str], object],
         begin_sql: Sequence[str],
         errors: type[Exception],

@@ -7,8 +7,12 @@
   serialised across threads and processes; a writer waits up to ``busy_timeout`` seconds
   for another, then raises :class:`~custbill.errors.StorageError`.  A reading unit
   (``unit_of_work(read_only=True)``: the facade's reads and plans) is a deferred
-  transaction on a snapshot of the WAL, and waits for no writer of another process or
-  store object.  The threads of one store object share its connection and take turns.
+  transaction on a snapshot of the WAL, and waits for no writer, of this process or any
+  other.
+* Each unit of work runs on a connection of its own, taken from the process's idle ones
+  (or opened) when it begins and given back when it ends; the writing units of one
+  process take turns on a lock of the process before SQLite's, so they queue rather than
+  poll the file's lock.
 * Records are stored as JSON beside indexed columns for every lookup the facade makes
   (numbers, external numbers, customers' accounts, both hierarchies, bill cycles, search
   tokens), so no lookup scans a table.
@@ -19,8 +23,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any, Literal, NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
 
 from custbill.errors import StorageError
 from custbill.storage._per_process import PerProcess
@@ -31,9 +35,13 @@ _DIALECT = {"text": "TEXT", "serial": "INTEGER PRIMARY KEY", "without_rowid": " 
 
 
 class _Database:
-    def __init__(self, connection: sqlite3.Connection, transaction: LockedTransaction) -> None:
-        self.connection = connection
+    def __init__(self, transaction: _PooledTransaction) -> None:
         self.transaction = transaction
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The connection of the unit of work (while it runs)."""
+        return self.transaction.held()
 
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         self.transaction.ensure()
@@ -102,11 +110,125 @@ class _Database:
             )
 
 
-class _Connection(NamedTuple):
-    """A process's connection to the file, and the lock its units of work take turns by."""
+#: Connections a process keeps open while no unit of work uses them, for the next ones:
+#: enough for the units a small threaded server runs at once.  More are opened while more
+#: units run at once, and closed as they end, so that a server starting a thread per
+#: request keeps no connection per thread it ever ran.
+IDLE_CONNECTIONS = 4
 
-    connection: sqlite3.Connection
-    lock: threading.RLock
+
+class _Connections:
+    """A process's connections to the file, and the lock its writing units take turns by.
+
+    The first connection, opened with the store (or in a forked process, on its first
+    use), is the one a unit takes whenever it is free, so units that run one at a time all
+    run on it; it is never closed before the store.  Others are opened while it is in use
+    and kept, up to :data:`IDLE_CONNECTIONS` idle in all.
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self.first = connect()
+        self._first_free = True
+        self._others: list[sqlite3.Connection] = []  # idle, the last given back last
+        self._guard = threading.Lock()  # (over the idle ones and closed, never held long)
+        self.closed = False
+        #: Taken by a writing unit from its begin to its end.
+        self.writing = threading.Lock()
+
+    def take(self) -> sqlite3.Connection:
+        """The first connection if it is free, else an idle one, else a new one."""
+        with self._guard:
+            if self._first_free:
+                self._first_free = False
+                return self.first
+            if self._others:
+                return self._others.pop()
+        return self._connect()
+
+    def give(self, connection: sqlite3.Connection) -> None:
+        """Give back a connection a unit of work took."""
+        with self._guard:
+            if connection is self.first:
+                self._first_free = not self.closed
+                keep = self._first_free
+            else:
+                keep = not self.closed and len(self._others) < IDLE_CONNECTIONS - 1
+                if keep:
+                    self._others.append(connection)
+        if not keep:
+            connection.close()
+
+    def idle(self) -> int:
+        """How many connections are open and free."""
+        with self._guard:
+            return int(self._first_free) + len(self._others)
+
+    def close(self) -> None:
+        """Close the idle connections; those in use close when given back."""
+        with self._guard:
+            self.closed = True
+            idle = self._others + ([self.first] if self._first_free else [])
+            self._others, self._first_free = [], False
+        for connection in idle:
+            connection.close()
+
+
+class _PooledTransaction(LockedTransaction):
+    """The transaction of one unit of work, on a connection it takes from the process's
+    at :meth:`begin` and gives back at :meth:`end`; a writing one also holds the process's
+    writing lock from begin to end."""
+
+    def __init__(self, connections: _Connections, read_only: bool) -> None:
+        # a reading unit's deferred transaction reads a snapshot of the WAL and waits for no
+        # writer; a writing one takes the write lock first, so it never has to give up a
+        # snapshot another writer moved past
+        begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+        lock = _UNSHARED if read_only else connections.writing
+        super().__init__(lock, self._run, (begin,), sqlite3.Error)
+        self.connections = connections
+        self.connection: sqlite3.Connection | None = None
+
+    def held(self) -> sqlite3.Connection:
+        """The connection the unit of work holds."""
+        if self.connection is None:
+            raise StorageError("the unit of work is not running: enter it first")
+        return self.connection
+
+    def _run(self, sql: str) -> object:
+        return self.held().execute(sql)
+
+    def begin(self) -> None:
+        self.connection = self.connections.take()
+        try:
+            super().begin()
+        except BaseException:
+            self._give_back()
+            raise
+
+    def end(self) -> None:
+        try:
+            super().end()
+        finally:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            self.connections.give(connection)
+
+
+class _Unshared:
+    """The lock of a reading unit: none, since its connection is its own."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+_UNSHARED = _Unshared()
 
 
 #: A writing transaction holds the whole database file: no row lock to add.
@@ -133,9 +255,10 @@ class SQLiteStore:
             number of seconds from 0 to 2,147,483 (SQLite keeps it in milliseconds, in a C
             int).
 
-    Safe to share between threads (units of work take turns) and between processes (SQLite
-    locks the file), including processes forked after the store was made (each opens its
-    own connection).
+    Safe to share between threads (each unit of work runs on a connection of its own, so
+    readers wait for no writer; writers take turns) and between processes (SQLite locks
+    the file), including processes forked after the store was made (each opens its own
+    connections).
     """
 
     def __init__(
@@ -154,7 +277,7 @@ class SQLiteStore:
         #: Catalog entries read so far (they never change once added).
         self.catalog_cache: dict[tuple[type, str], Any] = {}
 
-        def connect() -> _Connection:
+        def connect() -> sqlite3.Connection:
             try:
                 connection = sqlite3.connect(
                     self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -172,44 +295,42 @@ class SQLiteStore:
                 connection.execute("PRAGMA cache_size=-65536")
             except (sqlite3.Error, ValueError) as exc:  # (ValueError: a NUL in the path)
                 raise StorageError(f"cannot open {self.path!r}: {exc}") from exc
-            return _Connection(connection, threading.RLock())
+            return connection
 
-        self._connections = PerProcess(connect)
+        self._connections = PerProcess(lambda: _Connections(connect))
         self._migrate()
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """This process's connection to the file.  A process forked from the one that
-        made the store opens its own (:class:`~custbill.storage._per_process.PerProcess`)."""
-        return self._connections.get().connection
-
-    def _transaction(self, here: _Connection, read_only: bool = False) -> LockedTransaction:
-        # a reading unit's deferred transaction reads a snapshot of the WAL and waits for no
-        # writer; a writing one takes the write lock first, so it never has to give up a
-        # snapshot another writer moved past
-        begin = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
-        return LockedTransaction(here.lock, here.connection.execute, (begin,), sqlite3.Error)
+        """This process's first connection to the file: the one its units of work use
+        while they run one at a time, for a host's own looks at the file (a ``PRAGMA``, a
+        trace callback) while none runs.  A process forked from the one that made the
+        store opens its own (:class:`~custbill.storage._per_process.PerProcess`)."""
+        return self._connections.get().first
 
     @property
     def schema_version(self) -> int:
         """The schema version of the database file."""
-        here = self._connections.get()
-        with here.lock:
-            row = here.connection.execute("PRAGMA user_version").fetchone()
-            return int(row[0])
+        connections = self._connections.get()
+        connection = connections.take()
+        try:
+            return int(connection.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            connections.give(connection)
 
     def _migrate(self) -> None:
         if self.schema_version == len(MIGRATIONS):
             return  # up to date: no write lock to wait for
+        transaction = _PooledTransaction(self._connections.get(), read_only=False)
 
-        here = self._connections.get()
-        execute = here.connection.execute
+        def execute(sql: str, params: Sequence[Any] = ()) -> Any:
+            return transaction.held().execute(sql, params)
 
         def record(version: int) -> None:
             execute(f"PRAGMA user_version={version}")
 
         migrate(
-            self._transaction(here),
+            transaction,
             execute,
             _DIALECT,
             version=lambda: int(execute("PRAGMA user_version").fetchone()[0]),
@@ -219,17 +340,17 @@ class SQLiteStore:
 
     def unit_of_work(self, *, read_only: bool = False) -> SQLUnitOfWork:
         """A new unit of work: one ``BEGIN IMMEDIATE`` transaction (``BEGIN DEFERRED``,
-        waiting for no writer, with *read_only*)."""
-        here = self._connections.get()
-        transaction = self._transaction(here, read_only)
+        waiting for no writer, with *read_only*), on a connection of its own while it
+        runs."""
+        transaction = _PooledTransaction(self._connections.get(), read_only)
         return SQLUnitOfWork(
-            _Database(here.connection, transaction), transaction, self.catalog_cache, _DIALECT_LOCKS
+            _Database(transaction), transaction, self.catalog_cache, _DIALECT_LOCKS
         )
 
     def close(self) -> None:
-        """Close the calling process's database connection (a forked process that never
-        used the store has none; the connection it inherited stays its parent's)."""
-        here = self._connections.opened_here()
-        if here is not None:
-            with here.lock:
-                here.connection.close()
+        """Close the calling process's connections to the file, each as soon as no unit
+        of work uses it (a forked process that never used the store has none; the
+        connections it inherited stay its parent's)."""
+        connections = self._connections.opened_here()
+        if connections is not None:
+            connections.close()
