@@ -51,8 +51,8 @@ def bouncer(database: str) -> Callable[[int], AbstractContextManager[str]]:
 def test_every_call_works_behind_a_transaction_pooler(
     bouncer: Callable[[int], AbstractContextManager[str]],
 ) -> None:
-    """From an empty database (migrated through the pooler) to an issued bill run, with
-    threads creating, reading, searching and editing at once."""
+    """From an empty database (migrated through the pooler) to an issued bill run and a
+    split one, with threads creating, reading, searching and editing at once."""
     failures: list[BaseException] = []
     with (
         bouncer(SERVER_SESSIONS) as dsn,
@@ -92,3 +92,10 @@ def test_every_call_works_behind_a_transaction_pooler(
         issued = billing.issue_bill_run(plan)
         assert len(issued) == len(accounts) == THREADS * 15
         assert billing.issue_bill_run(plan) == issued  # the run was issued once
+        # and a run split in parts, each claimed with FOR UPDATE SKIP LOCKED
+        later = date(2026, 8, 1)
+        charges = {number: Money(3, "USD") for number in accounts}
+        while billing.issue_next_partition("m1", later, charges, partitions=3) is not None:
+            pass
+        status = billing.bill_run_status("m1", later)
+        assert status.complete and status.invoices == len(accounts)
