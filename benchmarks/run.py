@@ -719,6 +719,10 @@ def stores_table(figures: dict[str, float]) -> str:
             for call in ("get", "edit", "summary", "search")
         ),
         ("get p99 ms while planning", lambda n: figures.get(f"contention.read_p99_ms.{n}", "-")),
+        (
+            "get p99 ms beside a planning thread",
+            lambda n: figures.get(f"contention.thread_read_p99_ms.{n}", "-"),
+        ),
     ]
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for title, value in rows:

@@ -13,7 +13,8 @@ and contacts.  Then, on each store, with the same calls:
 * single calls (get_customer, edit_account, customer_summary, search_customers): median
   and p99;
 * ``contention`` (SQL stores): the p99 of get_customer in this process while another
-  process plans a run on the same store;
+  process plans a run on the same store (``read_p99_ms``), and while another thread of
+  this process plans on the same store object (``thread_read_p99_ms``);
 * ``split_run`` (PostgreSQL): a run split into 8 parts issued by 1, 2 and 4 worker
   processes; invoices per second, the speedup of 2 workers over 1, and what splitting
   costs one worker against a run issued whole.
@@ -32,6 +33,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -290,6 +292,40 @@ def measure_contention(name: str, store_name: str, charges: dict[str, cb.Money])
     return _quantiles(latencies)[1]
 
 
+#: Seconds a thread plans beside the reading one in measure_thread_contention.
+THREAD_PLANNING_S = 3.0
+
+
+def measure_thread_contention(
+    name: str, billing: cb.CustomerBilling, charges: dict[str, cb.Money]
+) -> float:
+    """The p99 (ms) of get_customer in one thread while another thread of this process
+    plans on the same store object (the threads of a web server sharing one store)."""
+    customers = [c.number for c in billing.search_customers("company", limit=500)]
+    stop = threading.Event()
+
+    def plan() -> None:
+        while not stop.is_set():
+            _plan_and_read(billing, charges)
+
+    planner = threading.Thread(target=plan)
+    planner.start()
+    latencies = []
+    deadline = time.monotonic() + THREAD_PLANNING_S
+    try:
+        while time.monotonic() < deadline:
+            number = customers[len(latencies) % len(customers)]
+            started = time.perf_counter()
+            billing.get_customer(number)
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.002)
+    finally:
+        stop.set()
+        planner.join()
+    print(f"  {name}: {len(latencies)} reads beside a planning thread", file=sys.stderr)
+    return _quantiles(latencies)[1]
+
+
 _worker_charges: dict[str, cb.Money] = {}
 
 
@@ -377,6 +413,9 @@ def measure_stores(size: int, repeat: int = 3) -> dict[str, float]:
                 charges = charges_for(billing, on_m1, RUNS[0])
                 figures[f"contention.read_p99_ms.{name}"] = measure_contention(
                     name, location, charges
+                )
+                figures[f"contention.thread_read_p99_ms.{name}"] = measure_thread_contention(
+                    name, billing, charges
                 )
                 if name == "postgres":
                     figures.update(measure_split_runs(location, billing, on_m1))
