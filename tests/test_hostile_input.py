@@ -336,3 +336,23 @@ def test_a_cycle_made_past_the_catalog_rules_is_refused_by_the_calendar(
         assert [(v.code, v.path) for v in caught.value.violations] == [
             ("catalog.invalid", "bill_day")
         ]
+
+
+def test_a_closed_sql_store_refuses_every_call_as_a_storage_error(
+    make_store: Callable[[], Store], request: pytest.FixtureRequest
+) -> None:
+    """Once closed, a SQL store refuses reads and writes as a StorageError (PostgreSQL's
+    pool once raised its own PoolClosed); the memory store stays readable."""
+    store = make_store()
+    with standard_facade(store) as billing:
+        customer, _ = billing.create_customer(new_customer(), new_account())
+    if request.node.callspec.params["make_store"] == "memory":
+        assert billing.get_customer(customer.number) == customer
+        return
+    for call in (
+        lambda: billing.get_customer(customer.number),
+        lambda: billing.create_customer(new_customer(), new_account()),
+        lambda: billing.plan_bill_run("m1", date(2026, 7, 1)),
+    ):
+        with pytest.raises(cb.StorageError, match="the store is closed"):
+            call()

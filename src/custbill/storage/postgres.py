@@ -163,6 +163,8 @@ class _Transaction:
         try:
             self.pool = self.store.pool
             self.connection = self.pool.getconn(timeout=self.store.timeout)
+        except self.store.pool_closed as exc:
+            raise StorageError("the store is closed") from exc
         except self.store.pool_errors as exc:
             raise StorageError(f"no connection to the server: {exc}") from exc
 
@@ -383,6 +385,7 @@ class PostgresStore:
             raise StorageError(f"cannot connect: {exc}") from None
         self.errors: type[Exception] = psycopg.Error
         self.pool_errors: type[Exception] = psycopg_pool.PoolTimeout
+        self.pool_closed: type[Exception] = psycopg_pool.PoolClosed
         self.timeout = timeout
         #: Catalog entries read so far (they never change once added).
         self.catalog_cache: dict[tuple[type, str], Any] = {}

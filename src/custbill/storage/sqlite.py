@@ -137,8 +137,14 @@ class _Connections:
         self.writing = threading.Lock()
 
     def take(self) -> sqlite3.Connection:
-        """The first connection if it is free, else an idle one, else a new one."""
+        """The first connection if it is free, else an idle one, else a new one.
+
+        Raises:
+            StorageError: the store is closed.
+        """
         with self._guard:
+            if self.closed:
+                raise StorageError("the store is closed")
             if self._first_free:
                 self._first_free = False
                 return self.first
