@@ -522,7 +522,8 @@ class PostgresStore:
 
     def close(self) -> None:
         """Close the calling process's pool (a forked process that never used the store
-        has none; the pool it inherited stays its parent's)."""
+        has none; the pool it inherited stays its parent's).  Every later call in this
+        process raises :class:`~custbill.StorageError` ("the store is closed")."""
         pool = self._pools.opened_here()
         if pool is not None:
             pool.close()

@@ -356,7 +356,8 @@ class SQLiteStore:
     def close(self) -> None:
         """Close the calling process's connections to the file, each as soon as no unit
         of work uses it (a forked process that never used the store has none; the
-        connections it inherited stay its parent's)."""
+        connections it inherited stay its parent's).  Every later call in this process
+        raises :class:`~custbill.StorageError` ("the store is closed")."""
         connections = self._connections.opened_here()
         if connections is not None:
             connections.close()
