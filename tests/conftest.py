@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -97,6 +98,27 @@ def assert_prints_whole(error: Exception) -> None:
     message.encode("utf-8")
     assert all(line.isprintable() for line in message.split("\n")), repr(message[:500])
     assert max(map(len, message.split("\n"))) <= SHOWN_LENGTH, repr(message[:500])
+
+
+def in_threads(work: Callable[[int], object], count: int) -> list[BaseException]:
+    """Run ``work(i)`` for i in range(count), each in a thread of its own, all started
+    together (a barrier), and wait for them; what they raised."""
+    start = threading.Barrier(count)
+    failures: list[BaseException] = []
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            work(i)
+        except BaseException as exc:  # handed to the caller
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
 
 
 def new_customer(**changes: Any) -> cb.NewCustomer:

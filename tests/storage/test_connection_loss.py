@@ -6,7 +6,6 @@ again.  (Each connection idle in the pool once failed one call with a StorageErr
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 
@@ -19,7 +18,7 @@ from custbill.errors import ConnectionLostError
 from custbill.service.facade import ATTEMPTS
 from custbill.storage import PostgresStore
 from custbill.storage.postgres import _Transaction
-from tests.conftest import new_account, new_customer, new_database, standard_facade
+from tests.conftest import in_threads, new_account, new_customer, new_database, standard_facade
 
 #: The run date of the split run.
 RUN = date(2026, 7, 1)
@@ -73,19 +72,13 @@ def test_calls_after_the_server_ended_every_session_go_through(
         original(self)
         taken.append(self.connection.info.backend_pid)
 
-    def read(start: threading.Barrier) -> None:
-        start.wait()
+    def read(_: int) -> None:
         for _ in range(20):
             billing.get_customer(customer.number)
 
     monkeypatch.setattr(_Transaction, "begin", counted_begin)
     for round_ in range(3):
-        start = threading.Barrier(READERS)
-        threads = [threading.Thread(target=read, args=(start,)) for _ in range(READERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        assert in_threads(read, READERS) == []
         assert _end_sessions(database) >= 2  # several connections were idle in the pool
         taken.clear()
         assert billing.get_customer(customer.number) == customer

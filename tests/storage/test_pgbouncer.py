@@ -6,7 +6,6 @@ psycopg's prepared statements, which live in one server session, the same calls 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
@@ -15,7 +14,7 @@ import pytest
 from moneyed import Money
 
 from custbill.storage import PostgresStore
-from tests.conftest import new_account, new_customer, new_database, standard_facade
+from tests.conftest import in_threads, new_account, new_customer, new_database, standard_facade
 from tests.storage.pgbouncer import pgbouncer
 from tests.storage.postgres_server import ServerUnavailable
 
@@ -53,7 +52,6 @@ def test_every_call_works_behind_a_transaction_pooler(
 ) -> None:
     """From an empty database (migrated through the pooler) to an issued bill run and a
     split one, with threads creating, reading, searching and editing at once."""
-    failures: list[BaseException] = []
     with (
         bouncer(SERVER_SESSIONS) as dsn,
         standard_facade(
@@ -63,29 +61,19 @@ def test_every_call_works_behind_a_transaction_pooler(
         accounts: list[str] = []
 
         def work(thread: int) -> None:
-            try:
-                for i in range(15):
-                    customer, account = billing.create_customer(
-                        new_customer(company_name=f"Pooled {thread} {i}"), new_account()
-                    )
-                    accounts.append(account.number)
-                    assert billing.get_account(account.number) == account
-                    billing.edit_account(
-                        account.number, expected_version=account.version, taxable=False
-                    )
-                    assert (
-                        billing.customer_summary(customer.number).customer.number == customer.number
-                    )
-                    assert customer in billing.search_customers(f"pooled {thread} {i}")
-            except BaseException as exc:  # reported by the test's thread
-                failures.append(exc)
+            for i in range(15):
+                customer, account = billing.create_customer(
+                    new_customer(company_name=f"Pooled {thread} {i}"), new_account()
+                )
+                accounts.append(account.number)
+                assert billing.get_account(account.number) == account
+                billing.edit_account(
+                    account.number, expected_version=account.version, taxable=False
+                )
+                assert billing.customer_summary(customer.number).customer == customer
+                assert customer in billing.search_customers(f"pooled {thread} {i}")
 
-        threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert failures == []
+        assert in_threads(work, THREADS) == []
         plan = billing.plan_bill_run(
             "m1", date(2026, 7, 1), {number: Money(5, "USD") for number in accounts}
         )

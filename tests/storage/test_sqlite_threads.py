@@ -16,7 +16,7 @@ import custbill as cb
 from custbill.storage import SQLiteStore
 from custbill.storage.sqlite import IDLE_CONNECTIONS
 from custbill.testing import facade_for
-from tests.conftest import new_account, new_customer
+from tests.conftest import in_threads, new_account, new_customer
 
 #: Seconds a thread is given to finish what must not wait for the other: generous, since
 #: the failure this guards against is waiting until the other lets go (here, forever).
@@ -111,23 +111,12 @@ def test_writing_threads_queue_on_the_process_lock(tmp_path: Path) -> None:
     timeout at all, none of them finds the file locked."""
     store = SQLiteStore(tmp_path / "t.db", busy_timeout=0)
     billing = facade_for(store)
-    start = threading.Barrier(4)
-    failures: list[BaseException] = []
 
     def create(thread: int) -> None:
-        start.wait()
-        try:
-            for i in range(25):
-                billing.create_customer(new_customer(company_name=f"W{thread} {i}"), new_account())
-        except BaseException as exc:  # reported by the test's thread
-            failures.append(exc)
+        for i in range(25):
+            billing.create_customer(new_customer(company_name=f"W{thread} {i}"), new_account())
 
-    threads = [threading.Thread(target=create, args=(t,)) for t in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    assert in_threads(create, 4) == []
     numbers = [c.number for c in billing.search_customers("w")]
     assert len(numbers) == len(set(numbers)) == 100
 
@@ -143,17 +132,8 @@ def test_a_thread_per_request_keeps_a_bounded_number_of_connections(tmp_path: Pa
     billing = facade_for(store)
     customer, _ = billing.create_customer(new_customer(), new_account())
 
-    def request(start: threading.Barrier) -> None:
-        start.wait()
-        billing.get_customer(customer.number)
-
     for _ in range(5):
-        start = threading.Barrier(12)
-        threads = [threading.Thread(target=request, args=(start,)) for _ in range(12)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        assert in_threads(lambda _: billing.get_customer(customer.number), 12) == []
         assert _open_files(path) <= 12  # (a connection per thread ever run: 12 a round)
     assert store._connections.get().idle() == IDLE_CONNECTIONS
     inside = threading.Event()
