@@ -198,7 +198,8 @@ class _Transaction:
             if connection is not None:
                 self.pool.putconn(connection)  # (which drops it if it broke)
                 if connection.broken:  # the others idle in the pool broke with it, likely
-                    self.pool.check()
+                    with contextlib.suppress(self.store.errors):  # (the unit's error stands)
+                        self.pool.check()
 
 
 def _version(connection: Any) -> int:
