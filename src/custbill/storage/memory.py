@@ -82,7 +82,8 @@ class MemoryStore:
     """Keeps everything in memory with the indexes the facade needs.
 
     Safe to share between threads.  Nothing survives the process, and a process forked
-    from it holds a copy: the first write there warns that no other process sees it.
+    from the one that made it holds a copy: the first write there warns that no other
+    process sees it.
     """
 
     def __init__(self) -> None:
