@@ -746,6 +746,15 @@ def plan_cost_growth(rows: list[dict[str, float]]) -> float:
     return rows[0]["plan_bill_run.accounts_per_s"] / rows[-1]["plan_bill_run.accounts_per_s"]
 
 
+def floor_cost_growth(rows: list[dict[str, float]]) -> float:
+    """The same for the floor, in the same run: how much of the growth the machine's
+    caches give any planner (the floor's rate is custbill's times ``vs_floor``)."""
+    first, last = rows[0], rows[-1]
+    return (first["plan_bill_run.accounts_per_s"] * first["plan_bill_run.vs_floor"]) / (
+        last["plan_bill_run.accounts_per_s"] * last["plan_bill_run.vs_floor"]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -777,6 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         **rows[-1],
         "plan_cost_growth": plan_cost_growth(rows),
+        "plan_cost_growth.floor": floor_cost_growth(rows),
         "bytes_per_account": traced[-1]["bytes_per_account"],
         "rss_bytes_per_account": traced[-1]["rss_bytes_per_account"],
         "gc_full_collection_s": rows[-1]["gc_full_collection_s"],
@@ -786,6 +796,10 @@ def main(argv: list[str] | None = None) -> int:
         "scaling": rows,
     }
     print(table(rows, fixed))
+    print(
+        f"- plan_cost_growth: {figures['plan_cost_growth']:.2f}"
+        f" (the floor's: {figures['plan_cost_growth.floor']:.2f})"
+    )
     print(stores_table(side_by_side))
     misses = [
         f"{key} = {figures[key]:,.2f} (target {op} {bound:,})"
