@@ -23,6 +23,10 @@ from tests.conftest import in_threads, new_account, new_customer, new_database, 
 #: The run date of the split run.
 RUN = date(2026, 7, 1)
 
+#: Milliseconds pg_terminate_backend waits for a session to be gone: a session ends in a
+#: few, and a test that went on before it had would find the connection still working.
+END_WAIT_MS = 5_000
+
 #: Threads reading at once to open several of the pool's connections, so that several
 #: sit idle in it when the server ends them.
 READERS = 4
@@ -46,9 +50,9 @@ def _end_sessions(database: str, pid: int | None = None) -> int:
     which = "pid = %s" if pid is not None else "datname = %s"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         row = admin.execute(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000))"
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, %s))"
             f" FROM pg_stat_activity WHERE {which} AND backend_type = 'client backend'",
-            (pid if pid is not None else name,),
+            (END_WAIT_MS, pid if pid is not None else name),
         ).fetchone()
     assert row is not None
     return int(row[0])
