@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,8 @@ def _open_files(path: Path) -> int:
 needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 
 
-def _in_thread(work: object) -> threading.Thread:
-    assert callable(work)
+def _in_thread(work: Callable[[], object]) -> threading.Thread:
+    """*work* started in a thread (a daemon: a test that fails leaves none waiting)."""
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     return thread
