@@ -6,6 +6,7 @@ again.  (Each connection idle in the pool once failed one call with a StorageErr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 
@@ -38,8 +39,13 @@ def database(postgres_dsn: str) -> str:
 
 
 @pytest.fixture
-def billing(database: str) -> Iterator[cb.CustomerBilling]:
-    with standard_facade(PostgresStore(database, pool_size=READERS)) as facade:
+def store(database: str) -> PostgresStore:
+    return PostgresStore(database, pool_size=READERS)
+
+
+@pytest.fixture
+def billing(store: PostgresStore) -> Iterator[cb.CustomerBilling]:
+    with standard_facade(store) as facade:
         yield facade
 
 
@@ -63,7 +69,10 @@ def _customers_named(billing: cb.CustomerBilling, name: str) -> int:
 
 
 def test_calls_after_the_server_ended_every_session_go_through(
-    billing: cb.CustomerBilling, database: str, monkeypatch: pytest.MonkeyPatch
+    store: PostgresStore,
+    billing: cb.CustomerBilling,
+    database: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With several connections idle in the pool and all of them ended by the server, the
     next reads and writes go through, each write once; the first call to find its
@@ -76,9 +85,12 @@ def test_calls_after_the_server_ended_every_session_go_through(
         original(self)
         taken.append(self.connection.info.backend_pid)
 
+    together = threading.Barrier(READERS)  # (a barrier serves again once passed)
+
     def read(_: int) -> None:
-        for _ in range(20):
-            billing.get_customer(customer.number)
+        with store.unit_of_work(read_only=True) as unit:
+            together.wait()  # every reader's connection is taken at once
+            assert unit.customers.get(customer.number) is not None
 
     monkeypatch.setattr(_Transaction, "begin", counted_begin)
     for round_ in range(3):

@@ -36,6 +36,10 @@ def _open_files(path: Path) -> int:
     return count
 
 
+#: Requests a thread each, all at once, in the thread-per-request test: more than the
+#: connections kept idle.
+REQUESTS = 3 * IDLE_CONNECTIONS
+
 needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 
 
@@ -124,19 +128,25 @@ def test_writing_threads_queue_on_the_process_lock(tmp_path: Path) -> None:
 
 @needs_proc
 def test_a_thread_per_request_keeps_a_bounded_number_of_connections(tmp_path: Path) -> None:
-    """Threads that each read once and end leave at most IDLE_CONNECTIONS connections
-    open, and never more files open than units ran at once (SQLite keeps a closed
-    connection's file open for the next while others hold the file); closing the store
-    closes every connection, one still in use as its unit ends."""
+    """Threads that each read once, all at once, and end leave IDLE_CONNECTIONS
+    connections open, and never more files open than units ran at once (SQLite keeps a
+    closed connection's file open for the next while others hold the file); closing the
+    store closes every connection, one still in use as its unit ends."""
     path = tmp_path / "t.db"
     store = SQLiteStore(path)
     billing = facade_for(store)
     customer, _ = billing.create_customer(new_customer(), new_account())
+    together = threading.Barrier(REQUESTS)  # (a barrier serves again once passed)
+
+    def request(_: int) -> None:
+        with store.unit_of_work(read_only=True) as unit:
+            together.wait()  # every request's unit is open at once
+            assert unit.customers.get(customer.number) is not None
 
     for _ in range(5):
-        assert in_threads(lambda _: billing.get_customer(customer.number), 12) == []
-        assert _open_files(path) <= 12  # (a connection per thread ever run: 12 a round)
-    assert store._connections.get().idle() == IDLE_CONNECTIONS
+        assert in_threads(request, REQUESTS) == []
+        assert _open_files(path) <= REQUESTS  # (not a connection per thread ever run)
+        assert store._connections.get().idle() == IDLE_CONNECTIONS
     inside = threading.Event()
     leave = threading.Event()
 
