@@ -173,6 +173,12 @@ def new_database(dsn: str) -> str:
     return dsn.rsplit("/", 1)[0] + "/" + name
 
 
+@pytest.fixture
+def postgres_database(postgres_dsn: str) -> str:
+    """The DSN of a new, empty database on the session's server."""
+    return new_database(postgres_dsn)
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
     """Makes a new empty store of one kind on every call; a test asking for it runs once

@@ -41,7 +41,6 @@ from tests.conftest import (
     fixed_clock,
     new_account,
     new_customer,
-    new_database,
 )
 from tests.strategies import (
     MODEL_STRATEGIES,
@@ -369,11 +368,6 @@ def test_the_sqlite_store_constructor_takes_or_refuses(
         SQLiteStore(
             folder / f"{name[:200]}.db", synchronous=synchronous, busy_timeout=busy_timeout
         ).close()
-
-
-@pytest.fixture
-def postgres_database(postgres_dsn: str) -> str:
-    return new_database(postgres_dsn)
 
 
 @CONTRACT

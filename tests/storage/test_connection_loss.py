@@ -19,7 +19,7 @@ from custbill.errors import ConnectionLostError
 from custbill.service.facade import ATTEMPTS
 from custbill.storage import PostgresStore
 from custbill.storage.postgres import _Transaction
-from tests.conftest import in_threads, new_account, new_customer, new_database, standard_facade
+from tests.conftest import in_threads, new_account, new_customer, standard_facade
 
 #: The run date of the split run.
 RUN = date(2026, 7, 1)
@@ -34,13 +34,8 @@ READERS = 4
 
 
 @pytest.fixture
-def database(postgres_dsn: str) -> str:
-    return new_database(postgres_dsn)
-
-
-@pytest.fixture
-def store(database: str) -> PostgresStore:
-    return PostgresStore(database, pool_size=READERS)
+def store(postgres_database: str) -> PostgresStore:
+    return PostgresStore(postgres_database, pool_size=READERS)
 
 
 @pytest.fixture
@@ -71,7 +66,7 @@ def _customers_named(billing: cb.CustomerBilling, name: str) -> int:
 def test_calls_after_the_server_ended_every_session_go_through(
     store: PostgresStore,
     billing: cb.CustomerBilling,
-    database: str,
+    postgres_database: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With several connections idle in the pool and all of them ended by the server, the
@@ -95,7 +90,7 @@ def test_calls_after_the_server_ended_every_session_go_through(
     monkeypatch.setattr(_Transaction, "begin", counted_begin)
     for round_ in range(3):
         assert in_threads(read, READERS) == []
-        assert _end_sessions(database) >= 2  # several connections were idle in the pool
+        assert _end_sessions(postgres_database) >= 2  # several connections were idle in the pool
         taken.clear()
         assert billing.get_customer(customer.number) == customer
         assert 1 <= len(taken) <= 2, taken
@@ -104,7 +99,9 @@ def test_calls_after_the_server_ended_every_session_go_through(
 
 
 @pytest.fixture
-def break_in_unit(monkeypatch: pytest.MonkeyPatch, database: str) -> Callable[[int], list[int]]:
+def break_in_unit(
+    monkeypatch: pytest.MonkeyPatch, postgres_database: str
+) -> Callable[[int], list[int]]:
     """Make the first *times* units of work that start a transaction lose their
     connection right after it starts; the list of the ended backends grows as they do."""
 
@@ -117,7 +114,7 @@ def break_in_unit(monkeypatch: pytest.MonkeyPatch, database: str) -> Callable[[i
             original(self)
             if self.active and not was_active and len(ended) < times:
                 ended.append(self.connection.info.backend_pid)
-                assert _end_sessions(database, ended[-1]) == 1
+                assert _end_sessions(postgres_database, ended[-1]) == 1
 
         monkeypatch.setattr(_Transaction, "ensure", ensure_then_break)
         return ended
@@ -171,7 +168,7 @@ def test_a_call_that_keeps_losing_its_connection_gives_up(
 
 
 def test_a_connection_that_breaks_during_the_commit_is_reported_not_run_again(
-    billing: cb.CustomerBilling, database: str, monkeypatch: pytest.MonkeyPatch
+    billing: cb.CustomerBilling, postgres_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Whether a unit whose connection broke during its commit committed is unknown:
     custbill says so and does not run it again (it might then have run twice)."""
@@ -181,7 +178,7 @@ def test_a_connection_that_breaks_during_the_commit_is_reported_not_run_again(
     def break_then_commit(self: _Transaction) -> None:
         if self.active and not commits:
             commits.append(self.connection.info.backend_pid)
-            _end_sessions(database, commits[-1])
+            _end_sessions(postgres_database, commits[-1])
         original(self)
 
     monkeypatch.setattr(_Transaction, "commit", break_then_commit)
@@ -197,11 +194,11 @@ def test_a_connection_that_breaks_during_the_commit_is_reported_not_run_again(
 
 
 def test_a_batch_that_loses_its_connection_fails_whole(
-    billing: cb.CustomerBilling, database: str
+    billing: cb.CustomerBilling, postgres_database: str
 ) -> None:
     """A batch is one unit of work: it is not run again, and nothing of it is kept."""
     with pytest.raises(cb.StorageError), billing.batch():
         billing.create_customer(new_customer(company_name="Batched"), new_account())
-        _end_sessions(database)
+        _end_sessions(postgres_database)
         billing.create_customer(new_customer(company_name="Batched"), new_account())
     assert _customers_named(billing, "Batched") == 0

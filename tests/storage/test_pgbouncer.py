@@ -14,7 +14,7 @@ import pytest
 from moneyed import Money
 
 from custbill.storage import PostgresStore
-from tests.conftest import in_threads, new_account, new_customer, new_database, standard_facade
+from tests.conftest import in_threads, new_account, new_customer, standard_facade
 from tests.storage.pgbouncer import pgbouncer
 from tests.storage.postgres_server import ServerUnavailable
 
@@ -25,19 +25,14 @@ SERVER_SESSIONS = 2
 
 
 @pytest.fixture
-def database(postgres_dsn: str) -> str:
-    return new_database(postgres_dsn)
-
-
-@pytest.fixture
-def bouncer(database: str) -> Callable[[int], AbstractContextManager[str]]:
+def bouncer(postgres_database: str) -> Callable[[int], AbstractContextManager[str]]:
     """Starts PgBouncer before the test's database with so many server sessions, and
     yields the DSN through it (the test skips without PgBouncer, but in CI)."""
 
     @contextmanager
     def start(server_sessions: int) -> Iterator[str]:
         try:
-            with pgbouncer(database, server_sessions=server_sessions) as dsn:
+            with pgbouncer(postgres_database, server_sessions=server_sessions) as dsn:
                 yield dsn
         except ServerUnavailable as exc:
             if os.environ.get("CI"):
