@@ -118,11 +118,9 @@ def printable(text: str) -> str:
     >>> len(shown), shown.split(" … ")[1]
     (1968, '98,066 characters left out')
     """
-    if len(text) <= SHOWN_LENGTH and text.isprintable():  # the common case
-        return text
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    if len(text) <= SHOWN_LENGTH:
+    if len(text) <= SHOWN_LENGTH:  # the common case: short and printable, the same object
         return text
     kept = SHOWN_LENGTH - _NOTE_ROOM
     head = kept // 2
