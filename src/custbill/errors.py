@@ -152,7 +152,9 @@ class InvalidDataError(CustbillError, ValueError):
 class StorageError(CustbillError):
     """The store failed: the database is locked past its timeout, unreachable, or broken.
 
-    Nothing of the failed operation was committed.
+    Nothing of the failed operation was committed, save in one case no client of a
+    database server can rule out, which the message names: the connection broke during
+    the commit itself, so whether the server committed before it went is unknown.
     """
 
 

@@ -393,15 +393,16 @@ class PostgresStore:
         #: Sequences known to exist.
         self.sequences: set[str] = set()
 
+        options: dict[str, Any] = {"autocommit": True}
+        if not prepared_statements:
+            options["prepare_threshold"] = None  # psycopg prepares nothing
+
         def open_pool() -> Any:
             pool = psycopg_pool.ConnectionPool(
                 dsn,
                 min_size=1,
                 max_size=pool_size,
-                # (prepare_threshold None: psycopg prepares nothing)
-                kwargs={"autocommit": True}
-                if prepared_statements
-                else {"autocommit": True, "prepare_threshold": None},
+                kwargs=options,
                 open=False,
                 name="custbill",
             )
