@@ -367,10 +367,26 @@ def test_prefix_ranges_hold_exactly_the_strings_starting_with_a_word(word: str, 
     assert not any("\ud800" <= c <= "\udfff" for c in high)
 
 
-_SQL_COUNTS = [(0, 0), (1, 2), (sql_search.FEW_MATCHES, sql_search.COUNTED_MATCHES)]
+#: The SQL search's limits (FEW_MATCHES, COUNTED_MATCHES, SCANNED_RECORDS) each test runs
+#: under: every word counted as common, the first records checked one, three or all of them
+#: (the stores these tests fill hold fewer than a thousand records); small counts; as
+#: they are.
+_SQL_COUNTS = [
+    (0, 0, 1),
+    (0, 0, 3),
+    (0, 0, 1_000),
+    (1, 2, 2),
+    (sql_search.FEW_MATCHES, sql_search.COUNTED_MATCHES, sql_search.SCANNED_RECORDS),
+]
 
 
-@pytest.mark.parametrize(("few", "counted"), _SQL_COUNTS)
+def _sql_limits(patch: pytest.MonkeyPatch, few: int, counted: int, scanned: int) -> None:
+    patch.setattr(sql_search, "FEW_MATCHES", few)
+    patch.setattr(sql_search, "COUNTED_MATCHES", counted)
+    patch.setattr(sql_search, "SCANNED_RECORDS", scanned)
+
+
+@pytest.mark.parametrize(("few", "counted", "scanned"), _SQL_COUNTS)
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -379,13 +395,14 @@ def test_sql_search_finds_what_a_scan_finds(
     tmp_path_factory: pytest.TempPathFactory,
     few: int,
     counted: int,
+    scanned: int,
     customers: list[tuple[str, str | None]],
     query: list[str],
     limit: int | None,
 ) -> None:
     """The SQL stores' search finds the first customers and accounts in number order that
-    a scan finds — whichever word it starts from, and when it intersects because every
-    word matches more than it counts (``few`` and ``counted`` at 0, 1 and 2)."""
+    a scan finds — whichever word it starts from, and when every word matches more than
+    it counts, whether the first ``scanned`` records hold enough matches or it intersects."""
     from custbill.testing import facade_for, new_account, new_customer
 
     billing = facade_for(SQLiteStore(tmp_path_factory.mktemp("search") / "store.db"))
@@ -415,17 +432,21 @@ def test_sql_search_finds_what_a_scan_finds(
         return found[:limit] if words else []
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sql_search, "FEW_MATCHES", few)
-        patch.setattr(sql_search, "COUNTED_MATCHES", counted)
+        _sql_limits(patch, few, counted, scanned)
         found = [c.number for c in billing.search_customers(text, limit=limit)]
         accounts = [a.number for a in billing.search_accounts(text, limit=limit)]
     assert found == expected(0)
     assert accounts == expected(1)
 
 
+def _never(*args: object) -> list[str]:
+    raise AssertionError("intersected")
+
+
 def test_sql_search_starts_from_the_narrowest_word(store_name: str) -> None:
     """On both SQL stores: a search starts from the word matching fewest (counted a few
-    first, then further when every word matches more); and every query finds what the
+    first, then further when every word matches more); when every word is common, from the
+    first records in number order, if they hold enough matches; and every query finds what the
     in-memory store finds, whichever way the SQL store takes (each count's limits at 0, 1
     and 2 and as they are)."""
     from custbill.testing import facade_for, new_account, new_customer
@@ -440,6 +461,9 @@ def test_sql_search_starts_from_the_narrowest_word(store_name: str) -> None:
             billing.create_customer(new_customer(name, external_number=external), new_account())
     with store.unit_of_work(read_only=True) as uow:
         db = uow.customers.db  # type: ignore[attr-defined]
+        counts = sql_search.counts
+        assert counts(db, sql_search.CUSTOMERS, ["ltd", "cobalt", "zz"], 100) == [31, 2, 0]
+        assert counts(db, sql_search.CUSTOMERS, ["ltd", "cobalt", "zz"], 5) == [6, 2, 0]
         assert sql_search.narrowest(db, sql_search.CUSTOMERS, ["ltd", "cobalt"]) == ("cobalt", 2)
         assert sql_search.narrowest(db, sql_search.CUSTOMERS, ["ltd", "co"]) == ("co", 2)
         with pytest.MonkeyPatch.context() as patch:  # (no word is few: counted on)
@@ -447,12 +471,26 @@ def test_sql_search_starts_from_the_narrowest_word(store_name: str) -> None:
             assert sql_search.narrowest(db, sql_search.CUSTOMERS, ["co", "ltd"]) == ("co", 2)
             assert sql_search.narrowest(db, sql_search.ACCOUNTS, ["brick", "xo"]) == ("xo", 1)
             assert sql_search.narrowest(db, sql_search.ACCOUNTS, ["brick", "ltd"]) == ("brick", 31)
+        with pytest.MonkeyPatch.context() as patch:  # (every word common)
+            _sql_limits(patch, 0, 0, 5)
+            first = sql_search.first_matches
+            ltd = first(db, sql_search.CUSTOMERS, ["ltd"], 3)
+            assert ltd == [c.number for c in stores[0].search_customers("ltd", limit=3)]
+            assert first(db, sql_search.CUSTOMERS, ["brick", "ltd"], 5) is not None
+            assert first(db, sql_search.CUSTOMERS, ["brick", "ltd"], 6) is None  # 5 checked
+            assert first(db, sql_search.ACCOUNTS, ["cobalt"], 1) is None  # (the 31st, 32nd)
+            _sql_limits(patch, 0, 0, 40)  # more than the store holds
+            assert first(db, sql_search.ACCOUNTS, ["cobalt"], 2) == [
+                a.number for a in stores[0].search_accounts("cobalt")
+            ]
+            patch.setattr(sql_search, "intersect", _never)
+            _sql_limits(patch, 0, 0, 5)
+            assert len(stores[1].search_customers("ltd brick", limit=5)) == 5
     queries = ["ltd co", "brick ltd 1", "co br", "ext-1 ltd", "ext b", "c-00 ltd", "a-0 br"]
     queries += ["brick brick", "xo ltd", "zz ltd", "l b c"]
-    for few, counted in _SQL_COUNTS:
+    for limits in _SQL_COUNTS:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(sql_search, "FEW_MATCHES", few)
-            patch.setattr(sql_search, "COUNTED_MATCHES", counted)
+            _sql_limits(patch, *limits)
             for text in queries:
                 for limit in (None, 3):
                     memory, sql = (
@@ -462,4 +500,4 @@ def test_sql_search_starts_from_the_narrowest_word(store_name: str) -> None:
                         )
                         for b in stores
                     )
-                    assert sql == memory, (text, limit, few, counted)
+                    assert sql == memory, (text, limit, limits)
