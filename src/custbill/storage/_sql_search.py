@@ -146,7 +146,7 @@ def counts(db: Database, kind: WordSQL, words: Sequence[str], most: int) -> list
     """How many times each of *words* matches (a record matched twice, by its name and its
     number, counts twice), each counted up to *most* + 1, in one statement."""
     params: list[Any] = []
-    columns = []
+    columns: list[str] = []
     for word in words:
         columns.append(f"(SELECT count(*) FROM ({kind.rows} LIMIT ?) AS w{len(columns)})")
         params.extend((*prefix_range(word) * 3, most + 1))
@@ -198,18 +198,20 @@ def first_matches(
 def search(
     db: Database, kind: WordSQL, words: Sequence[str], limit: int | None, per_row: str = ""
 ) -> list[str]:
-    """What :func:`intersect` finds, reading the matches of the word matching fewest
-    records only (:func:`narrowest`); when every word matches more than
-    :data:`COUNTED_MATCHES` times, from the first records (:func:`first_matches`) or, when
-    they do not hold *limit* matches or there is no limit, by intersecting.  *per_row* ends
-    the subqueries that check the other words
-    (:attr:`~custbill.storage._sql_writes.Dialect.per_row`)."""
+    """What :func:`intersect` finds, the cheapest way the counts show: from the word
+    matching fewest records (:func:`narrowest`); when every word matches more than
+    :data:`COUNTED_MATCHES` times, from the first records (:func:`first_matches`),
+    intersecting only when they do not hold *limit* matches (or there is no limit, or one
+    past :data:`SCANNED_RECORDS`).  *per_row* ends the subqueries that check the other
+    words (:attr:`~custbill.storage._sql_writes.Dialect.per_row`)."""
     distinct = list(dict.fromkeys(words))
     if not distinct or (len(distinct) == 1 and limit is None):
         return intersect(db, kind, distinct, limit)
     first, size = narrowest(db, kind, distinct)
     if size > COUNTED_MATCHES:
-        found = None if limit is None else first_matches(db, kind, distinct, limit, per_row)
+        found = None
+        if limit is not None and limit <= SCANNED_RECORDS:  # (else they cannot hold enough)
+            found = first_matches(db, kind, distinct, limit, per_row)
         return intersect(db, kind, distinct, limit) if found is None else found
     if len(distinct) == 1:
         return intersect(db, kind, distinct, limit)
