@@ -719,7 +719,7 @@ def stores_table(figures: dict[str, float]) -> str:
                     f"{figures[f'latency_ms.{call}.p99.{n}']:.3f}"
                 ),
             )
-            for call in ("get", "edit", "summary", "search")
+            for call in ("get", "edit", "summary", "search", "search_common")
         ),
         ("get p99 ms while planning", lambda n: figures.get(f"contention.read_p99_ms.{n}", "-")),
         (

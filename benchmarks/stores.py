@@ -10,8 +10,8 @@ and contacts.  Then, on each store, with the same calls:
   of the same number of runs, and the plans of every store asserted equal;
 * ``issue``: issue_bill_run of three runs on three dates (the same runs on every store);
   the best one's time per invoice;
-* single calls (get_customer, edit_account, customer_summary, search_customers): median
-  and p99;
+* single calls (get_customer, edit_account, customer_summary, search_customers with a
+  rare word beside a common one, and with common words only): median and p99;
 * ``contention`` (SQL stores): the p99 of get_customer in this process while another
   process plans a run on the same store (``read_p99_ms``), and while another thread of
   this process plans on the same store object (``thread_read_p99_ms``);
@@ -46,6 +46,9 @@ import custbill as cb
 from custbill.storage import MemoryStore, PostgresStore, SQLiteStore, Store
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The last words of the customers' names (``Company 12 Ltd``); ``co`` also starts
+#: ``company``, which every name holds.
+COMMON_WORDS = ("co", "ltd", "inc")
 START = date(2020, 1, 1)
 CURRENCIES = ("USD", "EUR", "GBP")
 #: The cycles: most accounts on m1 (the run measured), the others on three more periods.
@@ -130,7 +133,7 @@ def populate(billing: cb.CustomerBilling, size: int) -> list[str]:
             customer, top = billing.create_customer(
                 cb.NewCustomer(
                     kind=cb.CustomerKind.COMPANY,
-                    company_name=f"Company {i} {rng.choice(('Co', 'Ltd', 'Inc'))}",
+                    company_name=f"Company {i} {rng.choice(COMMON_WORDS).title()}",
                     primary_email=f"billing{i}@example.com",
                     billing_address=ADDRESS,
                 ),
@@ -235,6 +238,10 @@ def _single_calls(name: str, billing: cb.CustomerBilling, on_m1: list[str]) -> d
         "edit": lambda n: billing.edit_account(n, taxable=not billing.get_account(n).taxable),
         "summary": lambda n: billing.account_summary(n),
         "search": lambda n: billing.search_customers(f"company {n[-3:]}", limit=25),
+        # every word shared by a third of the customers or more (the names' last word)
+        "search_common": lambda n: billing.search_customers(
+            f"company {COMMON_WORDS[int(n[-1]) % 3]}", limit=25
+        ),
     }
     for call, function in calls.items():
         latencies = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -368,9 +369,8 @@ def test_prefix_ranges_hold_exactly_the_strings_starting_with_a_word(word: str, 
 
 
 #: The SQL search's limits (FEW_MATCHES, COUNTED_MATCHES, SCANNED_RECORDS) each test runs
-#: under: every word counted as common, the first records checked one, three or all of them
-#: (the stores these tests fill hold fewer than a thousand records); small counts; as
-#: they are.
+#: under: every word counted as common, with at most one, three or a thousand of the
+#: first records checked (more than these tests' stores hold); small counts; as they are.
 _SQL_COUNTS = [
     (0, 0, 1),
     (0, 0, 3),
@@ -471,21 +471,30 @@ def test_sql_search_starts_from_the_narrowest_word(store_name: str) -> None:
             assert sql_search.narrowest(db, sql_search.CUSTOMERS, ["co", "ltd"]) == ("co", 2)
             assert sql_search.narrowest(db, sql_search.ACCOUNTS, ["brick", "xo"]) == ("xo", 1)
             assert sql_search.narrowest(db, sql_search.ACCOUNTS, ["brick", "ltd"]) == ("brick", 31)
-        with pytest.MonkeyPatch.context() as patch:  # (every word common)
-            _sql_limits(patch, 0, 0, 5)
-            first = sql_search.first_matches
-            ltd = first(db, sql_search.CUSTOMERS, ["ltd"], 3)
-            assert ltd == [c.number for c in stores[0].search_customers("ltd", limit=3)]
-            assert first(db, sql_search.CUSTOMERS, ["brick", "ltd"], 5) is not None
-            assert first(db, sql_search.CUSTOMERS, ["brick", "ltd"], 6) is None  # 5 checked
-            assert first(db, sql_search.ACCOUNTS, ["cobalt"], 1) is None  # (the 31st, 32nd)
-            _sql_limits(patch, 0, 0, 40)  # more than the store holds
-            assert first(db, sql_search.ACCOUNTS, ["cobalt"], 2) == [
-                a.number for a in stores[0].search_accounts("cobalt")
-            ]
+        first = sql_search.first_matches
+        ltd = first(db, sql_search.CUSTOMERS, ["ltd"], 3, scanned=5)
+        assert ltd == [c.number for c in stores[0].search_customers("ltd", limit=3)]
+        assert first(db, sql_search.CUSTOMERS, ["brick", "ltd"], 5, scanned=5) is not None
+        assert first(db, sql_search.CUSTOMERS, ["brick", "ltd"], 6, scanned=5) is None
+        assert first(db, sql_search.ACCOUNTS, ["cobalt"], 1, scanned=5) is None  # 31st, 32nd
+        cobalt = [a.number for a in stores[0].search_accounts("cobalt")]
+        assert first(db, sql_search.ACCOUNTS, ["cobalt"], 2, scanned=40) == cobalt
+        with pytest.MonkeyPatch.context() as patch:  # (no word is few)
+            scans: list[int] = []
+
+            def scan(*args: Any) -> list[str] | None:
+                scans.append(args[-1])
+                return first(*args)
+
+            patch.setattr(sql_search, "first_matches", scan)
             patch.setattr(sql_search, "intersect", _never)
-            _sql_limits(patch, 0, 0, 5)
+            _sql_limits(patch, 0, 100, 5)
             assert len(stores[1].search_customers("ltd brick", limit=5)) == 5
+            assert scans == [5]  # (at most SCANNED_RECORDS)
+            _sql_limits(patch, 0, 100, 1_000)
+            found = stores[1].search_customers("cobalt ltd", limit=1)
+            assert [c.name for c in found] == ["Cobalt Ltd"]  # (not in the first 2)
+            assert scans == [5, 2]  # (no more records than "cobalt" matches)
     queries = ["ltd co", "brick ltd 1", "co br", "ext-1 ltd", "ext b", "c-00 ltd", "a-0 br"]
     queries += ["brick brick", "xo ltd", "zz ltd", "l b c"]
     for limits in _SQL_COUNTS:

@@ -9,10 +9,14 @@ every word, so a query with a word most customers share (``acme ltd``) reads the
 table.  :func:`search` first counts each word's matches (up to :data:`FEW_MATCHES`, then,
 when every word matches more, up to :data:`COUNTED_MATCHES`) and reads the matches of the
 word that matches fewest only, each checked against the other words by number (index
-lookups).  When every word matches more than :data:`COUNTED_MATCHES` and the caller wants
-the first few matches (a ``limit``), it checks the first :data:`SCANNED_RECORDS` records in
-number order against every word (:func:`first_matches`), and intersects only when they do
-not hold enough matches.
+lookups).  When no word matches few and the caller wants the first few matches (a
+``limit``), it first checks the records in number order against every word
+(:func:`first_matches`), as many as the word matching fewest matches (at most
+:data:`SCANNED_RECORDS`), so that this costs no more than starting from that word would;
+words that many records share often share the first records too (``company ltd``).  Only
+when those records hold too few matches does it go on the other way: from the word
+matching fewest or, when every word matches more than :data:`COUNTED_MATCHES`, by
+intersecting.
 """
 
 from __future__ import annotations
@@ -40,12 +44,10 @@ FEW_MATCHES = 100
 #: matching more is not worth starting from.
 COUNTED_MATCHES = 2_000
 
-#: When every word matches more than :data:`COUNTED_MATCHES` records, this many records are
-#: checked in number order before intersecting.  Words that many records share often share
-#: the first records too (``company ltd``), and checking this many costs a millisecond or
-#: two on SQLite, against tens of milliseconds to intersect every match at 100,000
-#: records; when the first records hold fewer matches than the limit, the search still
-#: intersects, having spent those milliseconds for nothing.
+#: At most this many records are checked in number order before a search whose every
+#: word matches more than :data:`FEW_MATCHES` records goes on the other way.  Checking
+#: this many costs a millisecond or two on SQLite and a few on PostgreSQL, against tens of
+#: milliseconds to intersect every match at 100,000 records.
 SCANNED_RECORDS = 1_000
 
 
@@ -172,16 +174,20 @@ def narrowest(db: Database, kind: WordSQL, words: Sequence[str]) -> tuple[str, i
 
 
 def first_matches(
-    db: Database, kind: WordSQL, words: Sequence[str], limit: int, per_row: str = ""
+    db: Database,
+    kind: WordSQL,
+    words: Sequence[str],
+    limit: int,
+    per_row: str = "",
+    scanned: int = SCANNED_RECORDS,
 ) -> list[str] | None:
     """The first *limit* records in number order that every one of *words* matches, when
-    the first :data:`SCANNED_RECORDS` records hold that many; None when they do not (the
-    first matches may then lie further on).
+    the first *scanned* records hold that many; None when they do not (the first matches
+    may then lie further on).
 
-    The records are checked in number order, up to the last of the first
-    :data:`SCANNED_RECORDS` (found in the index), and the check stops at the *limit*-th
-    match."""
-    params: list[Any] = [SCANNED_RECORDS]
+    The records are checked in number order, up to the last of the first *scanned* (found
+    in the index), and the check stops at the *limit*-th match."""
+    params: list[Any] = [scanned]
     checks = [
         "found.number <= (SELECT max(number) FROM"
         f" (SELECT number FROM {kind.table} ORDER BY number LIMIT ?) AS firsts)"
@@ -198,22 +204,22 @@ def first_matches(
 def search(
     db: Database, kind: WordSQL, words: Sequence[str], limit: int | None, per_row: str = ""
 ) -> list[str]:
-    """What :func:`intersect` finds, the cheapest way the counts show: from the word
-    matching fewest records (:func:`narrowest`); when every word matches more than
-    :data:`COUNTED_MATCHES` times, from the first records (:func:`first_matches`),
-    intersecting only when they do not hold *limit* matches (or there is no limit, or one
-    past :data:`SCANNED_RECORDS`).  *per_row* ends the subqueries that check the other
-    words (:attr:`~custbill.storage._sql_writes.Dialect.per_row`)."""
+    """What :func:`intersect` finds, the cheapest way the counts show: when no word is
+    few, from the first records (:func:`first_matches`) if they hold *limit* matches;
+    otherwise from the word matching fewest records (:func:`narrowest`) or, when every
+    word matches more than :data:`COUNTED_MATCHES` times, by intersecting.  *per_row* ends
+    the subqueries that check the other words
+    (:attr:`~custbill.storage._sql_writes.Dialect.per_row`)."""
     distinct = list(dict.fromkeys(words))
     if not distinct or (len(distinct) == 1 and limit is None):
         return intersect(db, kind, distinct, limit)
     first, size = narrowest(db, kind, distinct)
-    if size > COUNTED_MATCHES:
-        found = None
-        if limit is not None and limit <= SCANNED_RECORDS:  # (else they cannot hold enough)
-            found = first_matches(db, kind, distinct, limit, per_row)
-        return intersect(db, kind, distinct, limit) if found is None else found
-    if len(distinct) == 1:
+    scanned = min(size, SCANNED_RECORDS)
+    if size > FEW_MATCHES and limit is not None and limit <= scanned:
+        found = first_matches(db, kind, distinct, limit, per_row, scanned)
+        if found is not None:
+            return found
+    if size > COUNTED_MATCHES or len(distinct) == 1:
         return intersect(db, kind, distinct, limit)
     params: list[Any] = list(prefix_range(first) * 3)
     checks = []
