@@ -337,3 +337,51 @@ def test_keys_written_before_identity_keys_are_refreshed(tmp_path: Path) -> None
         with pytest.raises(cb.RuleViolationError, match=r"customer\.name_taken"):
             billing.create_customer(new_customer("acme ltd"), new_account())
         assert [c.name for c in billing.search_customers("plain")] == ["Plain Co"]
+
+
+def test_an_edit_reads_only_what_its_fields_need(tmp_path: Path) -> None:
+    """An edit of a field that neither the accounts below an account nor its ledger
+    depend on reads neither (each a round trip to a database server); an edit of the
+    status or the invoice currency still checks them."""
+    store = SQLiteStore(tmp_path / "store.db")
+    billing = facade_for(store)
+    customer, top = billing.create_customer(new_customer(), new_account())
+    billing.add_account(customer.number, new_account(responsible_account=top.number))
+    statements: list[str] = []
+    store.connection.set_trace_callback(statements.append)
+
+    def read(what: str) -> bool:
+        return any(what in statement for statement in statements)
+
+    billing.edit_account(top.number, taxable=not top.taxable)
+    assert read("UPDATE accounts")
+    assert not read("FROM ledger") and not read("FROM pending")
+    assert not read("WHERE responsible =") and not read("WHERE parent =")
+    statements.clear()
+    with pytest.raises(cb.RuleViolationError) as raised:
+        billing.edit_account(top.number, status=cb.AccountStatus.DEACTIVATED)
+    assert raised.value.codes == {"hierarchy.has_active_dependents"}
+    assert read("WHERE responsible =")
+    statements.clear()
+    with pytest.raises(cb.RuleViolationError):
+        billing.edit_account(top.number, invoice_currency="EUR")
+    assert read("FROM ledger") or read("FROM pending")
+
+
+def test_a_customer_edit_reads_its_accounts_in_one_query(tmp_path: Path) -> None:
+    """Editing a customer checks each of its accounts (invoice delivery), read together."""
+    store = SQLiteStore(tmp_path / "store.db")
+    billing = facade_for(store)
+    customer, _ = billing.create_customer(new_customer(), new_account())
+    for _ in range(3):
+        billing.add_account(customer.number, new_account())
+    statements: list[str] = []
+    store.connection.set_trace_callback(statements.append)
+    billing.edit_customer(customer.number, company_name="Acme Tiles")
+    reads = [s for s in statements if "FROM accounts WHERE number" in s]
+    assert len(reads) == 1 and " IN " in reads[0]
+    statements.clear()
+    with pytest.raises(cb.RuleViolationError) as raised:  # every account is checked
+        billing.edit_customer(customer.number, primary_email=" ")
+    needs_email = "account.email_invoice_requires_primary_email"
+    assert [v.code for v in raised.value.violations].count(needs_email) == 4

@@ -256,6 +256,8 @@ def check_dependents(
     """
     if before is None or not isinstance(account, BillingAccount):
         return ()
+    if not _changed(account, before, "bill_cycle", "invoice_currency", "status"):
+        return ()  # (nothing the accounts below depend on: they are not read)
     found: list[Violation] = []
     managed = [
         a for n in lookup.managed_accounts(account.number) if (a := lookup.account(n)) is not None

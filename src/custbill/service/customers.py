@@ -38,6 +38,7 @@ from custbill.service._unit import (
     new_customer_record,
     new_number,
     raise_if,
+    read_accounts,
     record_changes,
     record_created,
     require,
@@ -195,8 +196,7 @@ def edit_customer(
     found = list(check_customer(after, lookup, before=before))
     if not before.erased:
         retyped = after.customer_type != before.customer_type
-        for account_number in uow.accounts.of_customer(number):
-            account = account_of(uow, account_number)
+        for account in read_accounts(uow, uow.accounts.of_customer(number)):
             found.extend(check_invoice_delivery(account, after, lookup))
             if retyped:
                 found.extend(check_customer_type_fit(account, after, lookup))
@@ -219,11 +219,15 @@ def edit_account(
     stamp = ctx.stamp()
     lookup = ctx.lookup(uow, stamp.at)
     after = attrs.evolve(before, **changes, version=before.version + 1)
+    # the ledger is read only when the currency it is kept in changes
+    currency_changed = after.invoice_currency != before.invoice_currency
     raise_if(
         [
             *check_account(after, customer, lookup, before=before),
             *check_hierarchy(after, lookup, before=before),
-            *check_invoice_currency_locked(before, after, has_ledger=has_ledger(uow, number)),
+            *check_invoice_currency_locked(
+                before, after, has_ledger=currency_changed and has_ledger(uow, number)
+            ),
             *deactivation_violations(uow, before, after),
         ]
     )
