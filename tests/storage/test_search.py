@@ -369,12 +369,13 @@ def test_prefix_ranges_hold_exactly_the_strings_starting_with_a_word(word: str, 
 
 
 #: The SQL search's limits (FEW_MATCHES, COUNTED_MATCHES, SCANNED_RECORDS) each test runs
-#: under: every word counted as common, with at most one, three or a thousand of the
-#: first records checked (more than these tests' stores hold); small counts; as they are.
+#: under: no word few and every word counted as common (it intersects); no word few but
+#: every word counted whole, with at most three or a thousand (more than these tests'
+#: stores hold) of the first records checked; small counts; as they are.
 _SQL_COUNTS = [
     (0, 0, 1),
-    (0, 0, 3),
-    (0, 0, 1_000),
+    (0, 1_000, 3),
+    (0, 1_000, 1_000),
     (1, 2, 2),
     (sql_search.FEW_MATCHES, sql_search.COUNTED_MATCHES, sql_search.SCANNED_RECORDS),
 ]
