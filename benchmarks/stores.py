@@ -10,7 +10,7 @@ and contacts.  Then, on each store, with the same calls:
   of the same number of runs, and the plans of every store asserted equal;
 * ``issue``: issue_bill_run of three runs on three dates (the same runs on every store);
   the best one's time per invoice;
-* single calls (get_customer, edit_account, customer_summary, search_customers with a
+* single calls (get_customer, edit_account, account_summary, search_customers with a
   rare word beside a common one, and with common words only): median and p99;
 * ``contention`` (SQL stores): the p99 of get_customer in this process while another
   process plans a run on the same store (``read_p99_ms``), and while another thread of
