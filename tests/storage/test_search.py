@@ -446,10 +446,10 @@ def _never(*args: object) -> list[str]:
 
 def test_sql_search_starts_from_the_narrowest_word(store_name: str) -> None:
     """On both SQL stores: a search starts from the word matching fewest (counted a few
-    first, then further when every word matches more); when every word is common, from the
-    first records in number order, if they hold enough matches; and every query finds what the
-    in-memory store finds, whichever way the SQL store takes (each count's limits at 0, 1
-    and 2 and as they are)."""
+    first, then further when every word matches more); when no word is few, from the first
+    records in number order, if they hold enough matches; and every query finds what the
+    in-memory store finds, whichever way the SQL store takes (under each of the limits of
+    ``_SQL_COUNTS``)."""
     from custbill.testing import facade_for, new_account, new_customer
     from tests.storage.writers import open_store
 
