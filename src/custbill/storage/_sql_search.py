@@ -123,11 +123,21 @@ ACCOUNTS = WordSQL(
 )
 
 
-def _limited(sql: str, params: list[Any], limit: int | None) -> str:
-    if limit is None:
-        return sql
-    params.append(limit)
-    return sql + " LIMIT ?"
+def _in_order(db: Database, sql: str, params: list[Any], limit: int | None) -> list[str]:
+    """The numbers the query *sql* finds, in order, the first *limit* of them."""
+    sql += " ORDER BY number"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [row[0] for row in db.all(sql, params, each_time=True)]
+
+
+def _all_match(kind: WordSQL, words: Sequence[str], per_row: str, params: list[Any]) -> str:
+    """The condition that every one of *words* matches the record ``found.number`` (the
+    words' parameters appended to *params*)."""
+    for word in words:
+        params.extend(prefix_range(word) * 3)
+    return " AND ".join([kind.check.format(per_row=per_row)] * len(words))
 
 
 def intersect(db: Database, kind: WordSQL, words: Sequence[str], limit: int | None) -> list[str]:
@@ -140,8 +150,7 @@ def intersect(db: Database, kind: WordSQL, words: Sequence[str], limit: int | No
     for word in words:
         parts.append(f"SELECT number FROM ({kind.matches}) AS w{len(parts)}")
         params.extend(prefix_range(word) * 3)
-    sql = " INTERSECT ".join(parts) + " ORDER BY number"
-    return [row[0] for row in db.all(_limited(sql, params, limit), params, each_time=True)]
+    return _in_order(db, " INTERSECT ".join(parts), params, limit)
 
 
 def counts(db: Database, kind: WordSQL, words: Sequence[str], most: int) -> list[int]:
@@ -188,16 +197,11 @@ def first_matches(
     The records are checked in number order, up to the last of the first *scanned* (found
     in the index), and the check stops at the *limit*-th match."""
     params: list[Any] = [scanned]
-    checks = [
-        "found.number <= (SELECT max(number) FROM"
-        f" (SELECT number FROM {kind.table} ORDER BY number LIMIT ?) AS firsts)"
-    ]
-    for word in words:
-        checks.append(kind.check.format(per_row=per_row))
-        params.extend(prefix_range(word) * 3)
-    sql = f"SELECT number FROM {kind.table} AS found WHERE {' AND '.join(checks)}"
-    sql = _limited(sql + " ORDER BY number", params, limit)
-    found = [row[0] for row in db.all(sql, params, each_time=True)]
+    firsts = f"SELECT number FROM {kind.table} ORDER BY number LIMIT ?"
+    within = f"found.number <= (SELECT max(number) FROM ({firsts}) AS firsts)"
+    matched = _all_match(kind, words, per_row, params)
+    sql = f"SELECT number FROM {kind.table} AS found WHERE {within} AND {matched}"
+    found = _in_order(db, sql, params, limit)
     return found if len(found) == limit else None
 
 
@@ -222,11 +226,6 @@ def search(
     if size > COUNTED_MATCHES or len(distinct) == 1:
         return intersect(db, kind, distinct, limit)
     params: list[Any] = list(prefix_range(first) * 3)
-    checks = []
-    for word in distinct:
-        if word != first:
-            checks.append(kind.check.format(per_row=per_row))
-            params.extend(prefix_range(word) * 3)
-    sql = f"SELECT number FROM ({kind.matches}) AS found WHERE {' AND '.join(checks)}"
-    sql = _limited(sql + " ORDER BY number", params, limit)
-    return [row[0] for row in db.all(sql, params, each_time=True)]
+    others = _all_match(kind, [w for w in distinct if w != first], per_row, params)
+    sql = f"SELECT number FROM ({kind.matches}) AS found WHERE {others}"
+    return _in_order(db, sql, params, limit)

@@ -310,8 +310,8 @@ class SQLiteStore:
     def connection(self) -> sqlite3.Connection:
         """The first connection this process opened to the file, which its units of work
         use whenever they run one at a time; for a host's own looks at the file (a
-        ``PRAGMA``, a trace callback) while none runs.  A process forked from the one that made the
-        store opens its own (:class:`~custbill.storage._per_process.PerProcess`)."""
+        ``PRAGMA``, a trace callback) while none runs.  A process forked from the one that
+        made the store opens its own (:class:`~custbill.storage._per_process.PerProcess`)."""
         return self._connections.get().first
 
     @property
