@@ -139,7 +139,7 @@ def test_filtered_keeps_every_key_matching_every_word(
     def has(key: str, w: str) -> bool:
         return any(t.startswith(w) for t in name_tokens(entries[key]))
 
-    streams = index.filtered(word, others)
+    streams = [list(keys) for keys in index.filtered(word, others)]
     kept = {k for keys in streams for k in keys}
     assert kept <= index.matching(word)
     assert {k for k in entries if has(k, word) and all(has(k, o) for o in others)} <= kept
@@ -240,6 +240,59 @@ def test_several_words_start_from_the_narrowest(monkeypatch: pytest.MonkeyPatch)
     assert [c.name for c in billing.search_customers("brick xo", limit=5)] == ["Brick Xo"]
 
 
+def test_a_word_starting_too_many_tokens_to_count_is_not_started_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A word starting more tokens than are counted (``1``: ``1``, ``10``, ``11``…) is
+    broad, not as narrow as the tokens counted before stopping."""
+    from custbill.testing import facade_for, new_account, new_customer
+
+    store = MemoryStore()
+    billing = facade_for(store)
+    for i in range(40):
+        billing.create_customer(new_customer(f"Acme {i}"), new_account())
+    customers = store.repositories[0]
+    assert isinstance(customers, memory._Customers)
+    monkeypatch.setattr(memory_search, "FEW_MATCHES", 0)
+    monkeypatch.setattr(memory_search, "COUNTED_TOKENS", 3)
+    assert customers.finder.narrowest(["acme", "1"]) == ("acme", ["1"])
+    found = billing.search_customers("acme 1", limit=3)
+    assert [c.name for c in found] == ["Acme 1", "Acme 10", "Acme 11"]
+
+
+class _CountedReads:
+    """A token's signatures, counting how many of them are read."""
+
+    def __init__(self, values: Any) -> None:
+        self.values = values
+        self.read = 0
+
+    def __iter__(self) -> Any:
+        for value in self.values:
+            self.read += 1
+            yield value
+
+
+def test_a_limited_search_reads_few_of_a_common_word_s_keys() -> None:
+    """With a limit, the keys of a common word are read as the search wants them: the
+    first page of ``acme ltd``, every other customer a match, reads about twice the
+    page's signatures, not the word's 400."""
+    from custbill.testing import facade_for, new_account, new_customer
+
+    store = MemoryStore()
+    billing = facade_for(store)
+    for i in range(400):
+        billing.create_customer(new_customer(f"Acme {'Ltd' if i % 2 else 'Inc'}"), new_account())
+    customers = store.repositories[0]
+    assert isinstance(customers, memory._Customers)
+    signatures = customers.finder.names._signatures
+    counted = signatures["acme"] = _CountedReads(signatures["acme"])
+    found = billing.search_customers("acme ltd", limit=5)
+    assert [c.name for c in found] == ["Acme Ltd"] * 5
+    assert [c.number for c in found] == [c.number for c in billing.search_customers("acme ltd")][:5]
+    assert 0 < counted.read <= 2 * 5 + 2
+
+
 @given(st.text(max_size=8), st.text(max_size=6))
 def test_a_word_s_prefix_bits_are_within_those_of_a_token_it_starts(word: str, rest: str) -> None:
     """No false negatives: a token starting with a word has every bit of the word's."""
@@ -329,8 +382,9 @@ def test_late_keys_are_kept_and_read_like_the_others(
     assert index.count(word, most=10**6, tokens_at_most=10**6) == sum(
         len(expected[t]) for t in under
     )
+    # past tokens_at_most tokens a word is broad: it counts as more than most
     assert index.count(word, most=10**6, tokens_at_most=1) == (
-        len(expected[min(under)]) if under else 0
+        10**6 + 1 if len(under) > 1 else sum(len(expected[t]) for t in under)
     )
 
 

@@ -5,15 +5,15 @@ external number.  :func:`intersect` is the plain way — every word's matches, i
 and the oracle the tests hold the rest against; :class:`CustomerSearch` finds the first
 matches in number order without collecting every match: one word's sorted key lists are
 merged lazily, and several words start from the word that narrows most and check the
-other words candidate by candidate (after the name index's signatures dropped the
-candidates that surely miss one).
+other words candidate by candidate, as the merge reads them (after the name index's
+signatures dropped the candidates that surely miss one).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from custbill.model.text import identity_key
 from custbill.storage.search import name_tokens, normalise
@@ -215,13 +215,15 @@ class CustomerSearch:
         Candidates found by name are first narrowed by the index's signatures, without
         reading a name, to those that may match every other word that matches no number
         (of the others, a word matching numbers, or one too short to have prefix bits, is
-        left to the check).
+        left to the check).  The candidates are read as the merge wants them, so a search
+        whose every word is common stops after its first page of matches.
         """
         first, others = self.narrowest(words)
         names_only = [
             w for w in others if not self.numbers.has_prefix(w) and not self.externals.has_prefix(w)
         ]
         numbers = self._by_number(first)
+        streams: list[Iterable[str]]
         if numbers is None:  # a very broad number prefix: every match, then the check
             streams = [sorted(self.matching(first))]
         else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from custbill.storage.search import prefix_bits
@@ -210,14 +210,18 @@ class TokenIndex:
                 found.append(late[token])
         return found
 
-    def filtered(self, word: str, others: Sequence[str]) -> list[list[str]]:
+    def filtered(self, word: str, others: Sequence[str]) -> list[Iterable[str]]:
         """Like :meth:`ordered`, less keys that surely miss one of the *others* words: under
         a signed token, those whose other tokens' signature lacks a bit of a word's
         :func:`~custbill.storage.search.prefix_bits` (unless the token itself starts with
-        the word).  The keys of a token without signatures are all kept."""
+        the word).  The keys of a token without signatures are all kept.
+
+        A narrowed token's keys are read as they are wanted (:func:`_kept`), so a search
+        that needs the first few matches of a common word stops after them instead of
+        reading the signatures of every key the word has."""
         postings, signatures = self._postings, self._signatures
         wanted = [(other, prefix_bits(other)) for other in others]
-        found = []
+        found: list[Iterable[str]] = []
         for token in self._tokens.with_prefix(word):
             keys = postings[token]
             summaries = signatures.get(token)
@@ -229,13 +233,10 @@ class TokenIndex:
                 if not token.startswith(other):
                     mask |= other_bits
             late = self._late.get(token) if self._late else None
-            if mask:  # by position: a key is read (its memory touched) only when kept
-                found.append([keys[i] for i, s in enumerate(summaries) if s & mask == mask])
+            if mask:
+                found.append(_kept(keys, summaries, mask))
                 if late is not None:
-                    late_summaries = self._late_signatures[token]
-                    found.append(
-                        [late[i] for i, s in enumerate(late_summaries) if s & mask == mask]
-                    )
+                    found.append(_kept(late, self._late_signatures[token], mask))
             else:
                 found.append(keys)
                 if late is not None:
@@ -253,11 +254,14 @@ class TokenIndex:
 
     def count(self, word: str, most: int, tokens_at_most: int) -> int:
         """About how many keys the tokens starting with *word* hold (a key under two of them
-        counts twice): the count stops once it passes *most*, or after the first
-        *tokens_at_most* tokens."""
+        counts twice): the count stops once it passes *most*.  A word starting more than
+        *tokens_at_most* tokens (one or two letters) is broad whatever their sizes: it
+        counts as more than *most* without counting on."""
         postings, late = self._postings, self._late
         counted = 0
-        for token in itertools.islice(self._tokens.with_prefix(word), tokens_at_most):
+        for seen, token in enumerate(self._tokens.with_prefix(word)):
+            if seen == tokens_at_most:
+                return max(counted, most + 1)
             keys = postings[token]  # (read here, not through size(): it runs per token)
             counted += 1 if isinstance(keys, str) else len(keys)
             if late and token in late:
@@ -284,3 +288,11 @@ class TokenIndex:
     def tokens(self) -> list[str]:
         """Every indexed token, in order."""
         return list(self._tokens)
+
+
+def _kept(keys: Sequence[str], summaries: array[int], mask: int) -> Iterator[str]:
+    """The *keys* whose signature (in *summaries*, by position) has every bit of *mask*, in
+    order and as they are wanted; a key is read (its memory touched) only when kept."""
+    for i, summary in enumerate(summaries):
+        if summary & mask == mask:
+            yield keys[i]
