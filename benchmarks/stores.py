@@ -161,18 +161,21 @@ def populate(billing: cb.CustomerBilling, size: int) -> list[str]:
     return on_m1
 
 
-def charges_for(billing: cb.CustomerBilling, on_m1: list[str], run: date) -> dict[str, cb.Money]:
-    """A charge for nine accounts in ten of those the run bills, in their currency."""
+def charges_for(on_m1: list[cb.BillingAccount], run: date) -> dict[str, cb.Money]:
+    """A charge for nine accounts in ten of those the run bills, in their currency.
+
+    *on_m1* are the accounts on m1 as read once after :func:`populate`: what decides a
+    charge (status, start date, currency) does not change after it, and reading them
+    again for every run took most of the stores' part of the run on PostgreSQL."""
     charges = {}
-    for n, number in enumerate(on_m1):
-        account = billing.get_account(number)
+    for n, account in enumerate(on_m1):
         if (
             n % 10 != 5
             and account.status is not cb.AccountStatus.DEACTIVATED
             and account.start_date <= run
         ):
             amount = Decimal(n % 97) + Decimal("0.99")
-            charges[number] = cb.Money(amount, account.invoice_currency)
+            charges[account.number] = cb.Money(amount, account.invoice_currency)
     return charges
 
 
@@ -204,13 +207,14 @@ def _plan_and_read(billing: cb.CustomerBilling, charges: dict[str, cb.Money]) ->
 
 def measure_store(
     name: str, store: Store, size: int, repeat: int
-) -> tuple[dict[str, float], cb.BillRunPlan, cb.CustomerBilling, list[str]]:
-    """Plan, plan and read, issue and single calls on one store."""
+) -> tuple[dict[str, float], cb.BillRunPlan, cb.CustomerBilling, list[cb.BillingAccount]]:
+    """Plan, plan and read, issue and single calls on one store; the accounts on m1."""
     billing = cb.CustomerBilling(store=store, settings=SETTINGS)
     started = time.perf_counter()
-    on_m1 = populate(billing, size)
+    numbers = populate(billing, size)
     print(f"  {name}: built in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-    charges = charges_for(billing, on_m1, RUNS[0])
+    on_m1 = [billing.get_account(number) for number in numbers]
+    charges = charges_for(on_m1, RUNS[0])
     plan = _plan_and_read(billing, charges)
     figures = {
         f"plan.seconds.{name}": best(lambda: billing.plan_bill_run("m1", RUNS[0], charges), repeat),
@@ -218,14 +222,14 @@ def measure_store(
     }
     issue_times = []
     for run in RUNS:
-        run_charges = charges_for(billing, on_m1, run)
+        run_charges = charges_for(on_m1, run)
         issued_plan = billing.plan_bill_run("m1", run, run_charges)
         list(issued_plan.invoices)
         started = time.perf_counter()
         issued = billing.issue_bill_run(issued_plan)
         issue_times.append((time.perf_counter() - started) / max(1, len(issued)))
     figures[f"issue.invoices_per_s.{name}"] = 1 / min(issue_times)
-    figures.update(_single_calls(name, billing, on_m1))
+    figures.update(_single_calls(name, billing, numbers))
     return figures, plan, billing, on_m1
 
 
@@ -353,7 +357,7 @@ def issue_parts(name: str, run: date, parts: int = PARTS) -> int:
 
 
 def measure_split_runs(
-    store_name: str, billing: cb.CustomerBilling, on_m1: list[str]
+    store_name: str, billing: cb.CustomerBilling, on_m1: list[cb.BillingAccount]
 ) -> dict[str, float]:
     """Invoices per second of a run split in :data:`PARTS` parts, by 1, 2 and 4 workers,
     and what splitting costs: one worker's time an invoice on the split run against its
@@ -363,7 +367,7 @@ def measure_split_runs(
     rates = {}
     runs = [*((w, run, PARTS) for w, run in SPLIT_RUNS.items()), (0, WHOLE_RUN_DATE, 1)]
     for workers, run, parts in runs:
-        charges = charges_for(billing, on_m1, run)
+        charges = charges_for(on_m1, run)
         with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as out:
             pickle.dump(charges, out)
         context = multiprocessing.get_context("spawn")
@@ -417,7 +421,7 @@ def measure_stores(size: int, repeat: int = 3) -> dict[str, float]:
             found, plans[name], billing, on_m1 = measure_store(name, store, size, repeat)
             figures.update(found)
             if location is not None:
-                charges = charges_for(billing, on_m1, RUNS[0])
+                charges = charges_for(on_m1, RUNS[0])
                 figures[f"contention.read_p99_ms.{name}"] = measure_contention(
                     name, location, charges
                 )
