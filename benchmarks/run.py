@@ -812,6 +812,8 @@ def main(argv: list[str] | None = None) -> int:
         or not (figures[key] >= bound if op == ">=" else figures[key] <= bound)
     ]
     print("\nall targets met" if not misses else "\nmissed: " + "; ".join(misses))
+    if args.quick:
+        print("(the targets are set for the full run's sizes; a quick run only shows the way)")
     if args.json:
         with open(args.json, "w") as out:
             json.dump(figures, out, indent=2)
