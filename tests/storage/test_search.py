@@ -244,19 +244,26 @@ def test_several_words_start_from_the_narrowest(monkeypatch: pytest.MonkeyPatch)
     assert [c.name for c in billing.search_customers("brick xo", limit=5)] == ["Brick Xo"]
 
 
+def _named_in_memory(names: list[str]) -> tuple[cb.CustomerBilling, memory._Customers]:
+    """A facade over a new in-memory store holding a customer of each of *names*, and the
+    store's customers (whose ``finder`` is the search)."""
+    from custbill.testing import facade_for, new_account, new_customer
+
+    store = MemoryStore()
+    billing = facade_for(store)
+    for name in names:
+        billing.create_customer(new_customer(name), new_account())
+    customers = store.repositories[0]
+    assert isinstance(customers, memory._Customers)
+    return billing, customers
+
+
 def test_a_word_starting_too_many_tokens_to_count_is_not_started_from(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A word starting more tokens than are counted (``1``: ``1``, ``10``, ``11``…) is
     broad, not as narrow as the tokens counted before stopping."""
-    from custbill.testing import facade_for, new_account, new_customer
-
-    store = MemoryStore()
-    billing = facade_for(store)
-    for i in range(40):
-        billing.create_customer(new_customer(f"Acme {i}"), new_account())
-    customers = store.repositories[0]
-    assert isinstance(customers, memory._Customers)
+    billing, customers = _named_in_memory([f"Acme {i}" for i in range(40)])
     monkeypatch.setattr(memory_search, "FEW_MATCHES", 0)
     monkeypatch.setattr(memory_search, "COUNTED_TOKENS", 3)
     assert customers.finder.narrowest(["acme", "1"]) == ("acme", ["1"])
@@ -284,15 +291,8 @@ def test_a_limited_search_reads_few_of_a_common_word_s_keys(
     first page of ``acme ltd``, every other customer a match, reads about twice the
     page's signatures, not the word's 400 (with the threshold for reading them so made
     small)."""
-    from custbill.testing import facade_for, new_account, new_customer
-
     monkeypatch.setattr(token_index, "LAZY_FROM", 100)
-    store = MemoryStore()
-    billing = facade_for(store)
-    for i in range(400):
-        billing.create_customer(new_customer(f"Acme {'Ltd' if i % 2 else 'Inc'}"), new_account())
-    customers = store.repositories[0]
-    assert isinstance(customers, memory._Customers)
+    billing, customers = _named_in_memory([f"Acme {'Ltd' if i % 2 else 'Inc'}" for i in range(400)])
     signatures = customers.finder.names._signatures
     counted = signatures["acme"] = _CountedReads(signatures["acme"])
     found = billing.search_customers("acme ltd", limit=5)
