@@ -225,25 +225,6 @@ def test_several_words_find_what_a_scan_finds(
     assert found == expected[:limit]
 
 
-def test_several_words_start_from_the_narrowest(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Counting every word, the search starts from the one matching fewest customers and
-    checks the candidates against all the others; a word matching few enough is started
-    from without counting the others."""
-    from custbill.testing import facade_for, new_account, new_customer
-
-    store = MemoryStore()
-    billing = facade_for(store)
-    for name in ("Brick", "Brick Co", "Brick Xo", "Xo Ltd"):
-        billing.create_customer(new_customer(name), new_account())
-    customers = store.repositories[0]
-    assert isinstance(customers, memory._Customers)
-    finder = customers.finder
-    assert finder.narrowest(["brick", "xo"]) == ("brick", ["xo"])  # few enough
-    monkeypatch.setattr(memory_search, "FEW_MATCHES", 0)
-    assert finder.narrowest(["brick", "xo"]) == ("xo", ["brick"])
-    assert [c.name for c in billing.search_customers("brick xo", limit=5)] == ["Brick Xo"]
-
-
 def _named_in_memory(names: list[str]) -> tuple[cb.CustomerBilling, memory._Customers]:
     """A facade over a new in-memory store holding a customer of each of *names*, and the
     store's customers (whose ``finder`` is the search)."""
@@ -256,6 +237,18 @@ def _named_in_memory(names: list[str]) -> tuple[cb.CustomerBilling, memory._Cust
     customers = store.repositories[0]
     assert isinstance(customers, memory._Customers)
     return billing, customers
+
+
+def test_several_words_start_from_the_narrowest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting every word, the search starts from the one matching fewest customers and
+    checks the candidates against all the others; a word matching few enough is started
+    from without counting the others."""
+    billing, customers = _named_in_memory(["Brick", "Brick Co", "Brick Xo", "Xo Ltd"])
+    finder = customers.finder
+    assert finder.narrowest(["brick", "xo"]) == ("brick", ["xo"])  # few enough
+    monkeypatch.setattr(memory_search, "FEW_MATCHES", 0)
+    assert finder.narrowest(["brick", "xo"]) == ("xo", ["brick"])
+    assert [c.name for c in billing.search_customers("brick xo", limit=5)] == ["Brick Xo"]
 
 
 def test_a_word_starting_too_many_tokens_to_count_is_not_started_from(

@@ -266,8 +266,8 @@ class TokenIndex:
         postings, late = self._postings, self._late
         counted = 0
         for seen, token in enumerate(self._tokens.with_prefix(word)):
-            if seen == tokens_at_most:
-                return max(counted, most + 1)
+            if seen == tokens_at_most:  # (counted is at most *most* here)
+                return most + 1
             keys = postings[token]  # (read here, not through size(): it runs per token)
             counted += 1 if isinstance(keys, str) else len(keys)
             if late and token in late:
