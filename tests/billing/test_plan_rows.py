@@ -18,6 +18,7 @@ from custbill.billing import plan as planning
 from custbill.billing.plan import plan_run
 from custbill.billing.plan_rows import Declined, plan_rows
 from custbill.model.billing import hierarchy_key
+from custbill.model.plan_row import PROFILE
 from custbill.service.ledger import ends_of
 from custbill.storage import MemoryStore
 from custbill.storage.cycle_rows import CycleRows
@@ -75,7 +76,48 @@ def both_plans(
             pending=pending,
             settings=tenant,
         )
+        check_reading_ahead(uow, cycle, run, charges, fast)
     return (None if isinstance(fast, Declined) else fast), slow
+
+
+def check_reading_ahead(
+    uow: Any,
+    cycle: cb.BillCycle,
+    run: date,
+    charges: dict[str, Money],
+    plan: cb.BillRunPlan | Declined,
+) -> None:
+    """Planned from rows whose store reads several accounts at once (as the SQL stores'),
+    the plan is *plan*; the accounts it reads one at a time are one of each profile (for
+    the profile), and those it reads at once have recipients found per account (contacts
+    or invoice addresses): a top of charged managed accounts is not read for its invoice."""
+    rows = uow.accounts.plan_rows(cycle.id)
+    at_once: list[str] = []
+    one_by_one: list[str] = []
+
+    def read_many(numbers: Any) -> dict[str, cb.BillingAccount]:
+        at_once.extend(numbers)
+        return {n: a for n in numbers if (a := uow.accounts.get(n)) is not None}
+
+    def account(number: str) -> cb.BillingAccount | None:
+        one_by_one.append(number)
+        return uow.accounts.get(number)  # type: ignore[no-any-return]
+
+    ahead = plan_rows(
+        cycle,
+        run,
+        rows._replace(read_many=read_many),
+        charges,
+        account=account,
+        payment_term=partial(uow.catalog.get, cb.PaymentTerm),
+        pending=uow.ledger.pending_amounts(),
+        settings=uow.settings.get() or cb.Settings(),
+    )
+    assert ahead == plan
+    assert len({rows.row_of(n)[PROFILE] for n in one_by_one}) == len(one_by_one)
+    for number in at_once:
+        read = uow.accounts.get(number)
+        assert read.contacts or read.invoice_emails, number
 
 
 def check_partitions(

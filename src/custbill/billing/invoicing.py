@@ -146,6 +146,9 @@ class InvoiceProfile(NamedTuple):
     unreached_notes: tuple[str, ...]
     #: The billed account's invoice note (printed on each invoice), or None.
     invoice_note: str | None
+    #: Whether the billed account's managed accounts' charges each get an invoice of their
+    #: own (PER_ACCOUNT rendering), rather than one listing them all (AGGREGATED).
+    per_account: bool
 
 
 def invoice_profile(
@@ -154,9 +157,9 @@ def invoice_profile(
     payment_term: Callable[[str], PaymentTerm | None],
     settings: Settings,
 ) -> InvoiceProfile:
-    """Due date, auto-pay date, channels, notes and the way to find recipients of the
-    invoices billed on *run_date* to accounts like *billed* (an unknown payment term, which
-    only data stored past the rules can have, makes the invoice due at once)."""
+    """Due date, auto-pay date, channels, notes, rendering and the way to find recipients
+    of the invoices billed on *run_date* to accounts like *billed* (an unknown payment term,
+    which only data stored past the rules can have, makes the invoice due at once)."""
     term = payment_term(billed.payment_term)
     due = due_date(run_date, term) if term is not None else run_date
     auto = auto_pay_date(run_date, due, billed.auto_pay_offset_days) if billed.auto_pay else None
@@ -168,23 +171,52 @@ def invoice_profile(
     else:
         how = Recipients.PER_ACCOUNT
     unreached = notes if how is Recipients.NONE else (*notes, NO_RECIPIENT)
-    return InvoiceProfile(due, auto, channels, notes, how, unreached, billed.invoice_note)
+    per_account = billed.invoice_rendering is InvoiceRendering.PER_ACCOUNT
+    return InvoiceProfile(
+        due, auto, channels, notes, how, unreached, billed.invoice_note, per_account
+    )
 
 
 def recipients_for(
     profile: InvoiceProfile, billed: BillingAccount, primary_email: str | None, settings: Settings
 ) -> tuple[str, ...]:
     """The email recipients of an invoice of *profile* billed to *billed*."""
-    if profile.recipients is Recipients.NONE:
-        return ()
-    if profile.recipients is Recipients.PRIMARY_ONLY:
-        return (primary_email,) if primary_email else ()
-    return recipients_of(billed, primary_email, settings)
+    if profile.recipients is Recipients.PER_ACCOUNT:
+        return recipients_of(billed, primary_email, settings)
+    return shared_recipients(profile, primary_email)
+
+
+def shared_recipients(profile: InvoiceProfile, primary_email: str | None) -> tuple[str, ...]:
+    """The email recipients of an invoice of *profile* whose recipients are not found per
+    account (:attr:`Recipients.NONE` or :attr:`Recipients.PRIMARY_ONLY`): no account
+    needed."""
+    if profile.recipients is Recipients.PRIMARY_ONLY and primary_email:
+        return (primary_email,)
+    return ()
 
 
 def delivery_notes(profile: InvoiceProfile, recipients: tuple[str, ...]) -> tuple[str, ...]:
     """The profile's notes, and one more when email should go out but has nobody to go to."""
     return profile.notes if recipients else profile.unreached_notes
+
+
+class Billed(NamedTuple):
+    """What :func:`invoices_billed_to` needs of the billed account beyond its profile: all
+    of it in the account's plan row (:mod:`custbill.model.plan_row`), so that the row
+    planner splits an account's charges into invoices without reading the account."""
+
+    number: str
+    invoice_currency: str
+    #: The minimum invoice amount (in the invoice currency), or None.
+    minimum: Decimal | None
+
+
+def billed_of(account: BillingAccount) -> Billed:
+    """What :func:`invoices_billed_to` needs of *account*."""
+    minimum = account.minimum_invoice_amount
+    return Billed(
+        account.number, account.invoice_currency, None if minimum is None else minimum.amount
+    )
 
 
 class InvoiceRecord(NamedTuple):
@@ -241,7 +273,7 @@ def is_below(total: Decimal, minimum: Decimal | None) -> bool:
 
 
 def invoices_billed_to(
-    billed: BillingAccount,
+    billed: Billed,
     own_amount: Decimal | None,
     members: Sequence[str] | None,
     member_amounts: Mapping[str, Decimal],
@@ -255,12 +287,10 @@ def invoices_billed_to(
 
     AGGREGATED rendering (the default) gives one invoice listing the billed account first
     (when it has a charge) and its members in number order; PER_ACCOUNT gives one invoice
-    for the billed account's own charge (or carried amount) and one per member.  The
-    carried amount goes into the first invoice.
+    for the billed account's own charge (or carried amount) and one per member (the
+    profile says which).  The carried amount goes into the first invoice.
     """
-    number, currency = billed.number, billed.invoice_currency
-    minimum = billed.minimum_invoice_amount
-    floor = None if minimum is None else minimum.amount
+    number, currency, floor = billed
     own = _ZERO if own_amount is None else own_amount
     parts: list[tuple[tuple[str, ...], Decimal]]
     if members is None:
@@ -268,7 +298,7 @@ def invoices_billed_to(
     else:
         if len(members) > 1:  # (most have one)
             members = sorted(members)
-        if billed.invoice_rendering is not InvoiceRendering.PER_ACCOUNT:  # AGGREGATED, the default
+        if not profile.per_account:  # AGGREGATED, the default
             total = own
             for member in members:
                 total += member_amounts[member]
@@ -287,8 +317,8 @@ def invoices_billed_to(
             total += carried.amount
             notes = (*notes, carried_note(carried))
         suppressed = is_below(total, floor)
-        if suppressed and minimum is not None:
-            notes = (*notes, suppression_note(minimum))
+        if suppressed and floor is not None:
+            notes = (*notes, suppression_note(Money(floor, currency)))
         records.append(
             InvoiceRecord(
                 number,

@@ -26,6 +26,7 @@ from custbill.billing.invoicing import (
     REASON_DEACTIVATED,
     REASON_FREE,
     REASON_NO_CHARGES,
+    billed_of,
     has_ended,
     invoice_profile,
     invoices_billed_to,
@@ -225,7 +226,7 @@ def plan_run(
         profile = invoice_profile(billed, run_date, payment_term, settings)
         email = primary_email(billed.customer) if Channel.EMAIL in profile.channels else None
         records = invoices_billed_to(
-            billed,
+            billed_of(billed),
             None if charge is None else charge.amount,
             members,
             groups.amounts,

@@ -16,9 +16,11 @@ they decline and refuse the same runs).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import partial
+from itertools import chain
 from typing import overload
 
 import attrs
@@ -29,6 +31,7 @@ from custbill.billing.invoicing import (
     REASON_DEACTIVATED,
     REASON_FREE,
     REASON_NO_CHARGES,
+    Billed,
     InvoiceProfile,
     InvoiceRecord,
     Recipients,
@@ -40,7 +43,8 @@ from custbill.billing.invoicing import (
     planned_invoice,
     reason_ended,
     reason_starts_later,
-    recipients_for,
+    recipients_of,
+    shared_recipients,
     suppression_note,
 )
 from custbill.model import (
@@ -56,10 +60,13 @@ from custbill.model.billing import LazySequence
 from custbill.model.currencies import money_of
 from custbill.model.plan_row import (
     DEACTIVATED,
+    EMAIL,
     END,
     FREE,
     INVOICE_CURRENCY,
+    MINIMUM,
     NUMBER,
+    PROFILE,
     RESPONSIBLE,
     PlanRow,
     PlanRows,
@@ -100,16 +107,16 @@ def plan_rows(
     groups = _group_managed(rows, run_date, last_run, charges)
     if isinstance(groups, Declined):
         return groups
-    account = _read_ahead(rows, {*groups.members, *pending}, account)
+    invoices = _Invoices(run_date, payment_term, settings)
+    profiles, entries, totals = invoices.profiles, invoices.entries, invoices.totals
+    billed = chain(charges, groups.members, pending)
+    account = _read_ahead(rows, billed, partial(invoices.profile, account=account), account)
     charge_of, carried_of = charges.get, pending.get
     members_of, member_amounts = groups.members.get, groups.amounts
-    profiles: dict[int, InvoiceProfile] = {}
-    invoices = _Invoices(run_date, profiles, settings)
-    entries, totals = invoices.entries, invoices.totals
     skipped: list[tuple[str, str]] = []  # (account, reason)
     consumed = len(groups.amounts)
     for row in rows.rows:
-        number, off, start, responsible, currency, _minimum, key, email, managing, end, free = row
+        number, off, start, responsible, currency, _minimum, key, _email, managing, end, free = row
         ended = end if end is not None and end <= last_run else None
         if responsible is not None:  # a managed account: its charge went to its top
             if off or ended or start > run_date or number not in member_amounts:
@@ -134,10 +141,7 @@ def plan_rows(
                 return Declined(f"the charge for {number} is not in its invoice currency")
             consumed += 1
             own_amount = money.amount
-        profile = profiles.get(key)
-        if profile is None:
-            billed = _account(account, number)
-            profile = profiles[key] = invoice_profile(billed, run_date, payment_term, settings)
+        profile = profiles.get(key) or invoices.profile(row, account)
         if (
             own_amount is not None
             and members is None
@@ -147,9 +151,7 @@ def plan_rows(
             entries.append(row)  # the common case: the invoice is its row and total
             totals.append(own_amount)
         else:
-            members = [members] if isinstance(members, str) else members
-            billed = _account(account, number)
-            invoices.bill(billed, own_amount, members, member_amounts, carried, profile, email)
+            invoices.bill(row, own_amount, members, member_amounts, carried, profile, account)
     if consumed != len(charges):
         return Declined("a charge for an account this run does not bill")
     return invoices.plan(cycle, skipped)
@@ -166,14 +168,31 @@ def _last_run(cycle: BillCycle, run_date: date) -> date | None:
 
 
 def _read_ahead(
-    rows: PlanRows, numbers: set[str], account: Callable[[str], BillingAccount | None]
+    rows: PlanRows,
+    billed: Iterable[str],
+    profile: Callable[[PlanRow], InvoiceProfile],
+    account: Callable[[str], BillingAccount | None],
 ) -> Callable[[str], BillingAccount | None]:
-    """*account*, but for the accounts of *numbers* (tops of charged members, accounts
-    with carried amounts: those the run reads whole) read at once first, where the store
-    reads several accounts at once (:attr:`~custbill.model.plan_row.PlanRows.read_many`)."""
+    """*account*, but with the accounts the run reads whole read at once first, where the
+    store reads several accounts at once (:attr:`~custbill.model.plan_row.PlanRows.read_many`).
+
+    The run reads an account whole when the recipients of its invoices are found per
+    account (its contacts and invoice addresses): of the accounts of *billed* (those
+    with a charge, with charged managed accounts, or with an amount carried in), the
+    tops of their chains whose *profile* says so.  Everything else an invoice needs is in
+    the rows and their profiles; finding the profiles reads one account of each.
+    """
     if rows.read_many is None:
         return account
-    found = rows.read_many(numbers).get
+    row_of = rows.row_of
+    wanted = set()
+    for number in billed:
+        row = row_of(number)
+        if row is not None and row[RESPONSIBLE] is None and profile(row).recipients is _PER_ACCOUNT:
+            wanted.add(number)
+    if not wanted:
+        return account
+    found = rows.read_many(wanted).get
 
     def lookup(number: str) -> BillingAccount | None:
         return found(number) or account(number)
@@ -289,37 +308,70 @@ class _Invoices:
     """The invoices of a plan as they are found: an invoice of an account's own charge as
     its plan row and total (nothing allocated), any other as an :class:`InvoiceRecord`."""
 
-    __slots__ = ("carried_in", "entries", "profiles", "run_date", "settings", "totals")
+    __slots__ = (
+        "carried_in",
+        "entries",
+        "payment_term",
+        "profiles",
+        "run_date",
+        "settings",
+        "totals",
+    )
 
     def __init__(
-        self, run_date: date, profiles: Mapping[int, InvoiceProfile], settings: Settings
+        self,
+        run_date: date,
+        payment_term: Callable[[str], PaymentTerm | None],
+        settings: Settings,
     ) -> None:
         self.run_date = run_date
-        self.profiles = profiles
+        self.payment_term = payment_term
         self.settings = settings
+        #: The invoice profile of each profile number of the rows met so far.
+        self.profiles: dict[int, InvoiceProfile] = {}
         #: Each invoice's row or record, and its total.
         self.entries: list[PlanRow | InvoiceRecord] = []
         self.totals: list[Decimal] = []
         self.carried_in: dict[str, Money] = {}
 
+    def profile(
+        self, row: PlanRow, account: Callable[[str], BillingAccount | None]
+    ) -> InvoiceProfile:
+        """The invoice profile of *row*'s profile number (worked out from its account, read
+        whole, the first time the number is met)."""
+        key = row[PROFILE]
+        profile = self.profiles.get(key)
+        if profile is None:
+            billed = _account(account, row[NUMBER])
+            profile = invoice_profile(billed, self.run_date, self.payment_term, self.settings)
+            self.profiles[key] = profile
+        return profile
+
     def bill(
         self,
-        billed: BillingAccount,
+        row: PlanRow,
         own_amount: Decimal | None,
-        members: list[str] | None,
+        members: str | list[str] | None,
         member_amounts: Mapping[str, Decimal],
         carried: Money | None,
         profile: InvoiceProfile,
-        email: str | None,
+        account: Callable[[str], BillingAccount | None],
     ) -> None:
-        """Add the invoices of an account with managed accounts' charges, an amount carried
-        in, or recipients of its own (see
-        :func:`~custbill.billing.invoicing.invoices_billed_to`)."""
+        """Add the invoices of *row*'s account, with its managed accounts' charges, an
+        amount carried in, or recipients of its own (see
+        :func:`~custbill.billing.invoicing.invoices_billed_to`): its account is read whole
+        for its recipients alone, and only when they are found per account."""
+        number, email = row[NUMBER], row[EMAIL]
         if carried is not None:
-            self.carried_in[billed.number] = carried
-        recipients = recipients_for(profile, billed, email, self.settings)
+            self.carried_in[number] = carried
+        if profile.recipients is _PER_ACCOUNT:
+            recipients = recipients_of(_account(account, number), email, self.settings)
+        else:
+            recipients = shared_recipients(profile, email)
+        billed = Billed(number, row[INVOICE_CURRENCY], row[MINIMUM])
+        listed = [members] if isinstance(members, str) else members
         for record in invoices_billed_to(
-            billed, own_amount, members, member_amounts, carried, profile, recipients
+            billed, own_amount, listed, member_amounts, carried, profile, recipients
         ):
             self.entries.append(record)
             self.totals.append(record.total)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Final, NamedTuple
 
 from custbill.model.account import BillingAccount
-from custbill.model.enums import AccountStatus, InvoiceType, PaymentMode
+from custbill.model.enums import AccountStatus, InvoiceRendering, InvoiceType, PaymentMode
 
 #: The account's number.
 NUMBER: Final = 0
@@ -54,7 +54,7 @@ PlanRow = tuple[
 
 #: What invoices billed to an account share with those of every account with an equal key.
 ProfileKey = tuple[
-    str, bool, int, InvoiceType, bool, frozenset[str | None] | None, bool, str | None
+    str, bool, int, InvoiceType, bool, frozenset[str | None] | None, bool, str | None, bool
 ]
 
 
@@ -62,7 +62,8 @@ def profile_key(account: BillingAccount) -> ProfileKey:
     """What an invoice billed to *account* shares with every invoice billed to an account
     with an equal key: payment term, auto-pay, invoice type, distribution, whether it has
     contacts and of which categories, whether it has invoice addresses (the recipients of
-    both are found per account), and its invoice note."""
+    both are found per account), its invoice note, and whether its managed accounts'
+    charges are rendered per account."""
     contacts = account.contacts
     return (
         account.payment_term,
@@ -73,6 +74,7 @@ def profile_key(account: BillingAccount) -> ProfileKey:
         frozenset(c.category for c in contacts) if contacts else None,
         bool(account.invoice_emails),
         account.invoice_note,
+        account.invoice_rendering is InvoiceRendering.PER_ACCOUNT,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from custbill.errors import StorageError
 from custbill.storage._sql_ledger import SQLLedger
-from custbill.storage._sql_plan import fill_plan_columns, fill_top_keys
+from custbill.storage._sql_plan import fill_plan_columns, fill_profiles, fill_top_keys
 from custbill.storage._sql_repositories import (
     SQLAccounts,
     SQLCatalog,
@@ -137,6 +137,11 @@ MIGRATIONS: tuple[tuple[str | Callable[[Execute], None], ...], ...] = (
         # partition of a bill run reads its own accounts alone (custbill.storage._sql_plan)
         "ALTER TABLE accounts ADD COLUMN top_key BIGINT",
         fill_top_keys,
+    ),
+    (
+        # the invoice rendering in the profile text, so that a plan does not read the
+        # tops of charged managed accounts whole (custbill.storage._sql_plan.profile_text)
+        fill_profiles,
     ),
 )
 

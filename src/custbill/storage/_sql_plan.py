@@ -40,17 +40,36 @@ class PlanColumns(NamedTuple):
     profile: str
 
 
+#: The format of :func:`profile_text`, its first element.  Texts of earlier formats began
+#: with the payment term and lacked the invoice rendering; the migration that added it
+#: wrote every account's text again, and an older custbill that writes an account to a
+#: migrated database (during a rolling upgrade) writes one of them, which
+#: :func:`plan_rows` reads as a profile of that account alone.
+PROFILE_TEXT_FORMAT = 2
+_PROFILE_TEXT_START = f"[{PROFILE_TEXT_FORMAT}, "
+
+
 def profile_text(account: BillingAccount) -> str:
     """The account's :func:`~custbill.model.plan_row.profile_key` as text: equal for two
     accounts exactly when their keys are."""
-    term, auto_pay, offset, invoice_type, distribute, categories, emails, note = profile_key(
-        account
+    term, auto_pay, offset, invoice_type, distribute, categories, emails, note, per_account = (
+        profile_key(account)
     )
     listed = None if categories is None else sorted(categories, key=lambda c: (c is not None, c))
-    key = [term, auto_pay, offset, invoice_type.value, distribute, listed]
-    if emails or note is not None:  # (so that the text of an account without either, as
-        key += [emails, note]  # every account stored before they existed, is unchanged)
-    return json.dumps(key)
+    return json.dumps(
+        [
+            PROFILE_TEXT_FORMAT,
+            term,
+            auto_pay,
+            offset,
+            invoice_type.value,
+            distribute,
+            listed,
+            emails,
+            note,
+            per_account,
+        ]
+    )
 
 
 def plan_columns(account: BillingAccount) -> PlanColumns:
@@ -114,6 +133,18 @@ def fill_plan_columns(execute: Execute) -> None:
         "customers",
         ("primary_email",),
         ((number, customer_email(from_json(Customer, data))) for number, data in customers),
+    )
+
+
+def fill_profiles(execute: Execute) -> None:
+    """Write every account's profile column again from its record (the migration that
+    added the invoice rendering to :func:`profile_text`)."""
+    accounts = execute("SELECT number, data FROM accounts", ()).fetchall()
+    update_rows(
+        execute,
+        "accounts",
+        ("profile",),
+        ((number, profile_text(from_json(BillingAccount, data))) for number, data in accounts),
     )
 
 
@@ -252,7 +283,9 @@ def on_cycle(db: Writes, bill_cycle: str, numbers: Collection[str]) -> set[str]:
 
 def plan_rows(db: Writes, bill_cycle: str, partition: Partition = WHOLE_RUN) -> PlanRows:
     """The plan rows of the cycle's accounts in *partition*, streamed from their columns in
-    one query (a partition's alone: the database picks them by ``top_key``)."""
+    one query (a partition's alone: the database picks them by ``top_key``).  Accounts
+    whose profile texts are equal share a profile number; a text of an earlier format
+    (:data:`PROFILE_TEXT_FORMAT`) has a number of its own."""
     params: list[str | int]
     if partition.count == 1:
         query, params = _PLAN_ROWS.format(partition=""), [bill_cycle]
@@ -260,6 +293,7 @@ def plan_rows(db: Writes, bill_cycle: str, partition: Partition = WHOLE_RUN) -> 
         query = _PLAN_ROWS.format(partition=_IN_PARTITION)
         params = [bill_cycle, partition.count, partition.index]
     profiles: dict[str, int] = {}
+    numbered = 0  # (profile numbers given: those of profiles, and one per older text)
     rows: dict[str, PlanRow] = {}
     managed: list[PlanRow] = []
     as_date, as_decimal = date.fromisoformat, Decimal
@@ -279,7 +313,9 @@ def plan_rows(db: Writes, bill_cycle: str, partition: Partition = WHOLE_RUN) -> 
     ) in db.stream(query, params):
         profile = profiles.get(key)
         if profile is None:
-            profile = profiles[key] = len(profiles)
+            profile, numbered = numbered, numbered + 1
+            if key.startswith(_PROFILE_TEXT_START):  # (else an older format's: see above)
+                profiles[key] = profile
         row = (
             number,
             bool(off),
