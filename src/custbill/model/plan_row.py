@@ -36,7 +36,9 @@ RESPONSIBLE: Final = 3
 INVOICE_CURRENCY: Final = 4
 #: The minimum invoice amount as a Decimal (in the invoice currency), or None.
 MINIMUM: Final = 5
-#: A small number, equal for two accounts exactly when their :func:`profile_key` is.
+#: A small number, equal for two accounts only when their :func:`profile_key` is (and for
+#: any two with equal keys, but where a store cannot tell an account's key from what it
+#: holds: then the account has a number of its own).
 PROFILE: Final = 6
 #: The customer's primary email, None once the customer is erased.
 EMAIL: Final = 7
