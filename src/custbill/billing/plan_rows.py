@@ -73,7 +73,7 @@ from custbill.model.plan_row import (
 )
 
 #: (bound once: looking an enum member up costs more than the rest of a row's step)
-_PRIMARY_ONLY, _PER_ACCOUNT = Recipients.PRIMARY_ONLY, Recipients.PER_ACCOUNT
+_PER_ACCOUNT = Recipients.PER_ACCOUNT
 
 
 @attrs.frozen
@@ -397,7 +397,7 @@ class _Invoices:
             return planned_invoice(entry, self.run_date)
         number, _off, _start, _responsible, currency, minimum, key, email, _, _end, _free = entry
         profile = self.profiles[key]
-        recipients = (email,) if email and profile.recipients is _PRIMARY_ONLY else ()
+        recipients = shared_recipients(profile, email)
         notes = delivery_notes(profile, recipients)
         suppressed = is_below(total, minimum)
         if suppressed and minimum is not None:

@@ -117,16 +117,24 @@ def update_rows(
         write()
 
 
-def fill_plan_columns(execute: Execute) -> None:
-    """Fill the plan columns of every account and customer from their records (the
-    migration that added the columns)."""
+def fill_accounts(
+    execute: Execute, columns: Sequence[str], values: Callable[[BillingAccount], Sequence[Any]]
+) -> None:
+    """Set *columns* of every account to the *values* of its record."""
     accounts = execute("SELECT number, data FROM accounts", ()).fetchall()
     update_rows(
         execute,
         "accounts",
-        ("deactivated", "start_date", "invoice_currency", "minimum", "profile"),
-        ((number, *plan_columns(from_json(BillingAccount, data))) for number, data in accounts),
+        columns,
+        ((number, *values(from_json(BillingAccount, data))) for number, data in accounts),
     )
+
+
+def fill_plan_columns(execute: Execute) -> None:
+    """Fill the plan columns of every account and customer from their records (the
+    migration that added the columns)."""
+    plan_fields = ("deactivated", "start_date", "invoice_currency", "minimum", "profile")
+    fill_accounts(execute, plan_fields, plan_columns)
     customers = execute("SELECT number, data FROM customers", ()).fetchall()
     update_rows(
         execute,
@@ -139,13 +147,7 @@ def fill_plan_columns(execute: Execute) -> None:
 def fill_profiles(execute: Execute) -> None:
     """Write every account's profile column again from its record (the migration that
     added the invoice rendering to :func:`profile_text`)."""
-    accounts = execute("SELECT number, data FROM accounts", ()).fetchall()
-    update_rows(
-        execute,
-        "accounts",
-        ("profile",),
-        ((number, profile_text(from_json(BillingAccount, data))) for number, data in accounts),
-    )
+    fill_accounts(execute, ("profile",), lambda account: (profile_text(account),))
 
 
 def fill_top_keys(execute: Execute) -> None:
